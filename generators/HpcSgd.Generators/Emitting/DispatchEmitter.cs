@@ -1,0 +1,158 @@
+using System.Collections.Generic;
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Emitting;
+
+/// <summary>
+/// Emits the public entry points of the model contract: argument checks, then the widest accelerated
+/// register width, then the kernel for the batch size (a declared size, else the general path).
+/// </summary>
+internal static class DispatchEmitter
+{
+    private const string P = "ref parameters0, ";
+
+    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches)
+    {
+        string rs = Names.ReadOnlySpan;
+        string s = Names.Span;
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static void Predict({rs} parameters, {rs} inputs, {s} outputs, {s} workspace, int batchSize)"))
+        {
+            CheckCommon(w);
+            w.Line($"{Names.KernelArguments}.CheckLength(outputs.Length, (long)batchSize * OutputCount, nameof(outputs), \"batch size x OutputCount\");");
+            Refs(w, "parameters", "inputs", "outputs", "workspace");
+            WidthDispatch(w, "", "Forward", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize");
+            switch (model.Loss)
+            {
+                case LossKind.BinaryCrossEntropy:
+                    w.Line($"{Names.LossHeads}.SigmoidInPlace(ref outputs0, batchSize);");
+                    break;
+                case LossKind.SoftmaxCrossEntropy:
+                    w.Line($"{Names.LossHeads}.SoftmaxInPlace(ref outputs0, batchSize, OutputCount);");
+                    break;
+            }
+        }
+        w.Line();
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static float EvaluateLoss({rs} parameters, {rs} inputs, {rs} targets, {s} workspace, int batchSize)"))
+        {
+            CheckCommon(w);
+            CheckTargets(w, model);
+            Refs(w, "parameters", "inputs", "targets", "workspace");
+            w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
+            WidthDispatch(w, "", "Forward", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize");
+            w.Line($"return {LossCall(model, "Loss")};");
+        }
+        w.Line();
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static float LossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize)"))
+        {
+            CheckCommon(w);
+            CheckTargets(w, model);
+            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
+            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize");
+        }
+        w.Line();
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static void Update({s} parameters, {rs} gradient, {s} velocity, in {Names.UpdateRule} rule)"))
+        {
+            w.Line($"{Names.KernelArguments}.CheckLength(parameters.Length, ParameterCount, nameof(parameters), \"ParameterCount\");");
+            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            w.Line($"if (rule.Momentum != 0f) {Names.KernelArguments}.CheckLength(velocity.Length, ParameterCount, nameof(velocity), \"ParameterCount, for momentum\");");
+            Refs(w, "parameters", "gradient", "velocity");
+            WidthDispatch(w, "", "UpdateCore", "ref parameters0, ref gradient0, ref velocity0, in rule");
+        }
+        w.Line();
+
+        w.Line("/// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass.</summary>");
+        using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize) {Names.WidthConstraints}"))
+        {
+            w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
+            w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+            w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
+            w.Line($"Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+            w.Line("return loss;");
+        }
+        w.Line();
+
+        BatchSwitch(w, "Forward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0", batches);
+        BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0", batches);
+    }
+
+    private static string LossCall(ModelSpec model, string kind) => model.Loss switch
+    {
+        LossKind.BinaryCrossEntropy => $"{Names.LossHeads}.BinaryCrossEntropy{kind}(ref outputs0, ref targets0, batchSize)",
+        LossKind.SoftmaxCrossEntropy => $"{Names.LossHeads}.SoftmaxCrossEntropy{kind}(ref outputs0, ref targets0, batchSize, OutputCount)",
+        _ => $"{Names.LossHeads}.MeanSquaredError{kind}(ref outputs0, ref targets0, batchSize * OutputCount)",
+    };
+
+    private static void CheckCommon(IndentedWriter w)
+    {
+        w.Line($"{Names.KernelArguments}.CheckBatchSize(batchSize);");
+        w.Line($"{Names.KernelArguments}.CheckLength(parameters.Length, ParameterCount, nameof(parameters), \"ParameterCount\");");
+        w.Line($"{Names.KernelArguments}.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), \"batch size x InputCount\");");
+        w.Line($"{Names.KernelArguments}.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), \"WorkspaceLength(batchSize)\");");
+    }
+
+    private static void CheckTargets(IndentedWriter w, ModelSpec model)
+    {
+        string width = model.Loss == LossKind.MeanSquaredError ? "OutputCount" : "1";
+        w.Line($"{Names.KernelArguments}.CheckLength(targets.Length, (long)batchSize * {width}, nameof(targets), \"batch size x {width}\");");
+        if (model.Loss == LossKind.SoftmaxCrossEntropy)
+        {
+            w.Line($"{Names.KernelArguments}.CheckLabels(targets.Slice(0, batchSize), OutputCount, nameof(targets));");
+        }
+    }
+
+    private static void Refs(IndentedWriter w, params string[] spans)
+    {
+        foreach (string span in spans)
+        {
+            w.Line($"ref float {span}0 = ref {Names.MemoryMarshal}.GetReference({span});");
+        }
+    }
+
+    private static void WidthDispatch(IndentedWriter w, string prefix, string method, string arguments)
+    {
+        foreach ((string condition, string typeArguments) in Names.Widths)
+        {
+            string call = $"{prefix}{method}{typeArguments}({arguments});";
+            if (condition.Length == 0)
+            {
+                w.Line(call);
+            }
+            else
+            {
+                using (w.Open($"if ({condition})"))
+                {
+                    w.Line(call);
+                    if (prefix.Length == 0)
+                    {
+                        w.Line("return;");
+                    }
+                }
+            }
+        }
+    }
+
+    private static void BatchSwitch(IndentedWriter w, string method, string parameters, string arguments, IReadOnlyList<BatchShape> batches)
+    {
+        w.Line($"/// <summary>{method} pass: the kernel specialized for <paramref name=\"batchSize\"/> if it was declared, else the general one.</summary>");
+        using (w.Open($"private static void {method}{Names.WidthTypeParameters}({parameters}, int batchSize) {Names.WidthConstraints}"))
+        using (w.Open("switch (batchSize)"))
+        {
+            foreach (BatchShape batch in batches)
+            {
+                w.Line(batch.IsGeneral ? "default:" : $"case {batch.Count}:");
+                w.Line($"    {method}_{batch.Suffix}{Names.WidthTypeParameters}({arguments}{batch.Argument});");
+                w.Line("    return;");
+            }
+        }
+        w.Line();
+    }
+}

@@ -1,0 +1,64 @@
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Emitting;
+
+/// <summary>
+/// Offsets derived from a <see cref="ModelSpec"/>. Parameters: per layer, weights (outputs x inputs,
+/// one row per output) then bias. Workspace, per sample and in floats: hidden-layer outputs, then the
+/// last layer's outputs (logits, overwritten by dL/dz in the backward pass), then one dL/dz buffer per
+/// hidden layer.
+/// </summary>
+internal sealed class ModelLayout
+{
+    public ModelLayout(ModelSpec model)
+    {
+        int count = model.Layers.Count;
+        WeightOffsets = new int[count];
+        BiasOffsets = new int[count];
+        HiddenOffsets = new int[count];
+        DeltaOffsets = new int[count];
+        int parameters = 0;
+        int hidden = 0;
+        for (int l = 0; l < count; l++)
+        {
+            LayerSpec layer = model.Layers[l];
+            WeightOffsets[l] = parameters;
+            BiasOffsets[l] = parameters + layer.Inputs * layer.Outputs;
+            parameters = BiasOffsets[l] + layer.Outputs;
+            if (l < count - 1)
+            {
+                HiddenOffsets[l] = hidden;
+                hidden += layer.Outputs;
+            }
+        }
+        ParameterCount = parameters;
+        HiddenWidth = hidden;
+        LogitsOffset = hidden;
+        int delta = hidden + model.OutputCount;
+        for (int l = 0; l < count - 1; l++)
+        {
+            DeltaOffsets[l] = delta;
+            delta += model.Layers[l].Outputs;
+        }
+        WorkspacePerSample = delta;
+    }
+
+    public int[] WeightOffsets { get; }
+
+    public int[] BiasOffsets { get; }
+
+    /// <summary>Per-sample offset of layer l's outputs (hidden layers only).</summary>
+    public int[] HiddenOffsets { get; }
+
+    /// <summary>Per-sample offset of dL/dz for layer l's outputs (hidden layers only).</summary>
+    public int[] DeltaOffsets { get; }
+
+    public int ParameterCount { get; }
+
+    /// <summary>Per-sample floats of all hidden-layer outputs.</summary>
+    public int HiddenWidth { get; }
+
+    public int LogitsOffset { get; }
+
+    public int WorkspacePerSample { get; }
+}

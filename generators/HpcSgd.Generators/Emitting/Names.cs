@@ -1,0 +1,31 @@
+namespace HpcSgd.Generators.Emitting;
+
+/// <summary>Fully qualified names the generated code uses, so user types named alike cannot capture them.</summary>
+internal static class Names
+{
+    public const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    public const string MemoryMarshal = "global::System.Runtime.InteropServices.MemoryMarshal";
+    public const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    public const string Span = "global::System.Span<float>";
+    public const string Kernels = "global::HpcSgd.Kernels";
+    public const string DenseMath = Kernels + ".DenseMath";
+    public const string Activations = Kernels + ".Activations";
+    public const string LossHeads = Kernels + ".LossHeads";
+    public const string UpdateMath = Kernels + ".UpdateMath";
+    public const string UpdateRule = Kernels + ".UpdateRule";
+    public const string Models = "global::HpcSgd.Models";
+    public const string KernelArguments = Models + ".KernelArguments";
+
+    /// <summary>Type parameters and constraints shared by every width-generic kernel.</summary>
+    public const string WidthTypeParameters = "<TOps, TVec>";
+    public const string WidthConstraints = "where TOps : struct, " + Kernels + ".IVectorOps<TVec> where TVec : struct";
+
+    /// <summary>Register widths, widest first: the dispatch takes the first one the hardware accelerates.</summary>
+    public static readonly (string Condition, string Arguments)[] Widths =
+    {
+        ("global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated", "<" + Kernels + ".Vector512Ops, global::System.Runtime.Intrinsics.Vector512<float>>"),
+        ("global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated", "<" + Kernels + ".Vector256Ops, global::System.Runtime.Intrinsics.Vector256<float>>"),
+        ("global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated", "<" + Kernels + ".Vector128Ops, global::System.Runtime.Intrinsics.Vector128<float>>"),
+        ("", "<" + Kernels + ".ScalarOps, float>"),
+    };
+}

@@ -1,0 +1,62 @@
+using HpcSgd.Generators.Diagnostics;
+using HpcSgd.Generators.Emitting;
+using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace HpcSgd.Generators;
+
+/// <summary>
+/// Generates shape-specialized SGD kernels for every type marked [SgdModel]:
+/// attribute -> <see cref="ModelParser"/> -> equatable <see cref="ModelSpec"/> -> <see cref="ModelEmitter"/>.
+/// Diagnostics and source travel on separate branches so an edit that changes only a location does not re-emit.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class SgdModelGenerator : IIncrementalGenerator
+{
+    /// <summary>Tracking names of the pipeline steps, asserted by the incrementality tests.</summary>
+    public static class Steps
+    {
+        /// <summary>The parsed declaration.</summary>
+        public const string Parse = nameof(Parse);
+
+        /// <summary>The model to emit.</summary>
+        public const string Model = nameof(Model);
+
+        /// <summary>The diagnostics to report.</summary>
+        public const string Diagnostics = nameof(Diagnostics);
+    }
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ModelParser.SgdModelAttributeName,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: ModelParser.Parse)
+            .WithTrackingName(Steps.Parse);
+
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = parsed
+            .Select(static (result, _) => result.Diagnostics)
+            .Where(static d => d.Count > 0)
+            .WithTrackingName(Steps.Diagnostics);
+
+        IncrementalValuesProvider<ModelSpec> models = parsed
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
+            .WithTrackingName(Steps.Model);
+
+        context.RegisterSourceOutput(diagnostics, static (output, items) =>
+        {
+            foreach (DiagnosticInfo item in items)
+            {
+                output.ReportDiagnostic(item.ToDiagnostic());
+            }
+        });
+
+        context.RegisterSourceOutput(models, static (output, model) =>
+            output.AddSource(ModelEmitter.HintName(model), ModelEmitter.Emit(model)));
+    }
+}

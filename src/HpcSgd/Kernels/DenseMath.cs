@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+
+namespace HpcSgd.Kernels;
+
+/// <summary>
+/// Vector loops the generated dense-layer kernels are built from. Every method is inlined into the
+/// generated kernel, which passes its lengths as literals: after inlining the JIT sees constant trip
+/// counts, folds the remainder loop away when the length is a multiple of the width, and keeps one
+/// copy per register width (see <see cref="IVectorOps{TVector}"/>).
+/// </summary>
+public static class DenseMath
+{
+    /// <summary>Returns sum over i &lt; length of a[i] * b[i], with two accumulators to hide FMA latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<TOps, TVec>(ref float a, ref float b, int length)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        nuint n = (nuint)length;
+        nuint width = (nuint)TOps.Count;
+        nuint i = 0;
+        float sum = 0f;
+        if (n >= width)
+        {
+            TVec acc0 = TOps.Zero, acc1 = TOps.Zero;
+            for (; i + 2 * width <= n; i += 2 * width)
+            {
+                acc0 = TOps.MultiplyAdd(TOps.Load(ref a, i), TOps.Load(ref b, i), acc0);
+                acc1 = TOps.MultiplyAdd(TOps.Load(ref a, i + width), TOps.Load(ref b, i + width), acc1);
+            }
+            if (i + width <= n)
+            {
+                acc0 = TOps.MultiplyAdd(TOps.Load(ref a, i), TOps.Load(ref b, i), acc0);
+                i += width;
+            }
+            sum = TOps.Sum(TOps.Add(acc0, acc1));
+        }
+        for (; i < n; i++)
+        {
+            sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
+        }
+        return sum;
+    }
+
+    /// <summary>Sets y[i] += scale * x[i] for i &lt; length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddScaled<TOps, TVec>(ref float y, ref float x, float scale, int length)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        nuint n = (nuint)length;
+        nuint width = (nuint)TOps.Count;
+        nuint i = 0;
+        TVec s = TOps.Broadcast(scale);
+        for (; i + width <= n; i += width)
+        {
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref x, i), s, TOps.Load(ref y, i)), ref y, i);
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref y, i) += scale * Unsafe.Add(ref x, i);
+        }
+    }
+
+    /// <summary>Sets y[i] = 0 for i &lt; length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Clear(ref float y, int length) =>
+        Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref y), 0, (uint)length * sizeof(float));
+}

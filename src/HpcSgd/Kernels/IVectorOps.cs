@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace HpcSgd.Kernels;
+
+/// <summary>
+/// The handful of SIMD operations the kernels need, over one register width. Kernels are generic over
+/// a struct implementing it, so the JIT compiles one fully inlined copy per width (512, 256, 128 bits
+/// and a 1-lane scalar fallback) from a single body, and <see cref="Count"/> becomes a constant.
+/// </summary>
+/// <typeparam name="TVector">The register type: <see cref="Vector512{T}"/> of float, etc., or float.</typeparam>
+public interface IVectorOps<TVector> where TVector : struct
+{
+    /// <summary>Lanes per register.</summary>
+    static abstract int Count { get; }
+
+    /// <summary>All lanes zero.</summary>
+    static abstract TVector Zero { get; }
+
+    /// <summary>All lanes <paramref name="value"/>.</summary>
+    static abstract TVector Broadcast(float value);
+
+    /// <summary>Loads <see cref="Count"/> floats starting at <paramref name="source"/> + <paramref name="offset"/>.</summary>
+    static abstract TVector Load(ref float source, nuint offset);
+
+    /// <summary>Stores <see cref="Count"/> floats starting at <paramref name="destination"/> + <paramref name="offset"/>.</summary>
+    static abstract void Store(TVector value, ref float destination, nuint offset);
+
+    /// <summary>a + b per lane.</summary>
+    static abstract TVector Add(TVector a, TVector b);
+
+    /// <summary>a * b per lane.</summary>
+    static abstract TVector Multiply(TVector a, TVector b);
+
+    /// <summary>a * b + c per lane, fused where the hardware has FMA.</summary>
+    static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+
+    /// <summary>The sum of all lanes.</summary>
+    static abstract float Sum(TVector value);
+}
+
+/// <summary>512-bit registers (AVX-512 on x64).</summary>
+public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
+{
+    /// <inheritdoc/>
+    public static int Count => Vector512<float>.Count;
+    /// <inheritdoc/>
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref float source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+}
+
+/// <summary>256-bit registers (AVX2 on x64).</summary>
+public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
+{
+    /// <inheritdoc/>
+    public static int Count => Vector256<float>.Count;
+    /// <inheritdoc/>
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(ref float source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+}
+
+/// <summary>128-bit registers (SSE on x64, NEON on ARM64).</summary>
+public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
+{
+    /// <inheritdoc/>
+    public static int Count => Vector128<float>.Count;
+    /// <inheritdoc/>
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(ref float source, nuint offset) => Vector128.LoadUnsafe(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+}
+
+/// <summary>One lane: the path when no SIMD hardware is available (e.g. DOTNET_EnableHWIntrinsic=0).</summary>
+public readonly struct ScalarOps : IVectorOps<float>
+{
+    /// <inheritdoc/>
+    public static int Count => 1;
+    /// <inheritdoc/>
+    public static float Zero => 0f;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Broadcast(float value) => value;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(ref float source, nuint offset) => Unsafe.Add(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float value, ref float destination, nuint offset) => Unsafe.Add(ref destination, offset) = value;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float a, float b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float a, float b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MultiplyAdd(float a, float b, float c) => a * b + c;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float value) => value;
+}

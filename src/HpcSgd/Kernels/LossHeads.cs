@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+
+namespace HpcSgd.Kernels;
+
+/// <summary>
+/// The losses of <see cref="Loss"/> on a batch of last-layer outputs z (row-major, batch x outputs).
+/// The <c>LossAndDelta</c> forms return the mean loss and overwrite z with dL/dz of the mean loss, which
+/// the generated backward pass then propagates; sums run in double so a large batch loses no precision.
+/// </summary>
+public static class LossHeads
+{
+    /// <summary>Mean squared error 1/count * sum (z - y)^2 over <paramref name="count"/> = batch * outputs values; z becomes 2 (z - y) / count.</summary>
+    public static float MeanSquaredErrorLossAndDelta(ref float z, ref float targets, int count)
+    {
+        double sum = 0;
+        float scale = 2f / count;
+        for (nuint i = 0; i < (nuint)count; i++)
+        {
+            float d = Unsafe.Add(ref z, i) - Unsafe.Add(ref targets, i);
+            sum += d * d;
+            Unsafe.Add(ref z, i) = d * scale;
+        }
+        return (float)(sum / count);
+    }
+
+    /// <summary>Mean squared error 1/count * sum (z - y)^2; z is left unchanged.</summary>
+    public static float MeanSquaredErrorLoss(ref float z, ref float targets, int count)
+    {
+        double sum = 0;
+        for (nuint i = 0; i < (nuint)count; i++)
+        {
+            float d = Unsafe.Add(ref z, i) - Unsafe.Add(ref targets, i);
+            sum += d * d;
+        }
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on sigmoid(z) with one output per sample, targets y in [0, 1]:
+    /// mean of max(z, 0) - y z + log(1 + exp(-|z|)); z becomes (sigmoid(z) - y) / batch.
+    /// </summary>
+    public static float BinaryCrossEntropyLossAndDelta(ref float z, ref float targets, int batch)
+    {
+        double sum = 0;
+        float scale = 1f / batch;
+        for (nuint i = 0; i < (nuint)batch; i++)
+        {
+            float logit = Unsafe.Add(ref z, i);
+            float y = Unsafe.Add(ref targets, i);
+            sum += BinaryCrossEntropy(logit, y);
+            Unsafe.Add(ref z, i) = (Activations.Sigmoid(logit) - y) * scale;
+        }
+        return (float)(sum / batch);
+    }
+
+    /// <summary>Binary cross-entropy on sigmoid(z), mean over the batch; z is left unchanged.</summary>
+    public static float BinaryCrossEntropyLoss(ref float z, ref float targets, int batch)
+    {
+        double sum = 0;
+        for (nuint i = 0; i < (nuint)batch; i++)
+        {
+            sum += BinaryCrossEntropy(Unsafe.Add(ref z, i), Unsafe.Add(ref targets, i));
+        }
+        return (float)(sum / batch);
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy with class-index targets: mean of logsumexp(z) - z[label];
+    /// each row of z becomes (softmax(z) - onehot(label)) / batch.
+    /// </summary>
+    public static float SoftmaxCrossEntropyLossAndDelta(ref float z, ref float labels, int batch, int classes)
+    {
+        double sum = 0;
+        float scale = 1f / batch;
+        for (nuint b = 0; b < (nuint)batch; b++)
+        {
+            ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
+            int label = (int)Unsafe.Add(ref labels, b);
+            float max = Max(ref row, classes);
+            float total = 0f;
+            float labelLogit = Unsafe.Add(ref row, label);
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                float e = MathF.Exp(Unsafe.Add(ref row, c) - max);
+                Unsafe.Add(ref row, c) = e;
+                total += e;
+            }
+            sum += MathF.Log(total) + max - labelLogit;
+            float normalize = scale / total;
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                Unsafe.Add(ref row, c) *= normalize;
+            }
+            Unsafe.Add(ref row, label) -= scale;
+        }
+        return (float)(sum / batch);
+    }
+
+    /// <summary>Softmax cross-entropy with class-index targets, mean over the batch; z is left unchanged.</summary>
+    public static float SoftmaxCrossEntropyLoss(ref float z, ref float labels, int batch, int classes)
+    {
+        double sum = 0;
+        for (nuint b = 0; b < (nuint)batch; b++)
+        {
+            ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
+            float max = Max(ref row, classes);
+            float total = 0f;
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                total += MathF.Exp(Unsafe.Add(ref row, c) - max);
+            }
+            sum += MathF.Log(total) + max - Unsafe.Add(ref row, (int)Unsafe.Add(ref labels, b));
+        }
+        return (float)(sum / batch);
+    }
+
+    /// <summary>Turns each logit into sigmoid(z), the predicted probability of class 1.</summary>
+    public static void SigmoidInPlace(ref float z, int count)
+    {
+        for (nuint i = 0; i < (nuint)count; i++)
+        {
+            Unsafe.Add(ref z, i) = Activations.Sigmoid(Unsafe.Add(ref z, i));
+        }
+    }
+
+    /// <summary>Turns each row of logits into softmax probabilities.</summary>
+    public static void SoftmaxInPlace(ref float z, int batch, int classes)
+    {
+        for (nuint b = 0; b < (nuint)batch; b++)
+        {
+            ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
+            float max = Max(ref row, classes);
+            float total = 0f;
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                float e = MathF.Exp(Unsafe.Add(ref row, c) - max);
+                Unsafe.Add(ref row, c) = e;
+                total += e;
+            }
+            float normalize = 1f / total;
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                Unsafe.Add(ref row, c) *= normalize;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float BinaryCrossEntropy(float z, float y) =>
+        MathF.Max(z, 0f) - y * z + MathF.Log(1f + MathF.Exp(-MathF.Abs(z)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Max(ref float row, int count)
+    {
+        float max = row;
+        for (nuint c = 1; c < (nuint)count; c++)
+        {
+            max = MathF.Max(max, Unsafe.Add(ref row, c));
+        }
+        return max;
+    }
+}

@@ -1,0 +1,45 @@
+using HpcSgd.Kernels;
+
+namespace HpcSgd.Models;
+
+/// <summary>
+/// What a declared model provides. The HpcSgd generator implements it on every <c>partial</c> type marked
+/// with <see cref="SgdModelAttribute"/>; nobody writes it by hand. Members are static so that
+/// <c>Trainer</c> and <see cref="Model{TModel}"/> call the kernels without virtual dispatch.
+/// </summary>
+/// <remarks>
+/// Buffers are row-major: inputs are batchSize x <see cref="ModelDescription.InputCount"/>, targets are
+/// batchSize x <see cref="ModelDescription.TargetWidth"/>, outputs are batchSize x
+/// <see cref="ModelDescription.OutputCount"/>. The parameter and gradient buffers follow the layout of
+/// <see cref="ModelDescription.Layers"/>. Every method checks span lengths up front and throws
+/// <see cref="ArgumentException"/> naming the argument; none allocates.
+/// </remarks>
+public interface ISgdModel<TSelf> where TSelf : ISgdModel<TSelf>
+{
+    /// <summary>The declared shape, loss, batch sizes and parameter layout.</summary>
+    static abstract ModelDescription Description { get; }
+
+    /// <summary>Floats of scratch space the kernels need for a batch of <paramref name="batchSize"/>.</summary>
+    static abstract int WorkspaceLength(int batchSize);
+
+    /// <summary>
+    /// Writes predictions for <paramref name="batchSize"/> samples: the last layer's outputs for mean squared
+    /// error, sigmoid probabilities for binary cross-entropy, softmax probabilities for softmax cross-entropy.
+    /// </summary>
+    static abstract void Predict(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> workspace, int batchSize);
+
+    /// <summary>Returns the mean loss over <paramref name="batchSize"/> samples.</summary>
+    static abstract float EvaluateLoss(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> workspace, int batchSize);
+
+    /// <summary>
+    /// Returns the mean loss over <paramref name="batchSize"/> samples and overwrites <paramref name="gradient"/>
+    /// with the gradient of that mean loss with respect to every parameter.
+    /// </summary>
+    static abstract float LossAndGradient(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> workspace, int batchSize);
+
+    /// <summary>
+    /// Applies one SGD step to <paramref name="parameters"/> (see <see cref="UpdateRule"/>);
+    /// <paramref name="velocity"/> holds the momentum buffer and may be empty when the momentum is 0.
+    /// </summary>
+    static abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> velocity, in UpdateRule rule);
+}
