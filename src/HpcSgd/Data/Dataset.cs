@@ -1,0 +1,177 @@
+using HpcSgd.Models;
+
+namespace HpcSgd.Data;
+
+/// <summary>
+/// Samples for a model: features (count x InputCount, row-major) and targets (count x TargetWidth),
+/// copied into contiguous storage and checked against <typeparamref name="TModel"/> once, on construction:
+/// shapes, NaN and infinities, class labels, binary targets in [0, 1]. Immutable afterwards.
+/// </summary>
+/// <remarks>
+/// Targets by loss: mean squared error, OutputCount values per sample; binary cross-entropy, one value in
+/// [0, 1]; softmax cross-entropy, one class index per sample, or a one-hot row of OutputCount values,
+/// which is stored as its index.
+/// </remarks>
+public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
+{
+    private readonly float[] features;
+    private readonly float[] targets;
+
+    /// <summary>Checks and copies <paramref name="features"/> and <paramref name="targets"/>.</summary>
+    /// <exception cref="ArgumentException">A shape does not match the model, or a value is NaN, infinite or out of range.</exception>
+    public Dataset(ReadOnlySpan<float> features, ReadOnlySpan<float> targets)
+    {
+        ModelDescription model = TModel.Description;
+        Count = SampleCount(features, model);
+        CheckFinite(features, model.InputCount, nameof(features), "input");
+        this.features = features.ToArray();
+        this.targets = ReadTargets(targets, Count, model);
+    }
+
+    /// <summary>Checks and copies <paramref name="features"/> and the class indices <paramref name="labels"/> of a classifier.</summary>
+    public Dataset(ReadOnlySpan<float> features, ReadOnlySpan<int> labels)
+    {
+        ModelDescription model = TModel.Description;
+        if (model.Loss == Loss.MeanSquaredError)
+        {
+            throw new ArgumentException(
+                $"labels are class indices, but {model.Name} is a regression model (Loss.MeanSquaredError); pass float targets.", nameof(labels));
+        }
+        Count = SampleCount(features, model);
+        CheckFinite(features, model.InputCount, nameof(features), "input");
+        if (labels.Length != Count)
+        {
+            throw new ArgumentException($"labels holds {labels.Length} values but features hold {Count} samples; give one label per sample.", nameof(labels));
+        }
+        int classes = model.Loss == Loss.BinaryCrossEntropy ? 2 : model.OutputCount;
+        this.features = features.ToArray();
+        targets = new float[Count];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classes)
+            {
+                throw new ArgumentException($"labels[{i}] is {labels[i]}, which is not a class index in [0, {classes}).", nameof(labels));
+            }
+            targets[i] = labels[i];
+        }
+    }
+
+    /// <summary>Number of samples.</summary>
+    public int Count { get; }
+
+    /// <summary>All features, row-major: Count x InputCount.</summary>
+    public ReadOnlySpan<float> Features => features;
+
+    /// <summary>All targets, row-major: Count x TargetWidth (class labels as floats for classifiers).</summary>
+    public ReadOnlySpan<float> Targets => targets;
+
+    /// <summary>The features of sample <paramref name="index"/>.</summary>
+    public ReadOnlySpan<float> FeaturesOf(int index) => features.AsSpan(index * TModel.Description.InputCount, TModel.Description.InputCount);
+
+    /// <summary>The target of sample <paramref name="index"/>.</summary>
+    public ReadOnlySpan<float> TargetOf(int index) => targets.AsSpan(index * TModel.Description.TargetWidth, TModel.Description.TargetWidth);
+
+    private static int SampleCount(ReadOnlySpan<float> features, ModelDescription model)
+    {
+        if (features.IsEmpty)
+        {
+            throw new ArgumentException("features is empty; a dataset needs at least one sample.", nameof(features));
+        }
+        if (features.Length % model.InputCount != 0)
+        {
+            throw new ArgumentException(
+                $"features holds {features.Length} floats, which is not a whole number of samples of {model.Name}'s {model.InputCount} inputs.", nameof(features));
+        }
+        return features.Length / model.InputCount;
+    }
+
+    private static void CheckFinite(ReadOnlySpan<float> values, int width, string argument, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new ArgumentException(
+                    $"{argument}[{i}] (sample {i / width}, {what} {i % width}) is {values[i]}; datasets must hold finite numbers.", argument);
+            }
+        }
+    }
+
+    private static float[] ReadTargets(ReadOnlySpan<float> targets, int count, ModelDescription model)
+    {
+        switch (model.Loss)
+        {
+            case Loss.MeanSquaredError:
+                ExpectLength(targets, count, model.OutputCount, model, "one value per output");
+                CheckFinite(targets, model.OutputCount, nameof(targets), "output");
+                return targets.ToArray();
+
+            case Loss.BinaryCrossEntropy:
+                ExpectLength(targets, count, 1, model, "one value in [0, 1] per sample");
+                for (int i = 0; i < targets.Length; i++)
+                {
+                    if (!(targets[i] >= 0f && targets[i] <= 1f))
+                    {
+                        throw new ArgumentException(
+                            $"targets[{i}] is {targets[i]}; binary cross-entropy needs targets in [0, 1].", nameof(targets));
+                    }
+                }
+                return targets.ToArray();
+
+            default:
+                int classes = model.OutputCount;
+                if (targets.Length == (long)count * classes && targets.Length != count)
+                {
+                    return OneHotToLabels(targets, count, classes);
+                }
+                ExpectLength(targets, count, 1, model, $"one class index per sample, or a one-hot row of {classes}");
+                for (int i = 0; i < targets.Length; i++)
+                {
+                    float label = targets[i];
+                    if (!(label >= 0f && label < classes) || label != MathF.Floor(label))
+                    {
+                        throw new ArgumentException(
+                            $"targets[{i}] is {label}, which is not a class index in [0, {classes}).", nameof(targets));
+                    }
+                }
+                return targets.ToArray();
+        }
+    }
+
+    private static float[] OneHotToLabels(ReadOnlySpan<float> oneHot, int count, int classes)
+    {
+        var labels = new float[count];
+        for (int s = 0; s < count; s++)
+        {
+            int hot = -1;
+            for (int c = 0; c < classes; c++)
+            {
+                float value = oneHot[s * classes + c];
+                if (value == 1f && hot < 0)
+                {
+                    hot = c;
+                }
+                else if (value != 0f)
+                {
+                    throw new ArgumentException(
+                        $"targets row {s} is not one-hot: targets[{s * classes + c}] (class {c}) is {value}; each row needs a single 1 and zeros elsewhere.", "targets");
+                }
+            }
+            if (hot < 0)
+            {
+                throw new ArgumentException($"targets row {s} is not one-hot: it has no 1.", "targets");
+            }
+            labels[s] = hot;
+        }
+        return labels;
+    }
+
+    private static void ExpectLength(ReadOnlySpan<float> targets, int count, int width, ModelDescription model, string what)
+    {
+        if (targets.Length != (long)count * width)
+        {
+            throw new ArgumentException(
+                $"targets holds {targets.Length} floats but {count} samples of {model.Name} need {(long)count * width} ({what}).", nameof(targets));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+
+namespace HpcSgd.Training;
+
+/// <summary>
+/// xoshiro256** seeded through SplitMix64: fast, allocation-free, and the same sequence on every platform
+/// and .NET version for a given seed (System.Random promises neither), so runs reproduce bit for bit.
+/// </summary>
+internal struct SeededRandom
+{
+    private ulong s0, s1, s2, s3;
+
+    public SeededRandom(ulong seed)
+    {
+        ulong x = seed;
+        s0 = SplitMix(ref x);
+        s1 = SplitMix(ref x);
+        s2 = SplitMix(ref x);
+        s3 = SplitMix(ref x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong NextUInt64()
+    {
+        ulong result = BitRotate(s1 * 5, 7) * 9;
+        ulong t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = BitRotate(s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in [0, <paramref name="bound"/>) without modulo bias (Lemire's multiply-shift with rejection).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int NextInt(int bound)
+    {
+        ulong range = (ulong)bound;
+        UInt128 product = (UInt128)NextUInt64() * range;
+        ulong low = (ulong)product;
+        if (low < range)
+        {
+            ulong threshold = (0UL - range) % range;
+            while (low < threshold)
+            {
+                product = (UInt128)NextUInt64() * range;
+                low = (ulong)product;
+            }
+        }
+        return (int)(product >> 64);
+    }
+
+    /// <summary>Uniform in [0, 1) with 24 bits of randomness.</summary>
+    public float NextSingle() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    /// <summary>Uniform in [0, 1) with 53 bits of randomness.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Shuffles <paramref name="items"/> uniformly (Fisher-Yates).</summary>
+    public void Shuffle(Span<int> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    private static ulong SplitMix(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong BitRotate(ulong x, int k) => (x << k) | (x >> (64 - k));
+}

@@ -1,0 +1,133 @@
+using HpcSgd.Kernels;
+
+namespace HpcSgd.Training;
+
+/// <summary>
+/// Hyper-parameters of a mini-batch SGD run. Set <see cref="LearningRate"/>, <see cref="BatchSize"/> and
+/// exactly one budget (<see cref="Epochs"/> or <see cref="Steps"/>); the rest have defaults.
+/// <see cref="Validate"/> runs before the first step and names the offending option.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Base learning rate; finite and positive.</summary>
+    public float LearningRate { get; init; }
+
+    /// <summary>Samples per step; from 1 to the training-set size.</summary>
+    public int BatchSize { get; init; }
+
+    /// <summary>Budget in passes over the training set (set this or <see cref="Steps"/>).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Budget in updates (set this or <see cref="Epochs"/>).</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Seed of the batch sampling; the same seed, data and options reproduce a run bit for bit.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>How batches are drawn.</summary>
+    public BatchSampling Sampling { get; init; } = BatchSampling.ShuffledEpochs;
+
+    /// <summary>With <see cref="BatchSampling.ShuffledEpochs"/>: skip each epoch's final, smaller batch.</summary>
+    public bool DropLastPartialBatch { get; init; }
+
+    /// <summary>Momentum mu in [0, 1); 0 is plain SGD.</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>Use Nesterov momentum (needs <see cref="Momentum"/> &gt; 0).</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>L2 weight decay, added to the gradient as decay * parameter; finite and non-negative.</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>The learning-rate schedule after warm-up.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Steps of linear warm-up before the schedule; 0 for none.</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>Called every <see cref="ProgressInterval"/> steps and after the last step; must not throw.</summary>
+    public Action<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>Steps between progress reports (and validation-loss evaluations).</summary>
+    public int ProgressInterval { get; init; } = 100;
+
+    /// <summary>
+    /// Training stops as diverged when a step's loss is not finite or exceeds this factor times the first
+    /// step's loss (floored at 1e-3, so a near-zero first loss does not make noise look like divergence).
+    /// </summary>
+    public float DivergenceFactor { get; init; } = 1e4f;
+
+    /// <summary>The update rule at a given learning rate.</summary>
+    internal UpdateRule RuleAt(float learningRate) => new(learningRate, Momentum, WeightDecay, Nesterov);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is invalid for a training set of <paramref name="trainingSamples"/>.</summary>
+    public void Validate(int trainingSamples)
+    {
+        if (!float.IsFinite(LearningRate) || LearningRate <= 0f)
+        {
+            throw Invalid(nameof(LearningRate), LearningRate, "must be finite and greater than 0");
+        }
+        if (BatchSize <= 0)
+        {
+            throw Invalid(nameof(BatchSize), BatchSize, "must be at least 1");
+        }
+        if (BatchSize > trainingSamples)
+        {
+            throw Invalid(nameof(BatchSize), BatchSize, $"is larger than the training set ({trainingSamples} samples)");
+        }
+        if (Epochs is null == Steps is null)
+        {
+            throw new ArgumentException(
+                $"Set exactly one budget: {nameof(Epochs)} or {nameof(Steps)} (got {(Epochs is null ? "neither" : "both")}).", nameof(Epochs));
+        }
+        if (Epochs is <= 0)
+        {
+            throw Invalid(nameof(Epochs), Epochs, "must be at least 1");
+        }
+        if (Steps is <= 0)
+        {
+            throw Invalid(nameof(Steps), Steps, "must be at least 1");
+        }
+        if (!Enum.IsDefined(Sampling))
+        {
+            throw Invalid(nameof(Sampling), Sampling, "is not a BatchSampling value");
+        }
+        if (!float.IsFinite(Momentum) || Momentum < 0f || Momentum >= 1f)
+        {
+            throw Invalid(nameof(Momentum), Momentum, "must be in [0, 1)");
+        }
+        if (Nesterov && Momentum == 0f)
+        {
+            throw Invalid(nameof(Nesterov), Nesterov, "needs a Momentum above 0");
+        }
+        if (!float.IsFinite(WeightDecay) || WeightDecay < 0f)
+        {
+            throw Invalid(nameof(WeightDecay), WeightDecay, "must be finite and at least 0");
+        }
+        if (WarmupSteps < 0)
+        {
+            throw Invalid(nameof(WarmupSteps), WarmupSteps, "must be at least 0");
+        }
+        if (ProgressInterval <= 0)
+        {
+            throw Invalid(nameof(ProgressInterval), ProgressInterval, "must be at least 1");
+        }
+        if (!(DivergenceFactor > 1f))
+        {
+            throw Invalid(nameof(DivergenceFactor), DivergenceFactor, "must be greater than 1");
+        }
+    }
+
+    /// <summary>Updates per epoch for <paramref name="trainingSamples"/> samples.</summary>
+    public int StepsPerEpoch(int trainingSamples) =>
+        Sampling == BatchSampling.ShuffledEpochs && !DropLastPartialBatch
+            ? (trainingSamples + BatchSize - 1) / BatchSize
+            : Math.Max(1, trainingSamples / BatchSize);
+
+    /// <summary>The step budget for <paramref name="trainingSamples"/> samples.</summary>
+    public int TotalSteps(int trainingSamples) =>
+        Steps ?? checked(Epochs!.Value * StepsPerEpoch(trainingSamples));
+
+    private static ArgumentOutOfRangeException Invalid(string option, object? value, string rule) =>
+        new(option, value, $"TrainingOptions.{option} is {value}; it {rule}.");
+}

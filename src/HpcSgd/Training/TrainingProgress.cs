@@ -1,0 +1,36 @@
+namespace HpcSgd.Training;
+
+/// <summary>A progress report, passed by value to <see cref="TrainingOptions.Progress"/>; creating one allocates nothing.</summary>
+/// <param name="Step">Steps completed.</param>
+/// <param name="Epoch">Epochs completed, fractional: samples seen / training-set size.</param>
+/// <param name="Loss">Mean training loss of the last step's batch.</param>
+/// <param name="ValidationLoss">Mean loss on the validation set, or NaN when none was given.</param>
+/// <param name="LearningRate">The learning rate used by the last step.</param>
+public readonly record struct TrainingProgress(int Step, double Epoch, float Loss, float ValidationLoss, float LearningRate)
+{
+    /// <summary>True when a validation set was given.</summary>
+    public bool HasValidationLoss => !float.IsNaN(ValidationLoss);
+}
+
+/// <summary>How training ended.</summary>
+public enum TrainingStatus
+{
+    /// <summary>The step budget was spent.</summary>
+    Completed = 0,
+
+    /// <summary>The loss became non-finite or exploded; <see cref="TrainingResult.DivergedAtStep"/> says when.</summary>
+    Diverged = 1,
+
+    /// <summary>The cancellation token was signalled.</summary>
+    Cancelled = 2,
+}
+
+/// <summary>The outcome of <see cref="Trainer.Train{TModel}"/>.</summary>
+/// <param name="Status">How training ended.</param>
+/// <param name="Steps">Steps completed (updates applied).</param>
+/// <param name="Epochs">Samples seen / training-set size.</param>
+/// <param name="FinalLoss">Mean training loss of the last step's batch (the offending value when diverged).</param>
+/// <param name="ValidationLoss">Validation loss after the last step, or NaN when no validation set was given or training diverged.</param>
+/// <param name="DivergedAtStep">The 1-based step whose loss diverged, or null.</param>
+/// <param name="Elapsed">Wall time of the run.</param>
+public sealed record TrainingResult(TrainingStatus Status, int Steps, double Epochs, float FinalLoss, float ValidationLoss, int? DivergedAtStep, TimeSpan Elapsed);

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using HpcSgd.Data;
+using HpcSgd.Models;
+
+namespace HpcSgd.Training;
+
+/// <summary>
+/// One mini-batch SGD run, step by step. Every buffer (batch, gradient, velocity, workspaces, sample order)
+/// is allocated here, up front; <see cref="Step"/> then allocates nothing: it draws a batch, gathers its rows,
+/// computes loss and gradient with the model's generated kernels (the one specialized for the batch size
+/// when declared), checks for divergence, updates the parameters and reports progress.
+/// </summary>
+public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
+{
+    private readonly Model<TModel> model;
+    private readonly Dataset<TModel> data;
+    private readonly Dataset<TModel>? validation;
+    private readonly TrainingOptions options;
+    private readonly float[] batchInputs;
+    private readonly float[] batchTargets;
+    private readonly float[] gradient;
+    private readonly float[] velocity;
+    private readonly float[] workspace;
+    private readonly float[] validationWorkspace;
+    private readonly int[] order;
+    private SeededRandom random;
+    private int position;
+    private long samplesSeen;
+    private float divergenceLimit = float.PositiveInfinity;
+
+    /// <summary>Prepares a run; throws <see cref="ArgumentException"/> for invalid options or a batch larger than the data.</summary>
+    public TrainingSession(Model<TModel> model, Dataset<TModel> data, TrainingOptions options, Dataset<TModel>? validation = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(data.Count);
+        this.model = model;
+        this.data = data;
+        this.options = options;
+        this.validation = validation;
+        ModelDescription description = TModel.Description;
+        int batch = options.BatchSize;
+        batchInputs = new float[batch * description.InputCount];
+        batchTargets = new float[batch * description.TargetWidth];
+        gradient = new float[description.ParameterCount];
+        velocity = options.Momentum > 0f ? new float[description.ParameterCount] : [];
+        workspace = new float[TModel.WorkspaceLength(batch)];
+        validationWorkspace = validation is null ? [] : new float[TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk)];
+        order = new int[data.Count];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+        random = new SeededRandom(options.Seed);
+        position = order.Length; // the first step starts a new epoch
+        TotalSteps = options.TotalSteps(data.Count);
+    }
+
+    /// <summary>The step budget.</summary>
+    public int TotalSteps { get; }
+
+    /// <summary>Steps completed.</summary>
+    public int StepsDone { get; private set; }
+
+    /// <summary>Samples seen / training-set size.</summary>
+    public double Epoch => (double)samplesSeen / data.Count;
+
+    /// <summary>Mean loss of the last step's batch.</summary>
+    public float LastLoss { get; private set; } = float.NaN;
+
+    /// <summary>The learning rate of the last step.</summary>
+    public float LastLearningRate { get; private set; }
+
+    /// <summary>Set when a step's loss diverged; no further step runs.</summary>
+    public bool Diverged { get; private set; }
+
+    /// <summary>
+    /// Runs one step and returns true, or returns false without changing the parameters when the budget is spent
+    /// or the loss diverged (then <see cref="Diverged"/> is set and <see cref="LastLoss"/> holds the offending loss).
+    /// </summary>
+    public bool Step()
+    {
+        if (Diverged || StepsDone >= TotalSteps)
+        {
+            return false;
+        }
+        int batch = DrawBatch();
+        ModelDescription description = TModel.Description;
+        int inputWidth = description.InputCount;
+        int targetWidth = description.TargetWidth;
+        ReadOnlySpan<float> features = data.Features;
+        ReadOnlySpan<float> targets = data.Targets;
+        ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
+        for (int b = 0; b < batch; b++)
+        {
+            int sample = indices[b];
+            features.Slice(sample * inputWidth, inputWidth).CopyTo(batchInputs.AsSpan(b * inputWidth));
+            targets.Slice(sample * targetWidth, targetWidth).CopyTo(batchTargets.AsSpan(b * targetWidth));
+        }
+
+        float loss = TModel.LossAndGradient(model.Parameters, batchInputs.AsSpan(0, batch * inputWidth),
+            batchTargets.AsSpan(0, batch * targetWidth), gradient, workspace, batch);
+        LastLoss = loss;
+        if (StepsDone == 0)
+        {
+            divergenceLimit = options.DivergenceFactor * MathF.Max(loss, 1e-3f);
+        }
+        if (!float.IsFinite(loss) || loss > divergenceLimit)
+        {
+            Diverged = true;
+            return false;
+        }
+
+        float learningRate = options.LearningRate * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
+        TModel.Update(model.Parameters, gradient, velocity, options.RuleAt(learningRate));
+        LastLearningRate = learningRate;
+        StepsDone++;
+        samplesSeen += batch;
+
+        if (options.Progress is { } progress && (StepsDone % options.ProgressInterval == 0 || StepsDone == TotalSteps))
+        {
+            progress(new TrainingProgress(StepsDone, Epoch, loss, ValidationLoss(), learningRate));
+        }
+        return true;
+    }
+
+    /// <summary>Runs steps until the budget is spent, the loss diverges or <paramref name="cancellationToken"/> is signalled.</summary>
+    public TrainingResult Run(CancellationToken cancellationToken = default)
+    {
+        long start = Stopwatch.GetTimestamp();
+        TrainingStatus status = TrainingStatus.Completed;
+        while (StepsDone < TotalSteps)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                status = TrainingStatus.Cancelled;
+                break;
+            }
+            if (!Step())
+            {
+                break;
+            }
+        }
+        if (Diverged || (status == TrainingStatus.Completed && !AllFinite(model.Parameters)))
+        {
+            Diverged = true;
+            status = TrainingStatus.Diverged;
+        }
+        float validationLoss = status == TrainingStatus.Diverged ? float.NaN : ValidationLoss();
+        return new TrainingResult(status, StepsDone, Epoch, LastLoss, validationLoss,
+            status == TrainingStatus.Diverged ? StepsDone + 1 : null, Stopwatch.GetElapsedTime(start));
+    }
+
+    /// <summary>Mean loss on the validation set, or NaN without one.</summary>
+    public float ValidationLoss() =>
+        validation is null ? float.NaN : LossEvaluator<TModel>.MeanLoss(model.Parameters, validation, validationWorkspace);
+
+    /// <summary>Makes the next batch order[position - batch .. position) and returns its size.</summary>
+    private int DrawBatch()
+    {
+        int batch = options.BatchSize;
+        if (options.Sampling == BatchSampling.RandomBatches)
+        {
+            // Partial Fisher-Yates: order[0..batch) becomes a uniform draw of distinct samples.
+            for (int i = 0; i < batch; i++)
+            {
+                int j = i + random.NextInt(order.Length - i);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+            position = batch;
+            return batch;
+        }
+
+        int remaining = order.Length - position;
+        if (remaining == 0 || (options.DropLastPartialBatch && remaining < batch))
+        {
+            random.Shuffle(order);
+            position = 0;
+            remaining = order.Length;
+        }
+        int size = Math.Min(batch, remaining);
+        position += size;
+        return size;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,39 @@
+using HpcSgd;
+
+namespace HpcSgd.Tests.Models;
+
+/// <summary>The classic example: y = 3x + 2 + noise, one input, one output.</summary>
+[SgdModel(Loss.MeanSquaredError, BatchSizes = new[] { 10, 64, 256 })]
+[Dense(inputs: 1, outputs: 1)]
+public partial class SeedRegression { }
+
+/// <summary>Multi-output regression with an input size that is no multiple of any vector width.</summary>
+[SgdModel(Loss.MeanSquaredError, BatchSizes = new[] { 8, 33 })]
+[Dense(37, 3)]
+public partial class WideRegression { }
+
+/// <summary>Logistic regression.</summary>
+[SgdModel(Loss.BinaryCrossEntropy, BatchSizes = new[] { 16, 50 })]
+[Dense(19, 1)]
+public partial struct LogisticModel { }
+
+/// <summary>Multinomial logistic regression.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [32, 5])]
+[Dense(23, 4)]
+public partial class SoftmaxModel { }
+
+/// <summary>A three-layer network exercising every activation's backward pass.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [12])]
+[Dense(9, 17, Activation = Activation.Tanh)]
+[Dense(17, 6, Activation = Activation.ReLU)]
+[Dense(6, 3)]
+public partial class DeepSoftmax { }
+
+public static partial class Outer
+{
+    /// <summary>A model nested in a partial type.</summary>
+    [SgdModel(Loss.MeanSquaredError)]
+    [Dense(5, 2, Activation = Activation.Sigmoid)]
+    [Dense(2, 2, Activation = Activation.LeakyReLU)]
+    public partial record NestedRegression;
+}
