@@ -88,7 +88,9 @@ internal static class DispatchEmitter
     {
         LossKind.BinaryCrossEntropy => $"{Names.LossHeads}.BinaryCrossEntropy{kind}(ref outputs0, ref targets0, batchSize)",
         LossKind.SoftmaxCrossEntropy => $"{Names.LossHeads}.SoftmaxCrossEntropy{kind}(ref outputs0, ref targets0, batchSize, OutputCount)",
-        _ => $"{Names.LossHeads}.MeanSquaredError{kind}(ref outputs0, ref targets0, batchSize * OutputCount)",
+        _ => kind == "LossAndDelta"
+            ? $"{Names.LossHeads}.MeanSquaredErrorLossAndDelta<{Names.Activation(model.Layers[model.Layers.Count - 1].Activation)}>(ref outputs0, ref targets0, batchSize * OutputCount)"
+            : $"{Names.LossHeads}.MeanSquaredErrorLoss(ref outputs0, ref targets0, batchSize * OutputCount)",
     };
 
     private static void CheckCommon(IndentedWriter w)

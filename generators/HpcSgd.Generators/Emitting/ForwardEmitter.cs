@@ -48,7 +48,7 @@ internal static class ForwardEmitter
                 w.Line($"float z = {Names.Unsafe}.Add(ref bias, o) + {Names.DenseMath}.Dot{Names.WidthTypeParameters}(ref xRow, ref {Names.Unsafe}.Add(ref w, o * {layer.Inputs}), {layer.Inputs});");
                 w.Line(layer.Activation == ActivationKind.Identity
                     ? $"{Names.Unsafe}.Add(ref yRow, o) = z;"
-                    : $"{Names.Unsafe}.Add(ref yRow, o) = {Names.Activations}.{layer.Activation}(z);");
+                    : $"{Names.Unsafe}.Add(ref yRow, o) = {Names.Activation(layer.Activation)}.Apply(z);");
             }
         }
     }

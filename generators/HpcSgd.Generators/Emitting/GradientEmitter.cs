@@ -81,7 +81,7 @@ internal static class GradientEmitter
                 {
                     using (w.Open($"for (nuint i = 0; i < {inputs}; i++)"))
                     {
-                        w.Line($"{Names.Unsafe}.Add(ref inputDeltaRow, i) *= {Names.Activations}.{inputActivation}Derivative({Names.Unsafe}.Add(ref xRow, i));");
+                        w.Line($"{Names.Unsafe}.Add(ref inputDeltaRow, i) *= {Names.Activation(inputActivation)}.Derivative({Names.Unsafe}.Add(ref xRow, i));");
                     }
                 }
             }

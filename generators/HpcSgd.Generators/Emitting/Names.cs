@@ -9,7 +9,9 @@ internal static class Names
     public const string Span = "global::System.Span<float>";
     public const string Kernels = "global::HpcSgd.Kernels";
     public const string DenseMath = Kernels + ".DenseMath";
-    public const string Activations = Kernels + ".Activations";
+
+    /// <summary>The operator struct of an activation, e.g. <c>global::HpcSgd.Kernels.ReLUActivation</c>.</summary>
+    public static string Activation(Model.ActivationKind activation) => Kernels + "." + activation + "Activation";
     public const string LossHeads = Kernels + ".LossHeads";
     public const string UpdateMath = Kernels + ".UpdateMath";
     public const string UpdateRule = Kernels + ".UpdateRule";

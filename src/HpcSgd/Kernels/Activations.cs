@@ -3,30 +3,76 @@ using System.Runtime.CompilerServices;
 namespace HpcSgd.Kernels;
 
 /// <summary>
-/// The activations of <see cref="Activation"/> and their derivatives, the latter written in terms of
-/// the activation's output a = f(z): the forward pass keeps only outputs, and every supported f has
-/// f'(z) expressible through f(z).
+/// An activation of <see cref="Activation"/> as an operator struct, so kernels generic over it compile to
+/// straight-line code. The derivative is written in terms of the output a = f(z): the forward pass keeps
+/// only outputs, and every supported f has f'(z) expressible through f(z).
 /// </summary>
-public static class Activations
+public interface IActivation
 {
-    /// <summary>The slope of <see cref="Activation.LeakyReLU"/> for negative inputs.</summary>
-    public const float LeakyReLUSlope = 0.01f;
+    /// <summary>f(z).</summary>
+    static abstract float Apply(float z);
 
-    /// <summary>max(z, 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ReLU(float z) => z > 0f ? z : 0f;
+    /// <summary>f'(z), given a = f(z).</summary>
+    static abstract float Derivative(float a);
+}
 
-    /// <summary>z for z &gt; 0, else 0.01 z.</summary>
+/// <summary>f(z) = z.</summary>
+public readonly struct IdentityActivation : IActivation
+{
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float LeakyReLU(float z) => z > 0f ? z : LeakyReLUSlope * z;
+    public static float Apply(float z) => z;
 
-    /// <summary>tanh(z).</summary>
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Tanh(float z) => MathF.Tanh(z);
+    public static float Derivative(float a) => 1f;
+}
 
-    /// <summary>1 / (1 + exp(-z)), computed without overflow for large |z|.</summary>
+/// <summary>f(z) = max(z, 0); f' = 1 where a &gt; 0, else 0.</summary>
+public readonly struct ReLUActivation : IActivation
+{
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sigmoid(float z)
+    public static float Apply(float z) => z > 0f ? z : 0f;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Derivative(float a) => a > 0f ? 1f : 0f;
+}
+
+/// <summary>f(z) = z for z &gt; 0, else <see cref="Slope"/> z; f' = 1 where a &gt; 0, else <see cref="Slope"/>.</summary>
+public readonly struct LeakyReLUActivation : IActivation
+{
+    /// <summary>The slope for negative inputs.</summary>
+    public const float Slope = 0.01f;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(float z) => z > 0f ? z : Slope * z;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Derivative(float a) => a > 0f ? 1f : Slope;
+}
+
+/// <summary>f(z) = tanh(z); f' = 1 - a^2.</summary>
+public readonly struct TanhActivation : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(float z) => MathF.Tanh(z);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Derivative(float a) => 1f - a * a;
+}
+
+/// <summary>f(z) = 1 / (1 + exp(-z)), without overflow for large |z|; f' = a (1 - a).</summary>
+public readonly struct SigmoidActivation : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(float z)
     {
         if (z >= 0f)
         {
@@ -36,19 +82,7 @@ public static class Activations
         return e / (1f + e);
     }
 
-    /// <summary>ReLU'(z) from a = ReLU(z): 1 where a &gt; 0, else 0.</summary>
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ReLUDerivative(float a) => a > 0f ? 1f : 0f;
-
-    /// <summary>LeakyReLU'(z) from a = LeakyReLU(z): 1 where a &gt; 0, else 0.01.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float LeakyReLUDerivative(float a) => a > 0f ? 1f : LeakyReLUSlope;
-
-    /// <summary>tanh'(z) = 1 - a^2.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float TanhDerivative(float a) => 1f - a * a;
-
-    /// <summary>sigmoid'(z) = a (1 - a).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float SigmoidDerivative(float a) => a * (1f - a);
+    public static float Derivative(float a) => a * (1f - a);
 }

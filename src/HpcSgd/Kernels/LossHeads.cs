@@ -9,16 +9,22 @@ namespace HpcSgd.Kernels;
 /// </summary>
 public static class LossHeads
 {
-    /// <summary>Mean squared error 1/count * sum (z - y)^2 over <paramref name="count"/> = batch * outputs values; z becomes 2 (z - y) / count.</summary>
-    public static float MeanSquaredErrorLossAndDelta(ref float z, ref float targets, int count)
+    /// <summary>
+    /// Mean squared error 1/count * sum (a - y)^2 over <paramref name="count"/> = batch * outputs values, where a are
+    /// the last layer's outputs after its activation; a becomes dL/dz = 2 (a - y) / count * f'(z), f being
+    /// <typeparamref name="TActivation"/>.
+    /// </summary>
+    public static float MeanSquaredErrorLossAndDelta<TActivation>(ref float a, ref float targets, int count)
+        where TActivation : struct, IActivation
     {
         double sum = 0;
         float scale = 2f / count;
         for (nuint i = 0; i < (nuint)count; i++)
         {
-            float d = Unsafe.Add(ref z, i) - Unsafe.Add(ref targets, i);
+            float output = Unsafe.Add(ref a, i);
+            float d = output - Unsafe.Add(ref targets, i);
             sum += d * d;
-            Unsafe.Add(ref z, i) = d * scale;
+            Unsafe.Add(ref a, i) = d * scale * TActivation.Derivative(output);
         }
         return (float)(sum / count);
     }
@@ -48,7 +54,7 @@ public static class LossHeads
             float logit = Unsafe.Add(ref z, i);
             float y = Unsafe.Add(ref targets, i);
             sum += BinaryCrossEntropy(logit, y);
-            Unsafe.Add(ref z, i) = (Activations.Sigmoid(logit) - y) * scale;
+            Unsafe.Add(ref z, i) = (SigmoidActivation.Apply(logit) - y) * scale;
         }
         return (float)(sum / batch);
     }
@@ -119,7 +125,7 @@ public static class LossHeads
     {
         for (nuint i = 0; i < (nuint)count; i++)
         {
-            Unsafe.Add(ref z, i) = Activations.Sigmoid(Unsafe.Add(ref z, i));
+            Unsafe.Add(ref z, i) = SigmoidActivation.Apply(Unsafe.Add(ref z, i));
         }
     }
 

@@ -1,0 +1,69 @@
+using HpcSgd.Models;
+using HpcSgd.Tests.Models;
+
+namespace HpcSgd.Tests.Reference;
+
+/// <summary>A check to run against one declared model type.</summary>
+internal interface IModelCheck
+{
+    void Run<TModel>() where TModel : ISgdModel<TModel>;
+}
+
+/// <summary>Every model declared in the test project, so each check covers every loss, activation and layout.</summary>
+internal static class AllModels
+{
+    public static readonly string[] Names =
+    [
+        nameof(SeedRegression), nameof(WideRegression), nameof(LogisticModel),
+        nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression),
+    ];
+
+    public static ModelDescription Describe(string name) => name switch
+    {
+        nameof(SeedRegression) => SeedRegression.Description,
+        nameof(WideRegression) => WideRegression.Description,
+        nameof(LogisticModel) => LogisticModel.Description,
+        nameof(SoftmaxModel) => SoftmaxModel.Description,
+        nameof(DeepSoftmax) => DeepSoftmax.Description,
+        nameof(Outer.NestedRegression) => Outer.NestedRegression.Description,
+        _ => throw new ArgumentException(name),
+    };
+
+    public static void Run(string name, IModelCheck check)
+    {
+        switch (name)
+        {
+            case nameof(SeedRegression): check.Run<SeedRegression>(); break;
+            case nameof(WideRegression): check.Run<WideRegression>(); break;
+            case nameof(LogisticModel): check.Run<LogisticModel>(); break;
+            case nameof(SoftmaxModel): check.Run<SoftmaxModel>(); break;
+            case nameof(DeepSoftmax): check.Run<DeepSoftmax>(); break;
+            case nameof(Outer.NestedRegression): check.Run<Outer.NestedRegression>(); break;
+            default: throw new ArgumentException(name);
+        }
+    }
+
+    public static TheoryData<string> Theory()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in Names)
+        {
+            data.Add(name);
+        }
+        return data;
+    }
+
+    /// <summary>Each model with batch sizes 1, 7, each declared size (specialized kernels) and 1000.</summary>
+    public static TheoryData<string, int> WithBatchSizes()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in Names)
+        {
+            foreach (int batch in new[] { 1, 7 }.Concat(Describe(name).DeclaredBatchSizes).Append(1000).Distinct())
+            {
+                data.Add(name, batch);
+            }
+        }
+        return data;
+    }
+}

@@ -1,0 +1,42 @@
+using HpcSgd.Models;
+
+namespace HpcSgd.Tests.Reference;
+
+/// <summary>Seeded random batches shaped for a model: inputs in [-1, 1), targets valid for its loss.</summary>
+internal static class TestData
+{
+    public static (float[] Inputs, float[] Targets) Batch(ModelDescription model, int batch, int seed)
+    {
+        var random = new Random(seed);
+        var inputs = new float[batch * model.InputCount];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        var targets = new float[batch * model.TargetWidth];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            targets[i] = model.Loss switch
+            {
+                Loss.MeanSquaredError => (float)(random.NextDouble() * 4 - 2),
+                Loss.BinaryCrossEntropy => (float)random.NextDouble(),
+                _ => random.Next(model.OutputCount),
+            };
+        }
+        return (inputs, targets);
+    }
+
+    /// <summary>Parameters drawn wider than the initializer's, so no unit sits idle (e.g. a dead ReLU) by chance.</summary>
+    public static float[] Parameters(ModelDescription model, int seed)
+    {
+        var random = new Random(seed);
+        var parameters = new float[model.ParameterCount];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = (float)(random.NextDouble() * 1.6 - 0.8);
+        }
+        return parameters;
+    }
+
+    public static double[] ToDouble(ReadOnlySpan<float> values) => values.ToArray().Select(v => (double)v).ToArray();
+}
