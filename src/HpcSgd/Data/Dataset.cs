@@ -35,13 +35,13 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         if (model.Loss == Loss.MeanSquaredError)
         {
             throw new ArgumentException(
-                $"labels are class indices, but {model.Name} is a regression model (Loss.MeanSquaredError); pass float targets.", nameof(labels));
+                FormattableString.Invariant($"labels are class indices, but {model.Name} is a regression model (Loss.MeanSquaredError); pass float targets."), nameof(labels));
         }
         Count = SampleCount(features, model);
         CheckFinite(features, model.InputCount, nameof(features), "input");
         if (labels.Length != Count)
         {
-            throw new ArgumentException($"labels holds {labels.Length} values but features hold {Count} samples; give one label per sample.", nameof(labels));
+            throw new ArgumentException(FormattableString.Invariant($"labels holds {labels.Length} values but features hold {Count} samples; give one label per sample."), nameof(labels));
         }
         int classes = model.Loss == Loss.BinaryCrossEntropy ? 2 : model.OutputCount;
         this.features = features.ToArray();
@@ -50,7 +50,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         {
             if ((uint)labels[i] >= (uint)classes)
             {
-                throw new ArgumentException($"labels[{i}] is {labels[i]}, which is not a class index in [0, {classes}).", nameof(labels));
+                throw new ArgumentException(FormattableString.Invariant($"labels[{i}] is {labels[i]}, which is not a class index in [0, {classes})."), nameof(labels));
             }
             targets[i] = labels[i];
         }
@@ -80,7 +80,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         if (features.Length % model.InputCount != 0)
         {
             throw new ArgumentException(
-                $"features holds {features.Length} floats, which is not a whole number of samples of {model.Name}'s {model.InputCount} inputs.", nameof(features));
+                FormattableString.Invariant($"features holds {features.Length} floats, which is not a whole number of samples of {model.Name}'s {model.InputCount} inputs."), nameof(features));
         }
         return features.Length / model.InputCount;
     }
@@ -92,7 +92,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
             if (!float.IsFinite(values[i]))
             {
                 throw new ArgumentException(
-                    $"{argument}[{i}] (sample {i / width}, {what} {i % width}) is {values[i]}; datasets must hold finite numbers.", argument);
+                    FormattableString.Invariant($"{argument}[{i}] (sample {i / width}, {what} {i % width}) is {values[i]}; datasets must hold finite numbers."), argument);
             }
         }
     }
@@ -113,7 +113,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
                     if (!(targets[i] >= 0f && targets[i] <= 1f))
                     {
                         throw new ArgumentException(
-                            $"targets[{i}] is {targets[i]}; binary cross-entropy needs targets in [0, 1].", nameof(targets));
+                            FormattableString.Invariant($"targets[{i}] is {targets[i]}; binary cross-entropy needs targets in [0, 1]."), nameof(targets));
                     }
                 }
                 return targets.ToArray();
@@ -124,14 +124,14 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
                 {
                     return OneHotToLabels(targets, count, classes);
                 }
-                ExpectLength(targets, count, 1, model, $"one class index per sample, or a one-hot row of {classes}");
+                ExpectLength(targets, count, 1, model, FormattableString.Invariant($"one class index per sample, or a one-hot row of {classes}"));
                 for (int i = 0; i < targets.Length; i++)
                 {
                     float label = targets[i];
                     if (!(label >= 0f && label < classes) || label != MathF.Floor(label))
                     {
                         throw new ArgumentException(
-                            $"targets[{i}] is {label}, which is not a class index in [0, {classes}).", nameof(targets));
+                            FormattableString.Invariant($"targets[{i}] is {label}, which is not a class index in [0, {classes})."), nameof(targets));
                     }
                 }
                 return targets.ToArray();
@@ -154,12 +154,12 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
                 else if (value != 0f)
                 {
                     throw new ArgumentException(
-                        $"targets row {s} is not one-hot: targets[{s * classes + c}] (class {c}) is {value}; each row needs a single 1 and zeros elsewhere.", "targets");
+                        FormattableString.Invariant($"targets row {s} is not one-hot: targets[{s * classes + c}] (class {c}) is {value}; each row needs a single 1 and zeros elsewhere."), "targets");
                 }
             }
             if (hot < 0)
             {
-                throw new ArgumentException($"targets row {s} is not one-hot: it has no 1.", "targets");
+                throw new ArgumentException(FormattableString.Invariant($"targets row {s} is not one-hot: it has no 1."), "targets");
             }
             labels[s] = hot;
         }
@@ -171,7 +171,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         if (targets.Length != (long)count * width)
         {
             throw new ArgumentException(
-                $"targets holds {targets.Length} floats but {count} samples of {model.Name} need {(long)count * width} ({what}).", nameof(targets));
+                FormattableString.Invariant($"targets holds {targets.Length} floats but {count} samples of {model.Name} need {(long)count * width} ({what})."), nameof(targets));
         }
     }
 }

@@ -21,7 +21,7 @@ public static class KernelArguments
         if (length < required)
         {
             throw new ArgumentException(
-                $"{argument} holds {length} floats but {required} are needed ({what}).", argument);
+                FormattableString.Invariant($"{argument} holds {length} floats but {required} are needed ({what})."), argument);
         }
     }
 
@@ -34,7 +34,7 @@ public static class KernelArguments
             if (!(label >= 0f && label < classes) || label != MathF.Floor(label))
             {
                 throw new ArgumentException(
-                    $"{argument}[{i}] is {label}, which is not a class index in [0, {classes}).", argument);
+                    FormattableString.Invariant($"{argument}[{i}] is {label}, which is not a class index in [0, {classes})."), argument);
             }
         }
     }

@@ -29,7 +29,11 @@ public static class ModelFile
     private const uint ParametersTag = 0x41524150; // "PARA"
 
     /// <summary>Writes <paramref name="parameters"/> of the model <paramref name="description"/> to <paramref name="path"/> atomically.</summary>
-    public static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters)
+    public static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters) =>
+        Save(path, description, parameters, beforeRename: null);
+
+    /// <summary><see cref="Save(string, ModelDescription, ReadOnlySpan{float})"/> with a hook between the flush and the rename, where tests simulate a crash.</summary>
+    internal static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters, Action<string>? beforeRename)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(description);
@@ -48,6 +52,7 @@ public static class ModelFile
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
+            beforeRename?.Invoke(temporary);
             File.Move(temporary, fullPath, overwrite: true);
         }
         catch

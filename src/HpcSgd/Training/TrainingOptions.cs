@@ -73,12 +73,12 @@ public sealed record TrainingOptions
         }
         if (BatchSize > trainingSamples)
         {
-            throw Invalid(nameof(BatchSize), BatchSize, $"is larger than the training set ({trainingSamples} samples)");
+            throw Invalid(nameof(BatchSize), BatchSize, FormattableString.Invariant($"is larger than the training set ({trainingSamples} samples)"));
         }
         if (Epochs is null == Steps is null)
         {
             throw new ArgumentException(
-                $"Set exactly one budget: {nameof(Epochs)} or {nameof(Steps)} (got {(Epochs is null ? "neither" : "both")}).", nameof(Epochs));
+                FormattableString.Invariant($"Set exactly one budget: {nameof(Epochs)} or {nameof(Steps)} (got {(Epochs is null ? "neither" : "both")})."), nameof(Epochs));
         }
         if (Epochs is <= 0)
         {
@@ -129,5 +129,5 @@ public sealed record TrainingOptions
         Steps ?? checked(Epochs!.Value * StepsPerEpoch(trainingSamples));
 
     private static ArgumentOutOfRangeException Invalid(string option, object? value, string rule) =>
-        new(option, value, $"TrainingOptions.{option} is {value}; it {rule}.");
+        new(option, value, FormattableString.Invariant($"TrainingOptions.{option} is {value}; it {rule}."));
 }

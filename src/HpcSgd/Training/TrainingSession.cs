@@ -25,6 +25,7 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
     private readonly int[] order;
     private SeededRandom random;
     private int position;
+    private int lastBatchSize;
     private long samplesSeen;
     private float divergenceLimit = float.PositiveInfinity;
 
@@ -86,6 +87,7 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
             return false;
         }
         int batch = DrawBatch();
+        lastBatchSize = batch;
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
@@ -151,6 +153,9 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         return new TrainingResult(status, StepsDone, Epoch, LastLoss, validationLoss,
             status == TrainingStatus.Diverged ? StepsDone + 1 : null, Stopwatch.GetElapsedTime(start));
     }
+
+    /// <summary>The sample indices of the last step's batch (for tests of the sampling).</summary>
+    internal ReadOnlySpan<int> LastBatchIndices => order.AsSpan(position - lastBatchSize, lastBatchSize);
 
     /// <summary>Mean loss on the validation set, or NaN without one.</summary>
     public float ValidationLoss() =>

@@ -1,0 +1,84 @@
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Tests.Reference;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Training;
+
+/// <summary>
+/// The contract: after warm-up, a training step (sampling, gathering, forward, loss, gradient, update,
+/// progress with validation loss) allocates nothing, for every declared batch size and the general path.
+/// </summary>
+public class ZeroAllocationTests
+{
+    private const int MeasuredSteps = 1000;
+
+    public static TheoryData<string, int, BatchSampling, float> Cases()
+    {
+        var data = new TheoryData<string, int, BatchSampling, float>();
+        foreach (string model in AllModels.Names)
+        {
+            foreach (int batch in AllModels.Describe(model).DeclaredBatchSizes.Append(7))
+            {
+                data.Add(model, batch, BatchSampling.ShuffledEpochs, 0f);
+            }
+            data.Add(model, 7, BatchSampling.RandomBatches, 0.9f); // momentum path and the other sampler
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void TrainingSteps_AllocateNothing(string model, int batch, BatchSampling sampling, float momentum) =>
+        AllModels.Run(model, new Check(batch, sampling, momentum));
+
+    [Fact]
+    public void PredictIntoCallerSpan_AllocatesNothing()
+    {
+        var model = new Model<Models.DeepSoftmax>(seed: 1);
+        float[] inputs = TestData.Batch(Models.DeepSoftmax.Description, 300, 1).Inputs;
+        var outputs = new float[300 * Models.DeepSoftmax.OutputCount];
+        model.Predict(inputs, outputs); // warm-up creates the workspace once
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            model.Predict(inputs, outputs);
+            model.Predict(inputs.AsSpan(0, Models.DeepSoftmax.InputCount), outputs.AsSpan(0, Models.DeepSoftmax.OutputCount));
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private sealed class Check(int batch, BatchSampling sampling, float momentum) : IModelCheck
+    {
+        public void Run<TModel>() where TModel : ISgdModel<TModel>
+        {
+            ModelDescription d = TModel.Description;
+            (float[] x, float[] y) = TestData.Batch(d, 300, seed: 1);
+            (float[] vx, float[] vy) = TestData.Batch(d, 40, seed: 2);
+            int reports = 0;
+            var session = new TrainingSession<TModel>(new Model<TModel>(seed: 1), new Dataset<TModel>(x, y), new TrainingOptions
+            {
+                LearningRate = 1e-3f, BatchSize = batch, Steps = 10 * MeasuredSteps, Sampling = sampling, Momentum = momentum,
+                WeightDecay = 1e-4f, Schedule = LearningRateSchedule.Cosine(), WarmupSteps = 5,
+                ProgressInterval = 10, Progress = p => reports++,
+            }, validation: new Dataset<TModel>(vx, vy));
+
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.True(session.Step());
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < MeasuredSteps; i++)
+            {
+                session.Step();
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.False(session.Diverged);
+            Assert.Equal(MeasuredSteps + 50, session.StepsDone);
+            Assert.Equal((MeasuredSteps + 50) / 10, reports);
+            Assert.True(allocated == 0, $"{d.Name}, batch {batch}, {sampling}: {allocated} bytes over {MeasuredSteps} steps");
+        }
+    }
+}
