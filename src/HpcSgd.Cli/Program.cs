@@ -1,0 +1,70 @@
+using System.CommandLine;
+using HpcSgd.Training;
+
+namespace HpcSgd.Cli;
+
+/// <summary>The hpcsgd command line. With no arguments it trains the classic example.</summary>
+public static class Program
+{
+    /// <summary>Runs the command line against the console.</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Parses <paramref name="args"/> and runs the job; bad input is one line on <paramref name="error"/> and a non-zero exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var samples = new Option<int>("--samples") { Description = "Samples of the classic example to draw.", DefaultValueFactory = _ => 100 };
+        var dataSeed = new Option<ulong>("--data-seed") { Description = "Seed of the data.", DefaultValueFactory = _ => 1 };
+        var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => 0.1f };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Samples per step (kernels are specialized for 1, 10, 32 and 100).", DefaultValueFactory = _ => 10 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the data (ignored when --steps is given).", DefaultValueFactory = _ => 300 };
+        var steps = new Option<int?>("--steps") { Description = "Number of updates, instead of --epochs." };
+        var momentum = new Option<float>("--momentum") { Description = "Momentum in [0, 1).", DefaultValueFactory = _ => 0.9f };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Use Nesterov momentum." };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "L2 weight decay." };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, cosine or step (halve every 1000 steps).", DefaultValueFactory = _ => "cosine" };
+        schedule.AcceptOnlyFromAmong("constant", "cosine", "step");
+        var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear warm-up." };
+        var sampling = new Option<BatchSampling>("--sampling") { Description = "ShuffledEpochs or RandomBatches.", DefaultValueFactory = _ => BatchSampling.ShuffledEpochs };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the initial parameters and the batch sampling.", DefaultValueFactory = _ => 1 };
+        var progress = new Option<int>("--progress-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => 300 };
+        var save = new Option<string?>("--save") { Description = "Save the trained model to this file." };
+
+        var root = new RootCommand("HpcSgd: mini-batch SGD with kernels generated for your model's shapes. " +
+            "With no options, trains y = 3x + 2 + noise and compares the fit with least squares.")
+        {
+            samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save,
+        };
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine($"hpcsgd: {parsed.Errors[0].Message} (see hpcsgd --help)");
+            return 2;
+        }
+        root.SetAction(result =>
+        {
+            try
+            {
+                return ClassicExampleJob.Run(new ClassicExampleSettings(
+                    result.GetValue(samples), result.GetValue(dataSeed), result.GetValue(learningRate), result.GetValue(batchSize),
+                    result.GetValue(epochs), result.GetValue(steps), result.GetValue(momentum), result.GetValue(nesterov),
+                    result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(warmup), result.GetValue(sampling),
+                    result.GetValue(seed), result.GetValue(progress), result.GetValue(save)), output);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"hpcsgd: {FirstLine(e.Message)}");
+                return 1;
+            }
+        });
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>The message's first line without .NET's " (Parameter 'x')" suffix: the message already names what is wrong.</summary>
+    private static string FirstLine(string message)
+    {
+        string line = message.Split('\n')[0].TrimEnd();
+        int suffix = line.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return suffix > 0 ? line[..suffix] : line;
+    }
+}
