@@ -38,18 +38,16 @@ internal struct SeededRandom
     public int NextInt(int bound)
     {
         ulong range = (ulong)bound;
-        UInt128 product = (UInt128)NextUInt64() * range;
-        ulong low = (ulong)product;
+        ulong high = Math.BigMul(NextUInt64(), range, out ulong low);
         if (low < range)
         {
             ulong threshold = (0UL - range) % range;
             while (low < threshold)
             {
-                product = (UInt128)NextUInt64() * range;
-                low = (ulong)product;
+                high = Math.BigMul(NextUInt64(), range, out low);
             }
         }
-        return (int)(product >> 64);
+        return (int)high;
     }
 
     /// <summary>Uniform in [0, 1) with 24 bits of randomness.</summary>

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using HpcSgd.Data;
 using HpcSgd.Models;
 
@@ -91,15 +93,8 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
-        ReadOnlySpan<float> features = data.Features;
-        ReadOnlySpan<float> targets = data.Targets;
-        ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
-        for (int b = 0; b < batch; b++)
-        {
-            int sample = indices[b];
-            features.Slice(sample * inputWidth, inputWidth).CopyTo(batchInputs.AsSpan(b * inputWidth));
-            targets.Slice(sample * targetWidth, targetWidth).CopyTo(batchTargets.AsSpan(b * targetWidth));
-        }
+        Gather(data.Features, inputWidth, order.AsSpan(position - batch, batch), batchInputs);
+        Gather(data.Targets, targetWidth, order.AsSpan(position - batch, batch), batchTargets);
 
         float loss = TModel.LossAndGradient(model.Parameters, batchInputs.AsSpan(0, batch * inputWidth),
             batchTargets.AsSpan(0, batch * targetWidth), gradient, workspace, batch);
@@ -187,6 +182,30 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         int size = Math.Min(batch, remaining);
         position += size;
         return size;
+    }
+
+    /// <summary>Copies the rows <paramref name="indices"/> of <paramref name="source"/> into consecutive rows of <paramref name="destination"/>.</summary>
+    private static void Gather(ReadOnlySpan<float> source, int width, ReadOnlySpan<int> indices, Span<float> destination)
+    {
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        if (width < 16)
+        {
+            // Short rows: an element loop beats a memmove call per row.
+            for (int b = 0; b < indices.Length; b++)
+            {
+                ref float row = ref Unsafe.Add(ref from, (nint)indices[b] * width);
+                for (int i = 0; i < width; i++)
+                {
+                    Unsafe.Add(ref to, b * width + i) = Unsafe.Add(ref row, i);
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < indices.Length; b++)
+        {
+            source.Slice(indices[b] * width, width).CopyTo(destination.Slice(b * width, width));
+        }
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)
