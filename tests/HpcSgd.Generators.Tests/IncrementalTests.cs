@@ -20,6 +20,20 @@ public class IncrementalTests
         """;
 
     [Fact]
+    public void SecondRun_OnAnUnchangedCompilation_IsCachedThroughout()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compilation(Model);
+        GeneratorDriver driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
+
+        GeneratorRunResult result = driver.RunGenerators(compilation.Clone()).GetRunResult().Results.Single();
+
+        AssertAllReasons(result, SgdModelGenerator.Steps.Parse, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertAllReasons(result, SgdModelGenerator.Steps.Model, IncrementalStepRunReason.Cached);
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    [Fact]
     public void UnrelatedFileEdit_LeavesModelAndOutputCached()
     {
         CSharpCompilation first = GeneratorHarness.Compilation(Model, "class Other { }");

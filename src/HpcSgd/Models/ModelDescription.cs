@@ -17,6 +17,7 @@ public sealed class ModelDescription
         {
             throw new ArgumentException("A model needs at least one layer.", nameof(layers));
         }
+        CheckLayout(layers);
         Name = name;
         Loss = loss;
         Layers = new ReadOnlyCollection<LayerDescription>((LayerDescription[])layers.Clone());
@@ -64,6 +65,30 @@ public sealed class ModelDescription
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} [{ShapeSignature}]";
+
+    /// <summary>Layers must chain and their parameters must tile the buffer in order: weights, then bias, layer after layer.</summary>
+    private static void CheckLayout(LayerDescription[] layers)
+    {
+        int offset = 0;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            LayerDescription layer = layers[l];
+            if (layer.Inputs <= 0 || layer.Outputs <= 0)
+            {
+                throw new ArgumentException(FormattableString.Invariant($"layer {l} has {layer.Inputs} inputs and {layer.Outputs} outputs; both must be positive."), nameof(layers));
+            }
+            if (l > 0 && layer.Inputs != layers[l - 1].Outputs)
+            {
+                throw new ArgumentException(FormattableString.Invariant($"layer {l} takes {layer.Inputs} inputs but layer {l - 1} produces {layers[l - 1].Outputs}."), nameof(layers));
+            }
+            if (layer.WeightOffset != offset || layer.BiasOffset != offset + layer.Inputs * layer.Outputs)
+            {
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"layer {l}'s weights start at {layer.WeightOffset}, not {offset}, or its bias at {layer.BiasOffset}, not {offset + layer.Inputs * layer.Outputs}."), nameof(layers));
+            }
+            offset = layer.BiasOffset + layer.Outputs;
+        }
+    }
 
     private static string BuildSignature(Loss loss, LayerDescription[] layers)
     {

@@ -37,3 +37,15 @@ public static partial class Outer
     [Dense(2, 2, Activation = Activation.LeakyReLU)]
     public partial record NestedRegression;
 }
+
+/// <summary><see cref="SoftmaxModel"/>'s shape with no declared batch size: every batch takes the general path.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy)]
+[Dense(23, 4)]
+public partial class SoftmaxModelGeneral { }
+
+/// <summary><see cref="DeepSoftmax"/>'s shape with no declared batch size.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy)]
+[Dense(9, 17, Activation = Activation.Tanh)]
+[Dense(17, 6, Activation = Activation.ReLU)]
+[Dense(6, 3)]
+public partial class DeepSoftmaxGeneral { }
