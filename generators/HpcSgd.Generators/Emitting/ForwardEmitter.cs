@@ -1,10 +1,12 @@
+using HpcSgd.Generators.Emitting.Products;
 using HpcSgd.Generators.Model;
 
 namespace HpcSgd.Generators.Emitting;
 
 /// <summary>
 /// Emits the forward pass for one batch shape: a composer that chains the layers through the workspace,
-/// and one kernel per layer, y[b, o] = f(bias[o] + sum_i x[b, i] * w[o, i]), vectorized along the inputs.
+/// and one kernel per layer, y[b, o] = f(bias[o] + sum_i x[b, i] * w[o, i]) as a register-tiled matrix
+/// product with bias and activation fused into its store (tanh and sigmoid: one vectorized pass after it).
 /// </summary>
 internal static class ForwardEmitter
 {
@@ -25,7 +27,7 @@ internal static class ForwardEmitter
 
         for (int l = 0; l <= last; l++)
         {
-            EmitLayer(w, model, l, batch);
+            EmitLayer(w, model, layout, l, batch);
             w.Line();
         }
     }
@@ -33,22 +35,34 @@ internal static class ForwardEmitter
     public static string KernelName(ModelSpec model, int layer, BatchShape batch) =>
         $"Dense{layer}_Forward_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
 
-    private static void EmitLayer(IndentedWriter w, ModelSpec model, int index, BatchShape batch)
+    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch)
     {
         LayerSpec layer = model.Layers[index];
+        int inputs = layer.Inputs;
+        int outputs = layer.Outputs;
         string activation = layer.Activation == ActivationKind.Identity ? "z" : $"{layer.Activation}(z)";
-        w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {layer.Inputs} inputs of x[b, i] * w[o, i], {layer.Outputs} outputs.</summary>");
+        WeightLayoutKind weights = layout.WeightLayouts[index];
+        w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {inputs} inputs of x[b, i] * w[o, i], {outputs} outputs; weights {weights}.</summary>");
         using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float bias, ref float y{batch.Parameter}) {Names.WidthConstraints}"))
-        using (w.Open($"for (nuint b = 0; b < {batch.LoopBound}; b++)"))
         {
-            w.Line($"ref float xRow = ref {Names.Unsafe}.Add(ref x, b * {layer.Inputs});");
-            w.Line($"ref float yRow = ref {Names.Unsafe}.Add(ref y, b * {layer.Outputs});");
-            using (w.Open($"for (nuint o = 0; o < {layer.Outputs}; o++)"))
+            Extent rows = Extent.Of(batch);
+            if (weights == WeightLayoutKind.InputMajor)
             {
-                w.Line($"float z = {Names.Unsafe}.Add(ref bias, o) + {Names.DenseMath}.Dot{Names.WidthTypeParameters}(ref xRow, ref {Names.Unsafe}.Add(ref w, o * {layer.Inputs}), {layer.Inputs});");
-                w.Line(layer.Activation == ActivationKind.Identity
-                    ? $"{Names.Unsafe}.Add(ref yRow, o) = z;"
-                    : $"{Names.Unsafe}.Add(ref yRow, o) = {Names.Activation(layer.Activation)}.Apply(z);");
+                // Z[B x O] = X[B x I] W[I x O]: broadcast x[b, i], vectors along a row of weights.
+                var product = new MatrixProduct("y = x w", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", outputs)
+                    .WithBiasActivation("bias", MatrixProduct.Fuses(layer.Activation) ? layer.Activation : ActivationKind.Identity);
+                BroadcastProductWriter.Write(w, product);
+                if (!MatrixProduct.Fuses(layer.Activation))
+                {
+                    w.Line($"{Names.Activation(layer.Activation)}.ApplyInPlace(ref y, (int)({rows.Expression} * {outputs}));");
+                }
+            }
+            else
+            {
+                // Z[B x O] = X[B x I] W^T with W[O x I]: both run along the inputs.
+                var product = new MatrixProduct("y = x w^T", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", inputs)
+                    .WithBiasActivation("bias", layer.Activation);
+                DotProductWriter.Write(w, product);
             }
         }
     }

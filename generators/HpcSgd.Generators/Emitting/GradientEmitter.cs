@@ -1,3 +1,4 @@
+using HpcSgd.Generators.Emitting.Products;
 using HpcSgd.Generators.Model;
 
 namespace HpcSgd.Generators.Emitting;
@@ -28,7 +29,7 @@ internal static class GradientEmitter
 
         for (int l = last; l >= 0; l--)
         {
-            EmitLayer(w, model, l, batch);
+            EmitLayer(w, model, layout, l, batch);
             w.Line();
         }
     }
@@ -36,16 +37,17 @@ internal static class GradientEmitter
     private static string KernelName(ModelSpec model, int layer, BatchShape batch) =>
         $"Dense{layer}_Backward_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
 
-    private static void EmitLayer(IndentedWriter w, ModelSpec model, int index, BatchShape batch)
+    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch)
     {
         LayerSpec layer = model.Layers[index];
         int inputs = layer.Inputs;
         int outputs = layer.Outputs;
         bool propagates = index > 0;
         ActivationKind inputActivation = propagates ? model.Layers[index - 1].Activation : ActivationKind.Identity;
+        WeightLayoutKind weights = layout.WeightLayouts[index];
 
         w.Line($"/// <summary>");
-        w.Line($"/// Layer {index}, {batch.Description}: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o]" +
+        w.Line($"/// Layer {index}, {batch.Description}, weights {weights}: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o]" +
                (propagates ? "," : "."));
         if (propagates)
         {
@@ -56,33 +58,28 @@ internal static class GradientEmitter
         string inputDeltaParameter = propagates ? ", ref float inputDelta" : "";
         using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias{inputDeltaParameter}{batch.Parameter}) {Names.WidthConstraints}"))
         {
-            w.Line($"{Names.DenseMath}.Clear(ref gradWeights, {inputs * outputs});");
-            w.Line($"{Names.DenseMath}.Clear(ref gradBias, {outputs});");
-            using (w.Open($"for (nuint b = 0; b < {batch.LoopBound}; b++)"))
+            Extent samples = Extent.Of(batch);
+            w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias);");
+            if (weights == WeightLayoutKind.InputMajor)
             {
-                w.Line($"ref float xRow = ref {Names.Unsafe}.Add(ref x, b * {inputs});");
-                w.Line($"ref float deltaRow = ref {Names.Unsafe}.Add(ref delta, b * {outputs});");
+                // dW[I x O] = X^T delta: broadcast x[b, i] down a column of X, vectors along a row of deltas.
+                BroadcastProductWriter.Write(w, new MatrixProduct("dW = x^T delta", Extent.Of(inputs), outputs, samples, "gradWeights", outputs, "x", 1, inputs, "delta", outputs));
                 if (propagates)
                 {
-                    w.Line($"ref float inputDeltaRow = ref {Names.Unsafe}.Add(ref inputDelta, b * {inputs});");
-                    w.Line($"{Names.DenseMath}.Clear(ref inputDeltaRow, {inputs});");
+                    // inputDelta[B x I] = delta W^T with W[I x O]: both run along the outputs.
+                    DotProductWriter.Write(w, new MatrixProduct("inputDelta = delta w^T", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", outputs)
+                        .WithBackPropagation("x", inputActivation));
                 }
-                using (w.Open($"for (nuint o = 0; o < {outputs}; o++)"))
+            }
+            else
+            {
+                // dW[O x I] = delta^T X: broadcast delta[b, o] down a column of deltas, vectors along a row of X.
+                BroadcastProductWriter.Write(w, new MatrixProduct("dW = delta^T x", Extent.Of(outputs), inputs, samples, "gradWeights", inputs, "delta", 1, outputs, "x", inputs));
+                if (propagates)
                 {
-                    w.Line($"float d = {Names.Unsafe}.Add(ref deltaRow, o);");
-                    w.Line($"{Names.Unsafe}.Add(ref gradBias, o) += d;");
-                    w.Line($"{Names.DenseMath}.AddScaled{Names.WidthTypeParameters}(ref {Names.Unsafe}.Add(ref gradWeights, o * {inputs}), ref xRow, d, {inputs});");
-                    if (propagates)
-                    {
-                        w.Line($"{Names.DenseMath}.AddScaled{Names.WidthTypeParameters}(ref inputDeltaRow, ref {Names.Unsafe}.Add(ref w, o * {inputs}), d, {inputs});");
-                    }
-                }
-                if (propagates && inputActivation != ActivationKind.Identity)
-                {
-                    using (w.Open($"for (nuint i = 0; i < {inputs}; i++)"))
-                    {
-                        w.Line($"{Names.Unsafe}.Add(ref inputDeltaRow, i) *= {Names.Activation(inputActivation)}.Derivative({Names.Unsafe}.Add(ref xRow, i));");
-                    }
+                    // inputDelta[B x I] = delta W with W[O x I]: broadcast delta[b, o], vectors along a row of weights.
+                    BroadcastProductWriter.Write(w, new MatrixProduct("inputDelta = delta w", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", inputs)
+                        .WithBackPropagation("x", inputActivation));
                 }
             }
         }

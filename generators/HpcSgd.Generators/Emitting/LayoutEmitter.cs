@@ -15,11 +15,11 @@ internal static class LayoutEmitter
         w.Line("/// <summary>Weights and biases of all layers, in one contiguous buffer.</summary>");
         w.Line($"public const int ParameterCount = {layout.ParameterCount};");
         w.Line();
-        w.Line("// Parameter layout, per layer: weights (outputs x inputs, one row per output), then bias.");
+        w.Line("// Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.");
         for (int l = 0; l < model.Layers.Count; l++)
         {
             LayerSpec layer = model.Layers[l];
-            w.Line($"//   Dense{l} ({layer.Inputs} -> {layer.Outputs}, {layer.Activation}): weights [{layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}), bias [{layout.BiasOffsets[l]}, {layout.BiasOffsets[l] + layer.Outputs})");
+            w.Line($"//   Dense{l} ({layer.Inputs} -> {layer.Outputs}, {layer.Activation}): {layout.WeightLayouts[l]} weights [{layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}), bias [{layout.BiasOffsets[l]}, {layout.BiasOffsets[l] + layer.Outputs})");
         }
         w.Line("// Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer.");
         w.Line($"private const int WorkspacePerSample = {layout.WorkspacePerSample};");
@@ -27,7 +27,7 @@ internal static class LayoutEmitter
         w.Line();
 
         string layers = string.Join(", ", Enumerable.Range(0, model.Layers.Count).Select(l =>
-            $"new {Names.Models}.LayerDescription({model.Layers[l].Inputs}, {model.Layers[l].Outputs}, global::HpcSgd.Activation.{model.Layers[l].Activation}, {layout.WeightOffsets[l]}, {layout.BiasOffsets[l]})"));
+            $"new {Names.Models}.LayerDescription({model.Layers[l].Inputs}, {model.Layers[l].Outputs}, global::HpcSgd.Activation.{model.Layers[l].Activation}, {layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}, {Names.Models}.WeightLayout.{layout.WeightLayouts[l]})"));
         string batchSizes = string.Join(", ", model.BatchSizes);
         w.Line("/// <inheritdoc/>");
         w.Line($"public static {Names.Models}.ModelDescription Description {{ get; }} = new {Names.Models}.ModelDescription(");

@@ -3,8 +3,8 @@ using HpcSgd.Generators.Model;
 namespace HpcSgd.Generators.Emitting;
 
 /// <summary>
-/// Offsets derived from a <see cref="ModelSpec"/>. Parameters: per layer, weights (outputs x inputs,
-/// one row per output) then bias. Workspace, per sample and in floats: hidden-layer outputs, then the
+/// Offsets derived from a <see cref="ModelSpec"/>. Parameters: per layer, weights (outputs x inputs, in the
+/// layer's <see cref="WeightLayouts"/> order) then bias. Workspace, per sample and in floats: hidden-layer outputs, then the
 /// last layer's outputs (logits, overwritten by dL/dz in the backward pass), then one dL/dz buffer per
 /// hidden layer.
 /// </summary>
@@ -17,12 +17,14 @@ internal sealed class ModelLayout
         BiasOffsets = new int[count];
         HiddenOffsets = new int[count];
         DeltaOffsets = new int[count];
+        WeightLayouts = new WeightLayoutKind[count];
         int parameters = 0;
         int hidden = 0;
         for (int l = 0; l < count; l++)
         {
             LayerSpec layer = model.Layers[l];
             WeightOffsets[l] = parameters;
+            WeightLayouts[l] = ChooseLayout(layer);
             BiasOffsets[l] = parameters + layer.Inputs * layer.Outputs;
             parameters = BiasOffsets[l] + layer.Outputs;
             if (l < count - 1)
@@ -43,7 +45,17 @@ internal sealed class ModelLayout
         WorkspacePerSample = delta;
     }
 
+    /// <summary>
+    /// Input-major when the outputs fill whole 16-lane vectors: the forward pass then broadcasts inputs against
+    /// rows of weights (the BLIS form, no horizontal sums). Otherwise output-major, PyTorch's layout, whose
+    /// forward pass runs vectors along the inputs (dot form) and so wastes no lanes on few outputs.
+    /// </summary>
+    public static WeightLayoutKind ChooseLayout(LayerSpec layer) =>
+        layer.Outputs % 16 == 0 ? WeightLayoutKind.InputMajor : WeightLayoutKind.OutputMajor;
+
     public int[] WeightOffsets { get; }
+
+    public WeightLayoutKind[] WeightLayouts { get; }
 
     public int[] BiasOffsets { get; }
 

@@ -18,6 +18,13 @@ internal enum ActivationKind
     Sigmoid = 4,
 }
 
+/// <summary>Mirror of HpcSgd.Models.WeightLayout (the generator does not reference the runtime).</summary>
+internal enum WeightLayoutKind
+{
+    OutputMajor = 0,
+    InputMajor = 1,
+}
+
 /// <summary>One declared dense layer.</summary>
 internal sealed record LayerSpec(int Inputs, int Outputs, ActivationKind Activation);
 

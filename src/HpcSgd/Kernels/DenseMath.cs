@@ -64,4 +64,16 @@ public static class DenseMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Clear(ref float y, int length) =>
         Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref y), 0, (uint)length * sizeof(float));
+
+    /// <summary>sums[j] = sum over r &lt; rows of m[r * width + j], for j &lt; width: the bias gradient from a batch of deltas.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ColumnSums<TOps, TVec>(ref float m, int rows, int width, ref float sums)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        Clear(ref sums, width);
+        for (nuint r = 0; r < (nuint)rows; r++)
+        {
+            AddScaled<TOps, TVec>(ref sums, ref Unsafe.Add(ref m, r * (nuint)width), 1f, width);
+        }
+    }
 }

@@ -77,6 +77,10 @@ public sealed class ModelDescription
             {
                 throw new ArgumentException(FormattableString.Invariant($"layer {l} has {layer.Inputs} inputs and {layer.Outputs} outputs; both must be positive."), nameof(layers));
             }
+            if (!Enum.IsDefined(layer.Layout))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"layer {l} has the undefined weight layout {(int)layer.Layout}."), nameof(layers));
+            }
             if (l > 0 && layer.Inputs != layers[l - 1].Outputs)
             {
                 throw new ArgumentException(FormattableString.Invariant($"layer {l} takes {layer.Inputs} inputs but layer {l - 1} produces {layers[l - 1].Outputs}."), nameof(layers));
@@ -96,7 +100,7 @@ public sealed class ModelDescription
         text.Append(CultureInfo.InvariantCulture, $"loss={loss}");
         foreach (LayerDescription layer in layers)
         {
-            text.Append(CultureInfo.InvariantCulture, $";dense({layer.Inputs},{layer.Outputs},{layer.Activation})");
+            text.Append(CultureInfo.InvariantCulture, $";dense({layer.Inputs},{layer.Outputs},{layer.Activation},{layer.Layout})");
         }
         return text.ToString();
     }

@@ -19,6 +19,18 @@ public class SpecializedVersusGeneralTests
     [Fact]
     public void DeepSoftmax_SpecializedEqualsGeneral() => AssertSame<DeepSoftmax, DeepSoftmaxGeneral>(12);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    [InlineData(300)]
+    public void TiledMlp_SpecializedEqualsGeneral(int batch) => AssertSame<TiledMlp, TiledMlpGeneral>(batch);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(300)]
+    public void FashionMlp_SpecializedEqualsGeneral(int batch) => AssertSame<FashionMlp, FashionMlpGeneral>(batch);
+
     private static void AssertSame<TSpecialized, TGeneral>(int batch)
         where TSpecialized : ISgdModel<TSpecialized> where TGeneral : ISgdModel<TGeneral>
     {

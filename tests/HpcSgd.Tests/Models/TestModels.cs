@@ -49,3 +49,34 @@ public partial class SoftmaxModelGeneral { }
 [Dense(17, 6, Activation = Activation.ReLU)]
 [Dense(6, 3)]
 public partial class DeepSoftmaxGeneral { }
+
+/// <summary>
+/// Layers with 16-multiple outputs (input-major weights, broadcast-form forward) next to output-major ones, every
+/// fused and unfused activation, and batch sizes 1 (matrix-vector tiles) and 300 (batch summed in two blocks).
+/// </summary>
+[SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 6, 300])]
+[Dense(37, 32, Activation = Activation.ReLU)]
+[Dense(32, 48, Activation = Activation.Sigmoid)]
+[Dense(48, 16, Activation = Activation.LeakyReLU)]
+[Dense(16, 3, Activation = Activation.Tanh)]
+public partial class TiledMlp { }
+
+/// <summary><see cref="TiledMlp"/>'s shape with no declared batch size.</summary>
+[SgdModel(Loss.MeanSquaredError)]
+[Dense(37, 32, Activation = Activation.ReLU)]
+[Dense(32, 48, Activation = Activation.Sigmoid)]
+[Dense(48, 16, Activation = Activation.LeakyReLU)]
+[Dense(16, 3, Activation = Activation.Tanh)]
+public partial class TiledMlpGeneral { }
+
+/// <summary>The W4 benchmark shape (Fashion-MNIST MLP), too large for the finite-difference check.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 64, 300])]
+[Dense(784, 128, Activation = Activation.ReLU)]
+[Dense(128, 10)]
+public partial class FashionMlp { }
+
+/// <summary><see cref="FashionMlp"/>'s shape with no declared batch size.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy)]
+[Dense(784, 128, Activation = Activation.ReLU)]
+[Dense(128, 10)]
+public partial class FashionMlpGeneral { }

@@ -80,7 +80,7 @@ public sealed class ModelFileTests : IDisposable
 
         ModelFileException error = Assert.Throws<ModelFileException>(() => Model<SeedRegression>.Load(path));
 
-        Assert.Contains("with a different shape (loss=MeanSquaredError;dense(2,1,Identity)) than this build declares (loss=MeanSquaredError;dense(1,1,Identity))", error.Message);
+        Assert.Contains("with a different shape (loss=MeanSquaredError;dense(2,1,Identity,OutputMajor)) than this build declares (loss=MeanSquaredError;dense(1,1,Identity,OutputMajor))", error.Message);
     }
 
     [Fact]

@@ -15,8 +15,11 @@ internal static class AllModels
     public static readonly string[] Names =
     [
         nameof(SeedRegression), nameof(WideRegression), nameof(LogisticModel),
-        nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression),
+        nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression), nameof(TiledMlp),
     ];
+
+    /// <summary>Models too large for the finite-difference check; the reference comparisons still cover them.</summary>
+    public static readonly string[] LargeNames = [nameof(FashionMlp)];
 
     public static ModelDescription Describe(string name) => name switch
     {
@@ -26,6 +29,8 @@ internal static class AllModels
         nameof(SoftmaxModel) => SoftmaxModel.Description,
         nameof(DeepSoftmax) => DeepSoftmax.Description,
         nameof(Outer.NestedRegression) => Outer.NestedRegression.Description,
+        nameof(TiledMlp) => TiledMlp.Description,
+        nameof(FashionMlp) => FashionMlp.Description,
         _ => throw new ArgumentException(name),
     };
 
@@ -39,6 +44,8 @@ internal static class AllModels
             case nameof(SoftmaxModel): check.Run<SoftmaxModel>(); break;
             case nameof(DeepSoftmax): check.Run<DeepSoftmax>(); break;
             case nameof(Outer.NestedRegression): check.Run<Outer.NestedRegression>(); break;
+            case nameof(TiledMlp): check.Run<TiledMlp>(); break;
+            case nameof(FashionMlp): check.Run<FashionMlp>(); break;
             default: throw new ArgumentException(name);
         }
     }
@@ -53,11 +60,11 @@ internal static class AllModels
         return data;
     }
 
-    /// <summary>Each model with batch sizes 1, 7, each declared size (specialized kernels) and 1000.</summary>
+    /// <summary>Each model (and the large ones) with batch sizes 1, 7, each declared size (specialized kernels) and 1000.</summary>
     public static TheoryData<string, int> WithBatchSizes()
     {
         var data = new TheoryData<string, int>();
-        foreach (string name in Names)
+        foreach (string name in Names.Concat(LargeNames))
         {
             foreach (int batch in new[] { 1, 7 }.Concat(Describe(name).DeclaredBatchSizes).Append(1000).Distinct())
             {

@@ -35,7 +35,7 @@ internal static class ScalarReference
                     double z = parameters[layer.BiasOffset + o];
                     for (int i = 0; i < layer.Inputs; i++)
                     {
-                        z += parameters[layer.WeightOffset + o * layer.Inputs + i] * activations[l][i];
+                        z += parameters[layer.WeightIndex(o, i)] * activations[l][i];
                     }
                     output[o] = Activate(layer.Activation, z);
                 }
@@ -90,8 +90,8 @@ internal static class ScalarReference
                     gradient[layer.BiasOffset + o] += delta[o];
                     for (int i = 0; i < layer.Inputs; i++)
                     {
-                        gradient[layer.WeightOffset + o * layer.Inputs + i] += delta[o] * input[i];
-                        inputDelta[i] += delta[o] * parameters[layer.WeightOffset + o * layer.Inputs + i];
+                        gradient[layer.WeightIndex(o, i)] += delta[o] * input[i];
+                        inputDelta[i] += delta[o] * parameters[layer.WeightIndex(o, i)];
                     }
                 }
                 if (l > 0)
@@ -119,7 +119,7 @@ internal static class ScalarReference
                 double z = parameters[layer.BiasOffset + o];
                 for (int i = 0; i < layer.Inputs; i++)
                 {
-                    z += parameters[layer.WeightOffset + o * layer.Inputs + i] * values[i];
+                    z += parameters[layer.WeightIndex(o, i)] * values[i];
                 }
                 output[o] = Activate(layer.Activation, z);
             }

@@ -1,0 +1,132 @@
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Emitting.Products;
+
+/// <summary>
+/// Writes a product in dot form, for when both operands run along the depth: C(m, n) = sum over k of
+/// A[m * ARowStride + k] * B[n * BStride + k]. Tiles of MR x NR accumulators run vectors along k (each of the
+/// MR A-vectors is loaded once and each B-vector just before its MR fused multiply-adds), then each
+/// accumulator is summed across its lanes, the leftover depth is added in scalar, and the epilogue applied.
+/// </summary>
+internal static class DotProductWriter
+{
+    public static void Write(IndentedWriter w, MatrixProduct p)
+    {
+        int depth = p.K.Value ?? throw new System.InvalidOperationException("A dot-form product needs a depth known at generation time.");
+        (int mr, int nr) = TilePlanner.Dot(p.M.Value, p.N);
+        w.Line($"// {p.Description}: dot form, {mr} x {nr} tiles.");
+        using (w.Open())
+        {
+            w.Line("nuint m = 0;");
+            using (w.Open($"for (; m + {mr} <= {p.M.Expression}; m += {mr})"))
+            {
+                WriteRowStrip(w, p, depth, mr, nr);
+            }
+            if (p.M.Value is int rows)
+            {
+                if (rows % mr != 0)
+                {
+                    using (w.Open())
+                    {
+                        WriteRowStrip(w, p, depth, rows % mr, nr);
+                    }
+                }
+            }
+            else
+            {
+                using (w.Open($"for (; m < {p.M.Expression}; m++)"))
+                {
+                    WriteRowStrip(w, p, depth, 1, nr);
+                }
+            }
+        }
+    }
+
+    private static void WriteRowStrip(IndentedWriter w, MatrixProduct p, int depth, int rows, int columns)
+    {
+        w.Line("nuint n = 0;");
+        using (w.Open($"for (; n + {columns} <= {p.N}; n += {columns})"))
+        {
+            WriteTile(w, p, depth, rows, columns);
+        }
+        if (p.N % columns != 0)
+        {
+            using (w.Open())
+            {
+                WriteTile(w, p, depth, rows, p.N % columns);
+            }
+        }
+    }
+
+    private static void WriteTile(IndentedWriter w, MatrixProduct p, int depth, int rows, int columns)
+    {
+        string u = Names.Unsafe;
+        w.Line($"ref float aP = ref {u}.Add(ref {p.A}, m * {p.ARowStride});");
+        w.Line($"ref float bP = ref {u}.Add(ref {p.B}, n * {p.BStride});");
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                w.Line($"TVec s{r}_{j} = TOps.Zero;");
+            }
+        }
+        w.Line("nuint k = 0;");
+        using (w.Open($"for (; k + (nuint)TOps.Count <= {depth}; k += (nuint)TOps.Count)"))
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"TVec a{r} = TOps.Load(ref aP, k + {r * p.ARowStride});");
+            }
+            for (int j = 0; j < columns; j++)
+            {
+                w.Line($"TVec b{j} = TOps.Load(ref bP, k + {j * p.BStride});");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"s{r}_{j} = TOps.MultiplyAdd(a{r}, b{j}, s{r}_{j});");
+                }
+            }
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                w.Line($"float t{r}_{j} = TOps.Sum(s{r}_{j});");
+            }
+        }
+        using (w.Open($"for (; k < {depth}; k++)"))
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"float a{r} = {u}.Add(ref aP, k + {r * p.ARowStride});");
+            }
+            for (int j = 0; j < columns; j++)
+            {
+                w.Line($"float b{j} = {u}.Add(ref bP, k + {j * p.BStride});");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"t{r}_{j} += a{r} * b{j};");
+                }
+            }
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                string t = $"t{r}_{j}";
+                string offset = $"(m + {r}) * {p.Ldc} + n + {j}";
+                switch (p.Epilogue)
+                {
+                    case EpilogueKind.BiasActivation:
+                        w.Line($"{u}.Add(ref {p.C}, {offset}) = {Names.Activation(p.Activation)}.Apply({t} + {u}.Add(ref {p.Bias}, n + {j}));");
+                        break;
+                    case EpilogueKind.BackPropagate:
+                        w.Line($"{u}.Add(ref {p.C}, {offset}) = {Names.Activation(p.Activation)}.BackPropagate<{Names.Kernels}.ScalarOps, float>({u}.Add(ref {p.Activations}, {offset}), {t});");
+                        break;
+                    default:
+                        w.Line($"{u}.Add(ref {p.C}, {offset}) = {t};");
+                        break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Emitting.Products;
+
+/// <summary>A loop extent: a literal when the generator knows it, else the run-time batch size.</summary>
+internal readonly struct Extent
+{
+    private Extent(int? value, string expression)
+    {
+        Value = value;
+        Expression = expression;
+    }
+
+    /// <summary>The extent when known at generation time.</summary>
+    public int? Value { get; }
+
+    /// <summary>The extent as a <c>nuint</c> expression.</summary>
+    public string Expression { get; }
+
+    public static Extent Of(int value) => new(value, value.ToString());
+
+    public static Extent Of(BatchShape batch) => batch.IsGeneral ? new(null, "(nuint)batchSize") : Of(int.Parse(batch.Count));
+}
+
+/// <summary>What a product does with each finished element c of its result before storing it.</summary>
+internal enum EpilogueKind
+{
+    /// <summary>Store c.</summary>
+    Store,
+
+    /// <summary>Store f(c + bias[n]) (forward pass).</summary>
+    BiasActivation,
+
+    /// <summary>Store c * f'(a) with a at the same position of <see cref="MatrixProduct.Activations"/> (backward pass into the previous layer).</summary>
+    BackPropagate,
+}
+
+/// <summary>
+/// One matrix product C[M x N] = sum over K of A(m, k) * B(k, n), as a kernel computes it, every stride a literal.
+/// C(m, n) is at C[m * Ldc + n]. Operand access depends on the form the writer emits (see
+/// <see cref="BroadcastProductWriter"/> and <see cref="DotProductWriter"/>).
+/// </summary>
+internal sealed class MatrixProduct
+{
+    public MatrixProduct(string description, Extent m, int n, Extent k, string c, int ldc, string a, int aRowStride, int aDepthStride, string b, int bStride)
+    {
+        Description = description;
+        M = m;
+        N = n;
+        K = k;
+        C = c;
+        Ldc = ldc;
+        A = a;
+        ARowStride = aRowStride;
+        ADepthStride = aDepthStride;
+        B = b;
+        BStride = bStride;
+    }
+
+    public string Description { get; }
+
+    public Extent M { get; }
+
+    public int N { get; }
+
+    public Extent K { get; }
+
+    public string C { get; }
+
+    public int Ldc { get; }
+
+    public string A { get; }
+
+    /// <summary>Distance between A(m, k) and A(m + 1, k).</summary>
+    public int ARowStride { get; }
+
+    /// <summary>Distance between A(m, k) and A(m, k + 1).</summary>
+    public int ADepthStride { get; }
+
+    public string B { get; }
+
+    /// <summary>Broadcast form: distance between rows B(k, .) and B(k + 1, .). Dot form: between rows B(n, .) and B(n + 1, .).</summary>
+    public int BStride { get; }
+
+    public EpilogueKind Epilogue { get; private set; }
+
+    public ActivationKind Activation { get; private set; }
+
+    /// <summary>The bias vector (<see cref="EpilogueKind.BiasActivation"/>).</summary>
+    public string? Bias { get; private set; }
+
+    /// <summary>The activations a laid out like C (<see cref="EpilogueKind.BackPropagate"/>).</summary>
+    public string? Activations { get; private set; }
+
+    public MatrixProduct WithBiasActivation(string bias, ActivationKind activation)
+    {
+        Epilogue = EpilogueKind.BiasActivation;
+        Bias = bias;
+        Activation = activation;
+        return this;
+    }
+
+    public MatrixProduct WithBackPropagation(string activations, ActivationKind activation)
+    {
+        Epilogue = EpilogueKind.BackPropagate;
+        Activations = activations;
+        Activation = activation;
+        return this;
+    }
+
+    /// <summary>True when the activation is a few vector instructions fused into the store; tanh and sigmoid take a pass afterwards.</summary>
+    public static bool Fuses(ActivationKind activation) =>
+        activation is ActivationKind.Identity or ActivationKind.ReLU or ActivationKind.LeakyReLU;
+}

@@ -1,0 +1,55 @@
+using System;
+
+namespace HpcSgd.Generators.Emitting.Products;
+
+/// <summary>
+/// Register-tile sizes per product shape. The budget is AVX-512's 32 registers: MR x NR accumulators, MR
+/// broadcast (or A-row) registers and one B register, kept at or under ~26 so RyuJIT does not spill (it does
+/// not reorder to cut register pressure). Sizes are chosen for 16-lane vectors; narrower widths reuse them.
+/// </summary>
+internal static class TilePlanner
+{
+    /// <summary>Lanes the tile sizes are chosen for (Vector512 of float).</summary>
+    public const int PlanningLanes = 16;
+
+    /// <summary>Batch rows per k-block in products that sum over the batch: keeps both operands' block in L2.</summary>
+    public const int DepthBlock = 256;
+
+    /// <summary>MR rows x NR vectors of C per tile, for the broadcast form.</summary>
+    public static (int Rows, int Vectors) Broadcast(int? rows, int columns)
+    {
+        int vectors = Math.Max(1, Math.Min(4, columns / PlanningLanes));
+        int mr = vectors switch { 4 => 4, 3 => 6, 2 => 8, _ => 12 };
+        if (rows is int m && m < mr)
+        {
+            // Few rows (small batch, matrix-vector): widen the tile along the columns instead.
+            mr = m;
+            vectors = Math.Max(1, Math.Min(Math.Max(1, columns / PlanningLanes), 24 / mr - 1));
+            vectors = Math.Min(vectors, 8);
+        }
+        return (mr, vectors);
+    }
+
+    /// <summary>MR rows of A x NR rows of B per tile, for the dot form (vectors along the depth).</summary>
+    public static (int Rows, int Columns) Dot(int? rows, int columns)
+    {
+        int nr;
+        int mr;
+        if (columns >= 4)
+        {
+            nr = columns % 5 == 0 ? 5 : columns % 6 == 0 ? 6 : 4;
+            mr = nr == 6 ? 3 : 4;
+        }
+        else
+        {
+            nr = columns;
+            mr = nr switch { 1 => 8, 2 => 6, _ => 5 };
+        }
+        if (rows is int m && m < mr)
+        {
+            mr = m;
+            nr = Math.Min(columns, Math.Min(12, 24 / mr - 1));
+        }
+        return (mr, nr);
+    }
+}
