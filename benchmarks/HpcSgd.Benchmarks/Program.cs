@@ -2,8 +2,29 @@ using BenchmarkDotNet.Running;
 
 namespace HpcSgd.Benchmarks;
 
-/// <summary>Runs the BenchmarkDotNet suite; pass BenchmarkDotNet's own arguments (e.g. --filter, --job short).</summary>
+/// <summary>
+/// The benchmark suite's entry point. With BenchmarkDotNet's arguments (e.g. --filter '*' --job short) it runs the
+/// step benchmarks; 'machine OUT.json' measures the machine's limits; 'quality OUT.json' runs the one-epoch quality
+/// check; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart. benchmarks/run-suite
+/// runs all of it together with the PyTorch script.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "machine":
+                MachineProbe.Write(args[1]);
+                return 0;
+            case "quality":
+                QualityCheck.Write(args[1]);
+                return 0;
+            case "report":
+                return SuiteReport.Write(args[1]);
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+                return 0;
+        }
+    }
 }

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+
+namespace HpcSgd.Benchmarks;
+
+/// <summary>
+/// The machine's limits on one core, so each figure can be stated as a fraction of them: the FMA peak
+/// (12 independent Vector512 fused multiply-add chains) and the read bandwidth of a buffer that fits L2,
+/// one that fits L3 and one in main memory (Vector512 sums). Best of several runs, as BenchmarkDotNet's minimum.
+/// </summary>
+public static class MachineProbe
+{
+    public sealed record Limits(double PeakGflops, double L2ReadGBs, double L3ReadGBs, double MemoryReadGBs, string Cpu, int Lanes);
+
+    public static Limits Measure()
+    {
+        double peak = Best(() =>
+        {
+            const long n = 20_000_000;
+            long start = Stopwatch.GetTimestamp();
+            Chains(n);
+            return n * 12 * 16 * 2 / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
+        });
+        return new Limits(peak, ReadBandwidth(256 << 10), ReadBandwidth(8 << 20), ReadBandwidth(512 << 20), CpuName(), Vector512.IsHardwareAccelerated ? 16 : 8);
+    }
+
+    public static void Write(string path)
+    {
+        Limits limits = Measure();
+        File.WriteAllText(path, JsonSerializer.Serialize(limits, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"FMA peak {limits.PeakGflops:F1} GFLOP/s; read bandwidth L2 {limits.L2ReadGBs:F0}, L3 {limits.L3ReadGBs:F0}, memory {limits.MemoryReadGBs:F1} GB/s ({limits.Cpu})");
+    }
+
+    private static double Best(Func<double> run)
+    {
+        run();
+        double best = 0;
+        for (int i = 0; i < 7; i++)
+        {
+            best = Math.Max(best, run());
+        }
+        return best;
+    }
+
+    private static double ReadBandwidth(int bytes)
+    {
+        float[] data = new float[bytes / sizeof(float)];
+        data.AsSpan().Fill(1f);
+        long passes = Math.Max(1, (1L << 31) / bytes);
+        return Best(() =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            float sink = 0;
+            for (long p = 0; p < passes; p++)
+            {
+                sink += Sum(data);
+            }
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            GC.KeepAlive(sink);
+            return passes * (double)bytes / seconds / 1e9;
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Sum(float[] data)
+    {
+        ref float start = ref data[0];
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (nuint i = 0; i + 64 <= (nuint)data.Length; i += 64)
+        {
+            a0 += Vector512.LoadUnsafe(ref start, i);
+            a1 += Vector512.LoadUnsafe(ref start, i + 16);
+            a2 += Vector512.LoadUnsafe(ref start, i + 32);
+            a3 += Vector512.LoadUnsafe(ref start, i + 48);
+        }
+        return Vector512.Sum(a0 + a1 + a2 + a3);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> Chains(long n)
+    {
+        var m = Vector512.Create(0.999999f);
+        var a = Vector512.Create(1e-7f);
+        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        for (long i = 0; i < n; i++)
+        {
+            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a);
+            c3 = Vector512.FusedMultiplyAdd(c3, m, a); c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a); c8 = Vector512.FusedMultiplyAdd(c8, m, a);
+            c9 = Vector512.FusedMultiplyAdd(c9, m, a); c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
+        }
+        return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        }
+        catch (IOException)
+        {
+            return "unknown CPU";
+        }
+    }
+}

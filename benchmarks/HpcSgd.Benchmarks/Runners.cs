@@ -1,0 +1,78 @@
+using HpcSgd.Benchmarks.Baselines;
+using HpcSgd.Benchmarks.Workloads;
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Training;
+
+namespace HpcSgd.Benchmarks;
+
+/// <summary>One way of running training steps on a workload; <see cref="Step"/> draws a batch, computes the gradient and updates.</summary>
+public interface IStepRunner
+{
+    void Step();
+}
+
+/// <summary>HpcSgd: a <see cref="TrainingSession{TModel}"/> step (shuffled epochs, gather, generated kernels, update).</summary>
+public sealed class HpcSgdRunner<TModel> : IStepRunner where TModel : ISgdModel<TModel>
+{
+    private readonly TrainingSession<TModel> session;
+
+    public HpcSgdRunner(WorkloadData data, int batch, float learningRate)
+    {
+        var dataset = new Dataset<TModel>(data.Features, data.Targets);
+        var options = new TrainingOptions { LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true };
+        session = new TrainingSession<TModel>(new Model<TModel>(seed: 3), dataset, options);
+    }
+
+    public void Step()
+    {
+        if (!session.Step())
+        {
+            throw new InvalidOperationException($"training stopped: diverged = {session.Diverged}, loss {session.LastLoss}");
+        }
+    }
+}
+
+/// <summary>A hand-written baseline.</summary>
+public sealed class HandWrittenRunner<TRows>(WorkloadData data, int batch, float learningRate) : IStepRunner where TRows : struct, IRowMath
+{
+    private readonly HandWrittenSgd<TRows> net = new(Layers(data.Name), data.Name is "W3" or "W4", learningRate, data.Features, data.Targets, data.Count, batch);
+
+    public void Step() => net.Step();
+
+    private static int[] Layers(string workload) => workload switch
+    {
+        "W1n100" or "W1" => [1, 1],
+        "W2" => [64, 1],
+        "W3" => [784, 10],
+        "W4" => [784, 128, 10],
+        _ => throw new ArgumentException(workload),
+    };
+}
+
+/// <summary>Creates the runner of a method for a workload.</summary>
+public static class RunnerFactory
+{
+    public static float LearningRate(string workload) => workload is "W3" or "W4" ? 0.1f : 0.01f;
+
+    public static IStepRunner Create(string method, string workload, int batch)
+    {
+        WorkloadData data = WorkloadCatalog.Get(workload);
+        float lr = LearningRate(workload);
+        bool general = method == "General";
+        return method switch
+        {
+            "Specialized" or "General" => workload switch
+            {
+                "W1n100" or "W1" => general ? new HpcSgdRunner<W1General>(data, batch, lr) : new HpcSgdRunner<W1>(data, batch, lr),
+                "W2" => general ? new HpcSgdRunner<W2General>(data, batch, lr) : new HpcSgdRunner<W2>(data, batch, lr),
+                "W3" => general ? new HpcSgdRunner<W3General>(data, batch, lr) : new HpcSgdRunner<W3>(data, batch, lr),
+                "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr),
+                _ => throw new ArgumentException(workload),
+            },
+            "Scalar" => new HandWrittenRunner<ScalarRows>(data, batch, lr),
+            "Primitives" => new HandWrittenRunner<TensorPrimitivesRows>(data, batch, lr),
+            _ => throw new ArgumentException(method),
+        };
+    }
+}
