@@ -70,6 +70,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize) {Names.WidthConstraints}"))
         {
             w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
@@ -136,6 +137,7 @@ internal static class DispatchEmitter
     private static void BatchSwitch(IndentedWriter w, string method, string parameters, string arguments, IReadOnlyList<BatchShape> batches)
     {
         w.Line($"/// <summary>{method} pass: the kernel specialized for <paramref name=\"batchSize\"/> if it was declared, else the general one.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {method}{Names.WidthTypeParameters}({parameters}, int batchSize) {Names.WidthConstraints}"))
         using (w.Open("switch (batchSize)"))
         {

@@ -14,6 +14,7 @@ internal static class ForwardEmitter
     {
         int last = model.Layers.Count - 1;
         w.Line($"/// <summary>Forward pass for {batch.Description}: hidden outputs into the workspace, last-layer outputs into <paramref name=\"outputs\"/>.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void Forward_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputs{batch.Parameter}) {Names.WidthConstraints}"))
         {
             for (int l = 0; l <= last; l++)
@@ -43,6 +44,7 @@ internal static class ForwardEmitter
         string activation = layer.Activation == ActivationKind.Identity ? "z" : $"{layer.Activation}(z)";
         WeightLayoutKind weights = layout.WeightLayouts[index];
         w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {inputs} inputs of x[b, i] * w[o, i], {outputs} outputs; weights {weights}.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float bias, ref float y{batch.Parameter}) {Names.WidthConstraints}"))
         {
             Extent rows = Extent.Of(batch);

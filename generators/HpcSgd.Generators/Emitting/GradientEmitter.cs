@@ -14,6 +14,7 @@ internal static class GradientEmitter
     {
         int last = model.Layers.Count - 1;
         w.Line($"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void Backward_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, ref float gradient{batch.Parameter}) {Names.WidthConstraints}"))
         {
             for (int l = last; l >= 0; l--)
@@ -56,6 +57,7 @@ internal static class GradientEmitter
         }
         w.Line($"/// </summary>");
         string inputDeltaParameter = propagates ? ", ref float inputDelta" : "";
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias{inputDeltaParameter}{batch.Parameter}) {Names.WidthConstraints}"))
         {
             Extent samples = Extent.Of(batch);

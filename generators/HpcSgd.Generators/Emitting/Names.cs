@@ -18,6 +18,12 @@ internal static class Names
     public const string Models = "global::HpcSgd.Models";
     public const string KernelArguments = Models + ".KernelArguments";
 
+    /// <summary>
+    /// On every kernel: compiled fully optimized on first call. Tier-0 code for these long loop nests runs an order of
+    /// magnitude slower, and a training run's first hundreds of steps would otherwise pay for it.
+    /// </summary>
+    public const string FullyOptimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     /// <summary>Type parameters and constraints shared by every width-generic kernel.</summary>
     public const string WidthTypeParameters = "<TOps, TVec>";
     public const string WidthConstraints = "where TOps : struct, " + Kernels + ".IVectorOps<TVec> where TVec : struct";

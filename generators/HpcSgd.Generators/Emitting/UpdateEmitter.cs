@@ -8,6 +8,7 @@ internal static class UpdateEmitter
     public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout)
     {
         w.Line($"/// <summary>One SGD step over all {layout.ParameterCount} parameters; weight decay is fused into the same pass.</summary>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"private static void UpdateCore{Names.WidthTypeParameters}(ref float parameters, ref float gradient, ref float velocity, in {Names.UpdateRule} rule) {Names.WidthConstraints}"))
         {
             using (w.Open("if (rule.Momentum == 0f)"))

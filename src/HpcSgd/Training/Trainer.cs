@@ -12,6 +12,9 @@ public static class Trainer
     /// </summary>
     public static TrainingResult Train<TModel>(Model<TModel> model, Dataset<TModel> data, TrainingOptions options,
         Dataset<TModel>? validation = null, CancellationToken cancellationToken = default)
-        where TModel : ISgdModel<TModel> =>
-        new TrainingSession<TModel>(model, data, options, validation).Run(cancellationToken);
+        where TModel : ISgdModel<TModel>
+    {
+        using var session = new TrainingSession<TModel>(model, data, options, validation);
+        return session.Run(cancellationToken);
+    }
 }

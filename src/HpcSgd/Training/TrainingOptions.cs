@@ -57,6 +57,14 @@ public sealed record TrainingOptions
     /// </summary>
     public float DivergenceFactor { get; init; } = 1e4f;
 
+    /// <summary>
+    /// Threads computing each step's gradient: 1 (the default) runs on the calling thread; more split every batch
+    /// into that many contiguous chunks on a persistent <see cref="WorkerPool"/>, each chunk's gradient in its own
+    /// buffer, summed in a fixed order, so results do not depend on scheduling (they differ from one thread's in
+    /// the last bits: the sum is grouped differently). Worth it for large batches; from 1 to <see cref="BatchSize"/>.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>The update rule at a given learning rate.</summary>
     internal UpdateRule RuleAt(float learningRate) => new(learningRate, Momentum, WeightDecay, Nesterov);
 
@@ -107,6 +115,10 @@ public sealed record TrainingOptions
         if (WarmupSteps < 0)
         {
             throw Invalid(nameof(WarmupSteps), WarmupSteps, "must be at least 0");
+        }
+        if (Threads < 1 || Threads > BatchSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be from 1 to the batch size ({BatchSize}).");
         }
         if (ProgressInterval <= 0)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using HpcSgd.Data;
@@ -12,7 +13,7 @@ namespace HpcSgd.Training;
 /// computes loss and gradient with the model's generated kernels (the one specialized for the batch size
 /// when declared), checks for divergence, updates the parameters and reports progress.
 /// </summary>
-public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
+public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdModel<TModel>
 {
     private readonly Model<TModel> model;
     private readonly Dataset<TModel> data;
@@ -25,6 +26,7 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
     private readonly float[] workspace;
     private readonly float[] validationWorkspace;
     private readonly int[] order;
+    private readonly ParallelGradient? parallel;
     private SeededRandom random;
     private int position;
     private int lastBatchSize;
@@ -57,6 +59,10 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         }
         random = new SeededRandom(options.Seed);
         position = order.Length; // the first step starts a new epoch
+        if (options.Threads > 1)
+        {
+            parallel = new ParallelGradient(this, options.Threads);
+        }
         TotalSteps = options.TotalSteps(data.Count);
     }
 
@@ -90,14 +96,7 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         }
         int batch = DrawBatch();
         lastBatchSize = batch;
-        ModelDescription description = TModel.Description;
-        int inputWidth = description.InputCount;
-        int targetWidth = description.TargetWidth;
-        Gather(data.Features, inputWidth, order.AsSpan(position - batch, batch), batchInputs);
-        Gather(data.Targets, targetWidth, order.AsSpan(position - batch, batch), batchTargets);
-
-        float loss = TModel.LossAndGradient(model.Parameters, batchInputs.AsSpan(0, batch * inputWidth),
-            batchTargets.AsSpan(0, batch * targetWidth), gradient, workspace, batch);
+        float loss = parallel is null ? LossAndGradient(0, batch, gradient, workspace) : parallel.LossAndGradient(batch);
         LastLoss = loss;
         if (StepsDone == 0)
         {
@@ -147,6 +146,113 @@ public sealed class TrainingSession<TModel> where TModel : ISgdModel<TModel>
         float validationLoss = status == TrainingStatus.Diverged ? float.NaN : ValidationLoss();
         return new TrainingResult(status, StepsDone, Epoch, LastLoss, validationLoss,
             status == TrainingStatus.Diverged ? StepsDone + 1 : null, Stopwatch.GetElapsedTime(start));
+    }
+
+    /// <summary>Stops the worker threads of a multi-threaded session; a single-threaded one holds none.</summary>
+    public void Dispose() => parallel?.Dispose();
+
+    /// <summary>Bytes allocated by the worker threads inside steps (for allocation tests).</summary>
+    internal long AllocatedOnWorkers => parallel?.AllocatedOnWorkers ?? 0;
+
+    /// <summary>
+    /// Gathers rows [start, start + count) of the current batch into the batch buffers and writes their mean loss's
+    /// gradient into <paramref name="chunkGradient"/>; returns the mean loss.
+    /// </summary>
+    private float LossAndGradient(int start, int count, float[] chunkGradient, float[] chunkWorkspace)
+    {
+        ModelDescription description = TModel.Description;
+        int inputWidth = description.InputCount;
+        int targetWidth = description.TargetWidth;
+        ReadOnlySpan<int> indices = order.AsSpan(position - lastBatchSize + start, count);
+        Span<float> inputs = batchInputs.AsSpan(start * inputWidth, count * inputWidth);
+        Span<float> targets = batchTargets.AsSpan(start * targetWidth, count * targetWidth);
+        Gather(data.Features, inputWidth, indices, inputs);
+        Gather(data.Targets, targetWidth, indices, targets);
+        return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
+    }
+
+    /// <summary>
+    /// The batch split into one contiguous chunk per worker (sizes fixed by batch and worker count), each chunk's
+    /// gradient in the worker's own buffer; then each worker sums one slice of the parameters over the chunks in
+    /// chunk order, weighted by chunk size. Nothing depends on which thread runs first.
+    /// </summary>
+    private sealed class ParallelGradient : IParallelWork, IDisposable
+    {
+        private readonly TrainingSession<TModel> session;
+        private readonly WorkerPool pool;
+        private readonly float[][] gradients;
+        private readonly float[][] workspaces;
+        private readonly float[] losses;
+        private readonly int[] counts;
+        private int batch;
+        private bool reducing;
+
+        public ParallelGradient(TrainingSession<TModel> session, int workers)
+        {
+            this.session = session;
+            int chunk = (session.options.BatchSize + workers - 1) / workers;
+            gradients = new float[workers][];
+            workspaces = new float[workers][];
+            for (int w = 0; w < workers; w++)
+            {
+                gradients[w] = new float[TModel.Description.ParameterCount];
+                workspaces[w] = new float[TModel.WorkspaceLength(chunk)];
+            }
+            losses = new float[workers];
+            counts = new int[workers];
+            pool = new WorkerPool(workers);
+        }
+
+        public long AllocatedOnWorkers => pool.AllocatedOnWorkers;
+
+        public float LossAndGradient(int batchSize)
+        {
+            batch = batchSize;
+            reducing = false;
+            pool.Run(this);
+            reducing = true;
+            pool.Run(this);
+            float loss = 0f;
+            for (int w = 0; w < losses.Length; w++)
+            {
+                loss += losses[w] * counts[w] / batch;
+            }
+            return loss;
+        }
+
+        public void Execute(int worker, int workers)
+        {
+            if (!reducing)
+            {
+                (int start, int count) = Chunk(batch, workers, worker);
+                counts[worker] = count;
+                losses[worker] = count == 0 ? 0f : session.LossAndGradient(start, count, gradients[worker], workspaces[worker]);
+                return;
+            }
+            // Slices of the parameters, 16-float aligned so neighbouring workers never share a cache line.
+            int parameters = session.gradient.Length;
+            int per = (parameters / workers + 15) & ~15;
+            int from = Math.Min(parameters, worker * per);
+            int to = worker == workers - 1 ? parameters : Math.Min(parameters, from + per);
+            Span<float> sum = session.gradient.AsSpan(from, to - from);
+            sum.Clear();
+            for (int w = 0; w < workers; w++)
+            {
+                if (counts[w] > 0)
+                {
+                    TensorPrimitives.MultiplyAdd(gradients[w].AsSpan(from, to - from), (float)counts[w] / batch, sum, sum);
+                }
+            }
+        }
+
+        private static (int Start, int Count) Chunk(int batch, int workers, int worker)
+        {
+            int size = batch / workers, extra = batch % workers;
+            int start = worker * size + Math.Min(worker, extra);
+            return (start, size + (worker < extra ? 1 : 0));
+        }
+
+        public void Dispose() => pool.Dispose();
     }
 
     /// <summary>The sample indices of the last step's batch (for tests of the sampling).</summary>

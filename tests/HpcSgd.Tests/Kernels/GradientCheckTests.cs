@@ -15,6 +15,21 @@ public class GradientCheckTests
     [MemberData(nameof(Models))]
     public void GeneratedGradient_MatchesCentralDifferences(string model) => AllModels.Run(model, new Check());
 
+    [Fact]
+    public void CheckedModels_CoverEveryHiddenActivationUnderEveryLoss_AndEveryOutputActivationUnderMse()
+    {
+        ModelDescription[] models = AllModels.Names.Select(AllModels.Describe).ToArray();
+        foreach (Loss loss in Enum.GetValues<Loss>())
+        {
+            var hidden = models.Where(d => d.Loss == loss).SelectMany(d => d.Layers.SkipLast(1).Select(l => l.Activation)).ToHashSet();
+            Assert.True(hidden.SetEquals(Enum.GetValues<Activation>()), $"{loss}: hidden activations checked: {string.Join(", ", hidden)}");
+        }
+        var outputs = models.Where(d => d.Loss == Loss.MeanSquaredError).Select(d => d.Layers[^1].Activation).ToHashSet();
+        Assert.True(outputs.SetEquals(Enum.GetValues<Activation>()), $"MSE output activations checked: {string.Join(", ", outputs)}");
+        Assert.Contains(models, d => d.Layers.Count >= 3);
+        Assert.Contains(models, d => d.Layers.Any(l => l.Layout == WeightLayout.InputMajor));
+    }
+
     private sealed class Check : IModelCheck
     {
         public void Run<TModel>() where TModel : ISgdModel<TModel>

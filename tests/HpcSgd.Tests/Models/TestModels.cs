@@ -80,3 +80,41 @@ public partial class FashionMlp { }
 [Dense(784, 128, Activation = Activation.ReLU)]
 [Dense(128, 10)]
 public partial class FashionMlpGeneral { }
+
+/// <summary>
+/// Together with the models above, every hidden activation under every loss, and every activation on the last
+/// layer of a mean-squared-error model: binary cross-entropy after leaky ReLU and sigmoid hidden layers.
+/// </summary>
+[SgdModel(Loss.BinaryCrossEntropy, BatchSizes = [4])]
+[Dense(6, 16, Activation = Activation.LeakyReLU)]
+[Dense(16, 5, Activation = Activation.Sigmoid)]
+[Dense(5, 1)]
+public partial class BinaryMlp { }
+
+/// <summary>Binary cross-entropy after ReLU, tanh and identity hidden layers.</summary>
+[SgdModel(Loss.BinaryCrossEntropy)]
+[Dense(7, 5, Activation = Activation.ReLU)]
+[Dense(5, 4, Activation = Activation.Tanh)]
+[Dense(4, 3)]
+[Dense(3, 1)]
+public partial class BinaryDeep { }
+
+/// <summary>Softmax cross-entropy after sigmoid, leaky ReLU and identity hidden layers.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [3])]
+[Dense(5, 32, Activation = Activation.Sigmoid)]
+[Dense(32, 6, Activation = Activation.LeakyReLU)]
+[Dense(6, 4)]
+[Dense(4, 3)]
+public partial class SoftmaxMixed { }
+
+/// <summary>Mean squared error with ReLU and sigmoid on the last layer.</summary>
+[SgdModel(Loss.MeanSquaredError)]
+[Dense(4, 16, Activation = Activation.Tanh)]
+[Dense(16, 2, Activation = Activation.ReLU)]
+public partial class ReLUOutput { }
+
+/// <summary>Mean squared error with sigmoid on the last layer, after an identity hidden layer.</summary>
+[SgdModel(Loss.MeanSquaredError)]
+[Dense(3, 4)]
+[Dense(4, 2, Activation = Activation.Sigmoid)]
+public partial class SigmoidOutput { }

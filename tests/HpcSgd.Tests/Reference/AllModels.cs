@@ -16,6 +16,7 @@ internal static class AllModels
     [
         nameof(SeedRegression), nameof(WideRegression), nameof(LogisticModel),
         nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression), nameof(TiledMlp),
+        nameof(BinaryMlp), nameof(BinaryDeep), nameof(SoftmaxMixed), nameof(ReLUOutput), nameof(SigmoidOutput),
     ];
 
     /// <summary>Models too large for the finite-difference check; the reference comparisons still cover them.</summary>
@@ -30,6 +31,11 @@ internal static class AllModels
         nameof(DeepSoftmax) => DeepSoftmax.Description,
         nameof(Outer.NestedRegression) => Outer.NestedRegression.Description,
         nameof(TiledMlp) => TiledMlp.Description,
+        nameof(BinaryMlp) => BinaryMlp.Description,
+        nameof(BinaryDeep) => BinaryDeep.Description,
+        nameof(SoftmaxMixed) => SoftmaxMixed.Description,
+        nameof(ReLUOutput) => ReLUOutput.Description,
+        nameof(SigmoidOutput) => SigmoidOutput.Description,
         nameof(FashionMlp) => FashionMlp.Description,
         _ => throw new ArgumentException(name),
     };
@@ -45,6 +51,11 @@ internal static class AllModels
             case nameof(DeepSoftmax): check.Run<DeepSoftmax>(); break;
             case nameof(Outer.NestedRegression): check.Run<Outer.NestedRegression>(); break;
             case nameof(TiledMlp): check.Run<TiledMlp>(); break;
+            case nameof(BinaryMlp): check.Run<BinaryMlp>(); break;
+            case nameof(BinaryDeep): check.Run<BinaryDeep>(); break;
+            case nameof(SoftmaxMixed): check.Run<SoftmaxMixed>(); break;
+            case nameof(ReLUOutput): check.Run<ReLUOutput>(); break;
+            case nameof(SigmoidOutput): check.Run<SigmoidOutput>(); break;
             case nameof(FashionMlp): check.Run<FashionMlp>(); break;
             default: throw new ArgumentException(name);
         }

@@ -7,8 +7,9 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// while k runs; per k, MR elements A(m + r, k) are broadcast and each of the NR vectors B(k, n + j W ..) is loaded
 /// just before its MR fused multiply-adds. k is unrolled 4x with constant offsets; A(m, k) is at
 /// A[m * ARowStride + k * ADepthStride], B(k, n) at B[k * BStride + n]. Leftover rows take a narrower tile,
-/// leftover columns a one-vector tile and then scalar columns. A depth over the batch is blocked
-/// (<see cref="TilePlanner.DepthBlock"/> rows), later blocks adding into C.
+/// leftover columns a one-vector tile and then scalar columns. A deep product is cut into depth blocks
+/// (<see cref="TilePlanner.DepthBlock"/>) so a panel of B stays in L1 across all row strips; later blocks add
+/// into C and the epilogue runs with the last block.
 /// </summary>
 internal static class BroadcastProductWriter
 {
@@ -18,61 +19,63 @@ internal static class BroadcastProductWriter
     public static void Write(IndentedWriter w, MatrixProduct p)
     {
         (int mr, int nr) = TilePlanner.Broadcast(p.M.Value, p.N);
-        w.Line($"// {p.Description}: broadcast form, {mr} x {nr} vector tiles.");
+        // The block follows the tile planned for any row count, so specialized and general kernels group sums alike.
+        int block = TilePlanner.DepthBlock(TilePlanner.Broadcast(null, p.N).Vectors);
+        bool blocked = p.K.Value is not int depth || depth > block;
+        w.Line($"// {p.Description}: broadcast form, {mr} x {nr} vector tiles" + (blocked ? $", depth in blocks of {block}." : "."));
         using (w.Open())
         {
-            // Only plain stores can add block after block; products with an epilogue never sum over the batch.
-            bool blocked = p.Epilogue == EpilogueKind.Store && (p.K.Value is not int depth || depth > TilePlanner.DepthBlock);
             if (blocked)
             {
-                w.Line($"for (nuint k0 = 0; k0 < {p.K.Expression}; k0 += {TilePlanner.DepthBlock})");
+                w.Line($"for (nuint k0 = 0; k0 < {p.K.Expression}; k0 += {block})");
             }
             using (w.Open())
             {
-                w.Line(blocked ? $"nuint kEnd = global::System.Math.Min(k0 + {TilePlanner.DepthBlock}, {p.K.Expression});" : $"const nuint k0 = 0, kEnd = {p.K.Expression};");
-                w.Line("nuint m = 0;");
-                using (w.Open($"for (; m + {mr} <= {p.M.Expression}; m += {mr})"))
+                w.Line(blocked ? $"nuint kEnd = global::System.Math.Min(k0 + {block}, {p.K.Expression});" : $"const nuint k0 = 0, kEnd = {p.K.Expression};");
+                // Column panels outermost: one panel of B (a depth block x NR vectors) stays in L1 while every row strip passes.
+                w.Line("nuint n = 0;");
+                using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
                 {
-                    WriteRowStrip(w, p, mr, nr, blocked);
+                    WriteColumnPanel(w, p, mr, nr, Lanes.Vector, blocked);
                 }
-                if (p.M.Value is int rows)
+                if (nr > 1)
                 {
-                    if (rows % mr != 0)
+                    using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
-                        using (w.Open())
-                        {
-                            WriteRowStrip(w, p, rows % mr, nr, blocked);
-                        }
+                        WriteColumnPanel(w, p, mr, 1, Lanes.Vector, blocked);
                     }
                 }
-                else
+                using (w.Open($"for (; n < {p.N}; n++)"))
                 {
-                    using (w.Open($"for (; m < {p.M.Expression}; m++)"))
-                    {
-                        WriteRowStrip(w, p, 1, nr, blocked);
-                    }
+                    WriteColumnPanel(w, p, mr, 1, Lanes.Scalar, blocked);
                 }
             }
         }
     }
 
-    private static void WriteRowStrip(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool blocked)
+    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, Lanes lanes, bool blocked)
     {
-        w.Line("nuint n = 0;");
-        using (w.Open($"for (; n + {vectors} * {W} <= {p.N}; n += {vectors} * {W})"))
+        w.Line("nuint m = 0;");
+        using (w.Open($"for (; m + {mr} <= {p.M.Expression}; m += {mr})"))
         {
-            WriteTile(w, p, rows, vectors, Lanes.Vector, blocked);
+            WriteTile(w, p, mr, vectors, lanes, blocked);
         }
-        if (vectors > 1)
+        if (p.M.Value is int rows)
         {
-            using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
+            if (rows % mr != 0)
             {
-                WriteTile(w, p, rows, 1, Lanes.Vector, blocked);
+                using (w.Open())
+                {
+                    WriteTile(w, p, rows % mr, vectors, lanes, blocked);
+                }
             }
         }
-        using (w.Open($"for (; n < {p.N}; n++)"))
+        else
         {
-            WriteTile(w, p, rows, 1, Lanes.Scalar, blocked);
+            using (w.Open($"for (; m < {p.M.Expression}; m++)"))
+            {
+                WriteTile(w, p, 1, vectors, lanes, blocked);
+            }
         }
     }
 
@@ -127,34 +130,48 @@ internal static class BroadcastProductWriter
 
     private static void WriteEpilogue(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)
     {
-        if (p.Epilogue == EpilogueKind.BiasActivation)
+        string Offset(int r, int j) => $"(m + {r}) * {p.Ldc} + n + {lanes.Offset(0, j)}";
+        if (blocked)
         {
-            for (int j = 0; j < vectors; j++)
+            // Later depth blocks add to what the earlier ones stored.
+            using (w.Open("if (k0 != 0)"))
             {
-                w.Line($"{lanes.Vec} bias{j} = {lanes.Ops}.Load(ref {p.Bias}, n + {lanes.Offset(0, j)});");
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        w.Line($"c{r}_{j} = {lanes.Ops}.Add(c{r}_{j}, {lanes.Ops}.Load(ref {p.C}, {Offset(r, j)}));");
+                    }
+                }
+            }
+        }
+        if (p.Epilogue != EpilogueKind.Store)
+        {
+            using (w.Open(blocked ? $"if (kEnd == {p.K.Expression})" : null))
+            {
+                for (int j = 0; j < vectors && p.Epilogue == EpilogueKind.BiasActivation; j++)
+                {
+                    w.Line($"{lanes.Vec} bias{j} = {lanes.Ops}.Load(ref {p.Bias}, n + {lanes.Offset(0, j)});");
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        string c = $"c{r}_{j}";
+                        w.Line(p.Epilogue == EpilogueKind.BackPropagate
+                            ? $"{c} = {Names.Activation(p.Activation)}.BackPropagate<{lanes.Ops}, {lanes.Vec}>({lanes.Ops}.Load(ref {p.Activations}, {Offset(r, j)}), {c});"
+                            : MatrixProduct.Fuses(p.Activation)
+                                ? $"{c} = {Names.Activation(p.Activation)}.Apply<{lanes.Ops}, {lanes.Vec}>({lanes.Ops}.Add({c}, bias{j}));"
+                                : $"{c} = {lanes.Ops}.Add({c}, bias{j});");
+                    }
+                }
             }
         }
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < vectors; j++)
             {
-                string c = $"c{r}_{j}";
-                string offset = $"(m + {r}) * {p.Ldc} + n + {lanes.Offset(0, j)}";
-                switch (p.Epilogue)
-                {
-                    case EpilogueKind.Store when blocked:
-                        w.Line($"if (k0 != 0) {c} = {lanes.Ops}.Add({c}, {lanes.Ops}.Load(ref {p.C}, {offset}));");
-                        break;
-                    case EpilogueKind.BiasActivation:
-                        w.Line(MatrixProduct.Fuses(p.Activation)
-                            ? $"{c} = {Names.Activation(p.Activation)}.Apply<{lanes.Ops}, {lanes.Vec}>({lanes.Ops}.Add({c}, bias{j}));"
-                            : $"{c} = {lanes.Ops}.Add({c}, bias{j});");
-                        break;
-                    case EpilogueKind.BackPropagate:
-                        w.Line($"{c} = {Names.Activation(p.Activation)}.BackPropagate<{lanes.Ops}, {lanes.Vec}>({lanes.Ops}.Load(ref {p.Activations}, {offset}), {c});");
-                        break;
-                }
-                w.Line($"{lanes.Ops}.Store({c}, ref {p.C}, {offset});");
+                w.Line($"{lanes.Ops}.Store(c{r}_{j}, ref {p.C}, {Offset(r, j)});");
             }
         }
     }

@@ -12,8 +12,11 @@ internal static class TilePlanner
     /// <summary>Lanes the tile sizes are chosen for (Vector512 of float).</summary>
     public const int PlanningLanes = 16;
 
-    /// <summary>Batch rows per k-block in products that sum over the batch: keeps both operands' block in L2.</summary>
-    public const int DepthBlock = 256;
+    /// <summary>
+    /// Depth per block in the broadcast form: a block x NR-vector panel of B is then 32 KiB, which stays in L1 (48 KiB
+    /// on current x64 cores) while every row strip passes over it, instead of streaming from L2 once per strip.
+    /// </summary>
+    public static int DepthBlock(int vectors) => 32 * 1024 / (vectors * PlanningLanes * sizeof(float));
 
     /// <summary>MR rows x NR vectors of C per tile, for the broadcast form.</summary>
     public static (int Rows, int Vectors) Broadcast(int? rows, int columns)

@@ -1,0 +1,140 @@
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Training;
+
+/// <summary>Multi-threaded steps: deterministic whatever the scheduling, equal to one thread up to rounding, allocation-free.</summary>
+public class ParallelTrainingTests
+{
+    /// <summary>Two groupings of the same float sums: relative differences of a few ulps per step, compounding over steps.</summary>
+    private const float ThreadCountTolerance = 1e-4f;
+
+    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9)
+    {
+        (float[] x, float[] y) = TestData.Batch(TiledMlp.Description, 1000, seed: 4);
+        var model = new Model<TiledMlp>(seed: 2);
+        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = 40, Seed = seed, Threads = threads, Momentum = 0.5f };
+        return (model, new TrainingSession<TiledMlp>(model, new Dataset<TiledMlp>(x, y), options));
+    }
+
+    [Theory]
+    [InlineData(2, 300)]
+    [InlineData(3, 300)]
+    [InlineData(2, 7)] // odd batch: chunks of 4 and 3, general-path kernels
+    public void ManyThreads_AreBitForBitRepeatable_AndMatchOneThread(int threads, int batch)
+    {
+        float[] Train(int t)
+        {
+            (Model<TiledMlp> model, TrainingSession<TiledMlp> session) = Session(t, batch);
+            using (session)
+            {
+                Assert.Equal(TrainingStatus.Completed, session.Run().Status);
+            }
+            return model.Parameters.ToArray();
+        }
+
+        float[] single = Train(1);
+        float[] first = Train(threads);
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            Assert.Equal(first, Train(threads));
+        }
+        for (int i = 0; i < single.Length; i++)
+        {
+            Tolerance.AssertClose(single[i], first[i], ThreadCountTolerance, ThreadCountTolerance, $"parameter {i}, {threads} threads vs 1");
+        }
+    }
+
+    [Fact]
+    public void ManyThreads_LossEqualsOneThreadsLoss_OnTheSameBatch()
+    {
+        (_, TrainingSession<TiledMlp> one) = Session(1, 300);
+        (_, TrainingSession<TiledMlp> two) = Session(2, 300);
+        using (one)
+        using (two)
+        {
+            one.Step();
+            two.Step();
+            Assert.Equal(one.LastBatchIndices.ToArray(), two.LastBatchIndices.ToArray());
+            Tolerance.AssertKernelClose(one.LastLoss, two.LastLoss, "mean loss of the first batch");
+        }
+    }
+
+    [Fact]
+    public void ManyThreads_AllocateNothingPerStep_OnAnyThread()
+    {
+        (_, TrainingSession<TiledMlp> session) = Session(2, 300);
+        using (session)
+        {
+            session.Step();
+            session.Step();
+            long workersBefore = session.AllocatedOnWorkers;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 30; i++)
+            {
+                Assert.True(session.Step());
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, session.AllocatedOnWorkers - workersBefore);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(301)]
+    public void ThreadCount_OutOfRange_IsRejectedByName(int threads)
+    {
+        var options = new TrainingOptions { LearningRate = 0.1f, BatchSize = 300, Steps = 1, Threads = threads };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => options.Validate(1000));
+        Assert.Equal("Threads", error.ParamName);
+        Assert.Contains("from 1 to the batch size (300)", error.Message);
+    }
+}
+
+public class WorkerPoolTests
+{
+    private sealed class Record : IParallelWork
+    {
+        public readonly int[] Calls = new int[4];
+        public int ThrowOn = -1;
+
+        public void Execute(int worker, int workers)
+        {
+            Assert.Equal(4, workers);
+            Interlocked.Increment(ref Calls[worker]);
+            if (worker == ThrowOn)
+            {
+                throw new InvalidOperationException($"worker {worker} failed");
+            }
+        }
+    }
+
+    [Fact]
+    public void Run_CallsEveryWorkerOnce_AndRethrowsAWorkersException_ThenStillWorks()
+    {
+        using var pool = new WorkerPool(4);
+        var work = new Record();
+        pool.Run(work);
+        Assert.Equal([1, 1, 1, 1], work.Calls);
+
+        work.ThrowOn = 2;
+        var error = Assert.Throws<InvalidOperationException>(() => pool.Run(work));
+        Assert.Equal("worker 2 failed", error.Message);
+        Assert.Equal([2, 2, 2, 2], work.Calls);
+
+        work.ThrowOn = -1;
+        pool.Run(work);
+        Assert.Equal([3, 3, 3, 3], work.Calls);
+    }
+
+    [Fact]
+    public void Disposed_PoolRefusesWork()
+    {
+        var pool = new WorkerPool(2);
+        pool.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(new Record()));
+    }
+}
