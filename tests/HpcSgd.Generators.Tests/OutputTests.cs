@@ -82,20 +82,20 @@ public class OutputTests
         Assert.Contains("private static void Dense0_Forward_784x128_B64<TOps, TVec>(", text);
         Assert.Contains("private static void Dense1_Backward_128x10_B64<TOps, TVec>(", text);
         Assert.Contains("private static void Dense0_Forward_784x128_General<TOps, TVec>(", text);
-        // Layer 0 has 128 outputs: input-major weights, broadcast-form 4 x 4 tiles with literal strides and trip counts.
-        Assert.Contains("// y = x w: broadcast form, 4 x 4 vector tiles, depth in blocks of 128.", text);
-        Assert.Contains("for (; m + 4 <= 64; m += 4)", text);
-        Assert.Contains("for (nuint k0 = 0; k0 < 784; k0 += 128)", text);
-        Assert.Contains("global::System.Runtime.CompilerServices.Unsafe.Add(ref aP, 2352)", text);
-        Assert.Contains("c3_3 = TOps.MultiplyAdd(a3, b3, c3_3);", text);
+        // Layer 0 has 128 outputs: input-major weights, broadcast-form 8 x 2 tiles with literal strides and trip counts.
+        Assert.Contains("// y = x w: broadcast form, 8 x 2 vector tiles, depth in blocks of 256.", text);
+        Assert.Contains("for (; m + 8 <= 64; m += 8)", text);
+        Assert.Contains("for (nuint k0 = 0; k0 < 784; k0 += 256)", text);
+        Assert.Contains("global::System.Runtime.CompilerServices.Unsafe.Add(ref aP, 5488)", text);
+        Assert.Contains("c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);", text);
         Assert.Contains("global::HpcSgd.Kernels.ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0))", text);
         // Layer 1 has 10 outputs: output-major weights, dot form; its backward pass propagates through layer 0's ReLU.
-        Assert.Contains("// y = x w^T: dot form, 4 x 5 tiles.", text);
+        Assert.Contains("// y = x w^T: dot form, 2 x 10 tiles.", text);
         Assert.Contains("global::HpcSgd.Kernels.ReLUActivation.BackPropagate<TOps, TVec>(", text);
         Assert.Contains("global::HpcSgd.Models.WeightLayout.InputMajor", text);
         Assert.Contains("global::HpcSgd.Models.WeightLayout.OutputMajor", text);
         // The general path blocks the batch sum of the weight gradient.
-        Assert.Contains("for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 128)", text);
+        Assert.Contains("for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)", text);
         Assert.Contains("global::HpcSgd.Kernels.UpdateMath.Sgd<TOps, TVec>(ref parameters, ref gradient, rule.LearningRate, rule.WeightDecay, 101770)", text);
         Assert.Contains("case 64:", text);
         Assert.Contains("global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated", text);

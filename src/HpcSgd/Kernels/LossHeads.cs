@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace HpcSgd.Kernels;
 
@@ -72,32 +74,41 @@ public static class LossHeads
 
     /// <summary>
     /// Softmax cross-entropy with class-index targets: mean of logsumexp(z) - z[label];
-    /// each row of z becomes (softmax(z) - onehot(label)) / batch.
+    /// each row of z becomes (softmax(z) - onehot(label)) / batch. The exponentials run as one vectorized
+    /// <see cref="TensorPrimitives.Exp{T}(ReadOnlySpan{T}, Span{T})"/> pass over the whole batch (scalar exp would
+    /// cost as much as the matrix products of a softmax regression).
     /// </summary>
     public static float SoftmaxCrossEntropyLossAndDelta(ref float z, ref float labels, int batch, int classes)
     {
+        Span<float> all = MemoryMarshal.CreateSpan(ref z, batch * classes);
         double sum = 0;
+        for (nuint b = 0; b < (nuint)batch; b++)
+        {
+            ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
+            float max = Max(ref row, classes);
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                Unsafe.Add(ref row, c) -= max;
+            }
+            sum -= Unsafe.Add(ref row, (int)Unsafe.Add(ref labels, b)); // -(z[label] - max)
+        }
+        TensorPrimitives.Exp(all, all);
         float scale = 1f / batch;
         for (nuint b = 0; b < (nuint)batch; b++)
         {
             ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
-            int label = (int)Unsafe.Add(ref labels, b);
-            float max = Max(ref row, classes);
             float total = 0f;
-            float labelLogit = Unsafe.Add(ref row, label);
             for (nuint c = 0; c < (nuint)classes; c++)
             {
-                float e = MathF.Exp(Unsafe.Add(ref row, c) - max);
-                Unsafe.Add(ref row, c) = e;
-                total += e;
+                total += Unsafe.Add(ref row, c);
             }
-            sum += MathF.Log(total) + max - labelLogit;
+            sum += MathF.Log(total);
             float normalize = scale / total;
             for (nuint c = 0; c < (nuint)classes; c++)
             {
                 Unsafe.Add(ref row, c) *= normalize;
             }
-            Unsafe.Add(ref row, label) -= scale;
+            Unsafe.Add(ref row, (int)Unsafe.Add(ref labels, b)) -= scale;
         }
         return (float)(sum / batch);
     }
@@ -129,19 +140,27 @@ public static class LossHeads
         }
     }
 
-    /// <summary>Turns each row of logits into softmax probabilities.</summary>
+    /// <summary>Turns each row of logits into softmax probabilities (one vectorized exponential pass over the batch).</summary>
     public static void SoftmaxInPlace(ref float z, int batch, int classes)
     {
         for (nuint b = 0; b < (nuint)batch; b++)
         {
             ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
             float max = Max(ref row, classes);
+            for (nuint c = 0; c < (nuint)classes; c++)
+            {
+                Unsafe.Add(ref row, c) -= max;
+            }
+        }
+        Span<float> all = MemoryMarshal.CreateSpan(ref z, batch * classes);
+        TensorPrimitives.Exp(all, all);
+        for (nuint b = 0; b < (nuint)batch; b++)
+        {
+            ref float row = ref Unsafe.Add(ref z, b * (nuint)classes);
             float total = 0f;
             for (nuint c = 0; c < (nuint)classes; c++)
             {
-                float e = MathF.Exp(Unsafe.Add(ref row, c) - max);
-                Unsafe.Add(ref row, c) = e;
-                total += e;
+                total += Unsafe.Add(ref row, c);
             }
             float normalize = 1f / total;
             for (nuint c = 0; c < (nuint)classes; c++)
