@@ -11,7 +11,7 @@ internal static class DispatchEmitter
 {
     private const string P = "ref parameters0, ";
 
-    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches)
+    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches, IReadOnlyList<BatchShape> fusedBatches)
     {
         string rs = Names.ReadOnlySpan;
         string s = Names.Span;
@@ -66,6 +66,47 @@ internal static class DispatchEmitter
             w.Line($"if (rule.Momentum != 0f) {Names.KernelArguments}.CheckLength(velocity.Length, ParameterCount, nameof(velocity), \"ParameterCount, for momentum\");");
             Refs(w, "parameters", "gradient", "velocity");
             WidthDispatch(w, "", "UpdateCore", "ref parameters0, ref gradient0, ref velocity0, in rule");
+        }
+        w.Line();
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static float TrainStep({s} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} velocity, {s} workspace, int batchSize, in {Names.UpdateRule} rule, float lossLimit)"))
+        {
+            CheckCommon(w);
+            CheckTargets(w, model);
+            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            w.Line($"if (rule.Momentum != 0f) {Names.KernelArguments}.CheckLength(velocity.Length, ParameterCount, nameof(velocity), \"ParameterCount, for momentum\");");
+            Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
+            // Without momentum the velocity is never read; point at the parameters rather than past an empty span.
+            w.Line($"ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref {Names.MemoryMarshal}.GetReference(velocity);");
+            WidthDispatch(w, "return ", "TrainStepCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit");
+        }
+        w.Line();
+
+        w.Line("/// <summary>Forward pass and loss head; unless the loss fails the limit, the backward pass and update (fused at the batch sizes that allow it).</summary>");
+        w.Line(Names.FullyOptimized);
+        using (w.Open($"private static float TrainStepCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in {Names.UpdateRule} rule, float lossLimit) {Names.WidthConstraints}"))
+        {
+            w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
+            w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+            w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
+            using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
+            {
+                w.Line("return loss;");
+            }
+            using (w.Open("switch (batchSize)"))
+            {
+                foreach (BatchShape batch in fusedBatches)
+                {
+                    w.Line($"case {batch.Count}:");
+                    w.Line($"    BackwardUpdate_{batch.Suffix}{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref velocity0, in rule);");
+                    w.Line("    return loss;");
+                }
+                w.Line("default:");
+                w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+                w.Line($"    UpdateCore{Names.WidthTypeParameters}(ref parameters0, ref gradient0, ref velocity0, in rule);");
+                w.Line("    return loss;");
+            }
         }
         w.Line();
 

@@ -5,40 +5,73 @@ namespace HpcSgd.Generators.Emitting;
 
 /// <summary>
 /// Emits the backward pass for one batch shape: from dL/dz of the last layer (left in the logits buffer by
-/// the loss head) through every layer, writing the mean gradient. The first layer computes no gradient
-/// with respect to the model's inputs.
+/// the loss head) through every layer. Plain form: writes the mean gradient. Fused form (declared batch sizes
+/// whose weight-gradient products need no depth blocking): applies the SGD step straight from the registers
+/// holding each finished gradient tile, so the gradient is never stored. Each layer propagates to the previous
+/// one before its weights change; the first layer computes no gradient with respect to the model's inputs.
 /// </summary>
 internal static class GradientEmitter
 {
-    public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout, BatchShape batch)
+    public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout, BatchShape batch, bool fusedUpdate)
     {
         int last = model.Layers.Count - 1;
-        w.Line($"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>.</summary>");
+        string name = fusedUpdate ? "BackwardUpdate" : "Backward";
+        w.Line(fusedUpdate
+            ? $"/// <summary>Backward pass and SGD step for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; updates <paramref name=\"parameters\"/> (and <paramref name=\"velocity\"/>) by <paramref name=\"rule\"/>.</summary>"
+            : $"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>.</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void Backward_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, ref float gradient{batch.Parameter}) {Names.WidthConstraints}"))
+        string target = fusedUpdate ? $"ref float velocity, in {Names.UpdateRule} rule" : "ref float gradient";
+        using (w.Open($"private static void {name}_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, {target}{batch.Parameter}) {Names.WidthConstraints}"))
         {
+            string buffer = fusedUpdate ? "velocity" : "gradient";
             for (int l = last; l >= 0; l--)
             {
                 string input = l == 0 ? "ref inputs" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.HiddenOffsets[l - 1])})";
                 string delta = l == last ? "ref outputDelta" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l])})";
                 string inputDelta = l == 0 ? "" : $", ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l - 1])})";
-                w.Line($"{KernelName(model, l, batch)}{Names.WidthTypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
-                       $"ref {Names.Unsafe}.Add(ref gradient, {layout.WeightOffsets[l]}), ref {Names.Unsafe}.Add(ref gradient, {layout.BiasOffsets[l]}){inputDelta}{batch.Argument});");
+                string biasTargets = fusedUpdate ? $", ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]})" : "";
+                w.Line($"{KernelName(model, l, batch, fusedUpdate)}{Names.WidthTypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
+                       $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : "")}{batch.Argument});");
             }
         }
         w.Line();
 
         for (int l = last; l >= 0; l--)
         {
-            EmitLayer(w, model, layout, l, batch);
+            EmitLayer(w, model, layout, l, batch, fusedUpdate);
             w.Line();
         }
     }
 
-    private static string KernelName(ModelSpec model, int layer, BatchShape batch) =>
-        $"Dense{layer}_Backward_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
+    /// <summary>True when every weight-gradient product of <paramref name="batch"/> sums the batch in one depth block, so its tiles can end in the update.</summary>
+    public static bool CanFuseUpdate(ModelSpec model, ModelLayout layout, BatchShape batch)
+    {
+        if (batch.IsGeneral)
+        {
+            return false;
+        }
+        for (int l = 0; l < model.Layers.Count; l++)
+        {
+            if (BroadcastProductWriter.IsBlocked(WeightGradient(model.Layers[l], layout.WeightLayouts[l], Extent.Of(batch), "gradWeights")))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
-    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch)
+    private static string KernelName(ModelSpec model, int layer, BatchShape batch, bool fusedUpdate) =>
+        $"Dense{layer}_{(fusedUpdate ? "BackwardUpdate" : "Backward")}_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
+
+    /// <summary>dW[I x O] = X^T delta (input-major) or dW[O x I] = delta^T X (output-major), written to <paramref name="c"/>.</summary>
+    private static MatrixProduct WeightGradient(LayerSpec layer, WeightLayoutKind weights, Extent samples, string c) =>
+        weights == WeightLayoutKind.InputMajor
+            // Broadcast x[b, i] down a column of X, vectors along a row of deltas.
+            ? new MatrixProduct("dW = x^T delta", Extent.Of(layer.Inputs), layer.Outputs, samples, c, layer.Outputs, "x", 1, layer.Inputs, "delta", layer.Outputs)
+            // Broadcast delta[b, o] down a column of deltas, vectors along a row of X.
+            : new MatrixProduct("dW = delta^T x", Extent.Of(layer.Outputs), layer.Inputs, samples, c, layer.Inputs, "delta", 1, layer.Outputs, "x", layer.Inputs);
+
+    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch, bool fusedUpdate)
     {
         LayerSpec layer = model.Layers[index];
         int inputs = layer.Inputs;
@@ -49,40 +82,45 @@ internal static class GradientEmitter
 
         w.Line($"/// <summary>");
         w.Line($"/// Layer {index}, {batch.Description}, weights {weights}: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o]" +
-               (propagates ? "," : "."));
+               (propagates ? "," : (fusedUpdate ? ", each applied as an SGD step as soon as it is complete." : ".")));
         if (propagates)
         {
             string derivative = inputActivation == ActivationKind.Identity ? "" : $"{inputActivation}'(x[b, i]) * ";
-            w.Line($"/// and the previous layer's dL/dz: inputDelta[b, i] = {derivative}sum_o delta[b, o] * w[o, i].");
+            w.Line($"/// and the previous layer's dL/dz: inputDelta[b, i] = {derivative}sum_o delta[b, o] * w[o, i]" + (fusedUpdate ? ", computed before the SGD step changes w." : "."));
         }
         w.Line($"/// </summary>");
         string inputDeltaParameter = propagates ? ", ref float inputDelta" : "";
+        string targets = fusedUpdate
+            ? $"ref float velocityWeights, ref float bias, ref float velocityBias{inputDeltaParameter}, in {Names.UpdateRule} rule"
+            : $"ref float gradWeights, ref float gradBias{inputDeltaParameter}";
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias{inputDeltaParameter}{batch.Parameter}) {Names.WidthConstraints}"))
+        using (w.Open($"private static void {KernelName(model, index, batch, fusedUpdate)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, {targets}{batch.Parameter}) {Names.WidthConstraints}"))
         {
             Extent samples = Extent.Of(batch);
-            w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias);");
-            if (weights == WeightLayoutKind.InputMajor)
+            if (propagates)
             {
-                // dW[I x O] = X^T delta: broadcast x[b, i] down a column of X, vectors along a row of deltas.
-                BroadcastProductWriter.Write(w, new MatrixProduct("dW = x^T delta", Extent.Of(inputs), outputs, samples, "gradWeights", outputs, "x", 1, inputs, "delta", outputs));
-                if (propagates)
+                if (weights == WeightLayoutKind.InputMajor)
                 {
                     // inputDelta[B x I] = delta W^T with W[I x O]: both run along the outputs.
                     DotProductWriter.Write(w, new MatrixProduct("inputDelta = delta w^T", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", outputs)
                         .WithBackPropagation("x", inputActivation));
                 }
-            }
-            else
-            {
-                // dW[O x I] = delta^T X: broadcast delta[b, o] down a column of deltas, vectors along a row of X.
-                BroadcastProductWriter.Write(w, new MatrixProduct("dW = delta^T x", Extent.Of(outputs), inputs, samples, "gradWeights", inputs, "delta", 1, outputs, "x", inputs));
-                if (propagates)
+                else
                 {
                     // inputDelta[B x I] = delta W with W[O x I]: broadcast delta[b, o], vectors along a row of weights.
                     BroadcastProductWriter.Write(w, new MatrixProduct("inputDelta = delta w", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", inputs)
                         .WithBackPropagation("x", inputActivation));
                 }
+            }
+            if (fusedUpdate)
+            {
+                w.Line($"{Names.UpdateMath}.BiasStep{Names.WidthTypeParameters}(ref delta, {samples.Expression.Replace("(nuint)", "")}, {outputs}, ref bias, ref velocityBias, in rule);");
+                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "w").WithUpdate("velocityWeights"));
+            }
+            else
+            {
+                w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias);");
+                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "gradWeights"));
             }
         }
     }

@@ -37,11 +37,16 @@ internal static class ModelEmitter
         using (w.Open($"partial {model.TypeKeyword} {model.TypeName} : {Names.Models}.ISgdModel<{model.TypeName}>"))
         {
             LayoutEmitter.Emit(w, model, layout);
-            DispatchEmitter.Emit(w, model, batches);
+            List<BatchShape> fused = batches.Where(b => GradientEmitter.CanFuseUpdate(model, layout, b)).ToList();
+            DispatchEmitter.Emit(w, model, batches, fused);
             foreach (BatchShape batch in batches)
             {
                 ForwardEmitter.Emit(w, model, layout, batch);
-                GradientEmitter.Emit(w, model, layout, batch);
+                GradientEmitter.Emit(w, model, layout, batch, fusedUpdate: false);
+                if (fused.Contains(batch))
+                {
+                    GradientEmitter.Emit(w, model, layout, batch, fusedUpdate: true);
+                }
             }
             UpdateEmitter.Emit(w, model, layout);
         }

@@ -3,31 +3,21 @@ using System.Runtime.CompilerServices;
 namespace HpcSgd.Kernels;
 
 /// <summary>
-/// Parameter updates, each one pass over memory with the L2 weight decay fused in
-/// (g' = g + weightDecay * p, PyTorch's convention). The generated <c>Update</c> passes the model's
-/// parameter count as a literal.
+/// Parameter updates, each one pass over memory with the L2 weight decay fused in (g' = g + weightDecay * p,
+/// PyTorch's convention). Every element, whether in a vector register, a scalar tail or a fused kernel's
+/// epilogue, goes through <see cref="Step{TOps, TVec}"/> with separate multiplies and adds (no FMA, whose
+/// rounding would differ between hardware with and without it), so all paths agree bit for bit.
+/// The generated <c>Update</c> passes the model's parameter count as a literal.
 /// </summary>
 public static class UpdateMath
 {
-    /// <summary>Plain SGD: p -= lr * (g + wd * p), computed as p = p * (1 - lr * wd) - lr * g.</summary>
+    /// <summary>Plain SGD: p = p * (1 - lr * wd) - lr * g over <paramref name="length"/> parameters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Sgd<TOps, TVec>(ref float p, ref float g, float learningRate, float weightDecay, int length)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        nuint n = (nuint)length;
-        nuint width = (nuint)TOps.Count;
-        float keep = 1f - learningRate * weightDecay;
-        TVec keepV = TOps.Broadcast(keep);
-        TVec stepV = TOps.Broadcast(-learningRate);
-        nuint i = 0;
-        for (; i + width <= n; i += width)
-        {
-            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref g, i), stepV, TOps.Multiply(TOps.Load(ref p, i), keepV)), ref p, i);
-        }
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref p, i) = Unsafe.Add(ref p, i) * keep - learningRate * Unsafe.Add(ref g, i);
-        }
+        var rule = new UpdateRule(learningRate, 0f, weightDecay);
+        Apply<TOps, TVec>(ref p, ref g, ref p, in rule, length);
     }
 
     /// <summary>
@@ -37,41 +27,74 @@ public static class UpdateMath
     public static void Momentum<TOps, TVec>(ref float p, ref float g, ref float v, float learningRate, float momentum, float weightDecay, bool nesterov, int length)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
+        var rule = new UpdateRule(learningRate, momentum, weightDecay, nesterov);
+        Apply<TOps, TVec>(ref p, ref g, ref v, in rule, length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply<TOps, TVec>(ref float p, ref float g, ref float v, in UpdateRule rule, int length)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
         nuint n = (nuint)length;
-        nuint width = (nuint)TOps.Count;
-        TVec muV = TOps.Broadcast(momentum);
-        TVec wdV = TOps.Broadcast(weightDecay);
-        TVec stepV = TOps.Broadcast(-learningRate);
         nuint i = 0;
-        if (nesterov)
+        for (; i + (nuint)TOps.Count <= n; i += (nuint)TOps.Count)
         {
-            for (; i + width <= n; i += width)
-            {
-                TVec pv = TOps.Load(ref p, i);
-                TVec gv = TOps.MultiplyAdd(pv, wdV, TOps.Load(ref g, i));
-                TVec vv = TOps.MultiplyAdd(TOps.Load(ref v, i), muV, gv);
-                TOps.Store(vv, ref v, i);
-                TOps.Store(TOps.MultiplyAdd(TOps.MultiplyAdd(vv, muV, gv), stepV, pv), ref p, i);
-            }
-        }
-        else
-        {
-            for (; i + width <= n; i += width)
-            {
-                TVec pv = TOps.Load(ref p, i);
-                TVec gv = TOps.MultiplyAdd(pv, wdV, TOps.Load(ref g, i));
-                TVec vv = TOps.MultiplyAdd(TOps.Load(ref v, i), muV, gv);
-                TOps.Store(vv, ref v, i);
-                TOps.Store(TOps.MultiplyAdd(vv, stepV, pv), ref p, i);
-            }
+            Step<TOps, TVec>(ref p, ref v, i, TOps.Load(ref g, i), in rule);
         }
         for (; i < n; i++)
         {
-            float pi = Unsafe.Add(ref p, i);
-            float gi = Unsafe.Add(ref g, i) + weightDecay * pi;
-            float vi = momentum * Unsafe.Add(ref v, i) + gi;
-            Unsafe.Add(ref v, i) = vi;
-            Unsafe.Add(ref p, i) = pi - learningRate * (nesterov ? gi + momentum * vi : vi);
+            Step<ScalarOps, float>(ref p, ref v, i, Unsafe.Add(ref g, i), in rule);
+        }
+    }
+
+    /// <summary>
+    /// One register of parameters at <paramref name="offset"/> takes the step for gradient <paramref name="g"/> under
+    /// <paramref name="rule"/>; <paramref name="v"/> (the velocity, same layout) is read and written only with momentum.
+    /// The fused weight-gradient kernels call this instead of storing g.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Step<TOps, TVec>(ref float p, ref float v, nuint offset, TVec g, in UpdateRule rule)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec pv = TOps.Load(ref p, offset);
+        TVec lr = TOps.Broadcast(rule.LearningRate);
+        if (rule.Momentum == 0f)
+        {
+            TVec keep = TOps.Broadcast(1f - rule.LearningRate * rule.WeightDecay);
+            TOps.Store(TOps.Subtract(TOps.Multiply(pv, keep), TOps.Multiply(lr, g)), ref p, offset);
+            return;
+        }
+        TVec mu = TOps.Broadcast(rule.Momentum);
+        TVec gv = TOps.Add(g, TOps.Multiply(TOps.Broadcast(rule.WeightDecay), pv));
+        TVec vv = TOps.Add(TOps.Multiply(mu, TOps.Load(ref v, offset)), gv);
+        TOps.Store(vv, ref v, offset);
+        TVec direction = rule.Nesterov ? TOps.Add(gv, TOps.Multiply(mu, vv)) : vv;
+        TOps.Store(TOps.Subtract(pv, TOps.Multiply(lr, direction)), ref p, offset);
+    }
+
+    /// <summary>The bias step: g[j] = sum over rows of delta[r * width + j] (as DenseMath.ColumnSums adds), then <see cref="Step{TOps, TVec}"/> on p[j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BiasStep<TOps, TVec>(ref float delta, int rows, int width, ref float p, ref float v, in UpdateRule rule)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        nuint j = 0;
+        for (; j + (nuint)TOps.Count <= (nuint)width; j += (nuint)TOps.Count)
+        {
+            TVec sum = TOps.Zero;
+            for (nuint r = 0; r < (nuint)rows; r++)
+            {
+                sum = TOps.Add(sum, TOps.Load(ref delta, r * (nuint)width + j));
+            }
+            Step<TOps, TVec>(ref p, ref v, j, sum, in rule);
+        }
+        for (; j < (nuint)width; j++)
+        {
+            float sum = 0f;
+            for (nuint r = 0; r < (nuint)rows; r++)
+            {
+                sum += Unsafe.Add(ref delta, r * (nuint)width + j);
+            }
+            Step<ScalarOps, float>(ref p, ref v, j, sum, in rule);
         }
     }
 }

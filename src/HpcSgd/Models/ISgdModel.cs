@@ -42,4 +42,14 @@ public interface ISgdModel<TSelf> where TSelf : ISgdModel<TSelf>
     /// <paramref name="velocity"/> holds the momentum buffer and may be empty when the momentum is 0.
     /// </summary>
     static abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> velocity, in UpdateRule rule);
+
+    /// <summary>
+    /// One whole training step: forward, loss, and, unless the loss is not finite or exceeds
+    /// <paramref name="lossLimit"/>, backward and <see cref="Update"/> with <paramref name="rule"/>; returns the mean
+    /// loss. The result equals <see cref="LossAndGradient"/> followed by <see cref="Update"/> bit for bit. At declared
+    /// batch sizes up to 256 the update is fused into the weight-gradient kernels, which then never store the
+    /// gradient (one pass over the parameters saved) and leave <paramref name="gradient"/> unspecified; otherwise
+    /// <paramref name="gradient"/> receives the gradient. When the loss fails the check the parameters are untouched.
+    /// </summary>
+    static abstract float TrainStep(Span<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> velocity, Span<float> workspace, int batchSize, in UpdateRule rule, float lossLimit);
 }

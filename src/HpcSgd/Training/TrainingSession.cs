@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using HpcSgd.Data;
+using HpcSgd.Kernels;
 using HpcSgd.Models;
 
 namespace HpcSgd.Training;
@@ -96,7 +98,11 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         }
         int batch = DrawBatch();
         lastBatchSize = batch;
-        float loss = parallel is null ? LossAndGradient(0, batch, gradient, workspace) : parallel.LossAndGradient(batch);
+        float learningRate = options.LearningRate * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
+        UpdateRule rule = options.RuleAt(learningRate);
+        // One thread: the model's fused step, which skips the update itself when the loss fails the limit (none is
+        // known before the first loss). Several: the chunked gradient, then the update below.
+        float loss = parallel is null ? FusedStep(batch, rule) : parallel.LossAndGradient(batch);
         LastLoss = loss;
         if (StepsDone == 0)
         {
@@ -107,9 +113,10 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             Diverged = true;
             return false;
         }
-
-        float learningRate = options.LearningRate * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
-        TModel.Update(model.Parameters, gradient, velocity, options.RuleAt(learningRate));
+        if (parallel is not null)
+        {
+            TModel.Update(model.Parameters, gradient, velocity, rule);
+        }
         LastLearningRate = learningRate;
         StepsDone++;
         samplesSeen += batch;
@@ -153,6 +160,21 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
 
     /// <summary>Bytes allocated by the worker threads inside steps (for allocation tests).</summary>
     internal long AllocatedOnWorkers => parallel?.AllocatedOnWorkers ?? 0;
+
+    /// <summary>Gathers the batch and runs <see cref="ISgdModel{TSelf}.TrainStep"/> on it.</summary>
+    private float FusedStep(int batch, in UpdateRule rule)
+    {
+        ModelDescription description = TModel.Description;
+        int inputWidth = description.InputCount;
+        int targetWidth = description.TargetWidth;
+        ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
+        Span<float> inputs = batchInputs.AsSpan(0, batch * inputWidth);
+        Span<float> targets = batchTargets.AsSpan(0, batch * targetWidth);
+        Gather(data.Features, inputWidth, indices, inputs);
+        Gather(data.Targets, targetWidth, indices, targets);
+        return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule,
+            StepsDone == 0 ? float.PositiveInfinity : divergenceLimit);
+    }
 
     /// <summary>
     /// Gathers rows [start, start + count) of the current batch into the batch buffers and writes their mean loss's
@@ -308,9 +330,29 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             }
             return;
         }
+        const int Ahead = 2;
         for (int b = 0; b < indices.Length; b++)
         {
+            // Rows sit at random places in a data set larger than the caches: ask for a row two ahead while copying
+            // this one, so the copy waits on memory bandwidth, not latency.
+            if (b + Ahead < indices.Length)
+            {
+                Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + Ahead] * width), width);
+            }
             source.Slice(indices[b] * width, width).CopyTo(destination.Slice(b * width, width));
+        }
+    }
+
+    private static unsafe void Prefetch(ref float row, int width)
+    {
+        if (Sse.IsSupported)
+        {
+            // A prefetch never faults, so an address the GC has since moved costs nothing but a wasted line.
+            byte* start = (byte*)Unsafe.AsPointer(ref row);
+            for (int offset = 0; offset < width * sizeof(float); offset += 64)
+            {
+                Sse.Prefetch0(start + offset);
+            }
         }
     }
 

@@ -19,9 +19,12 @@ internal static class BroadcastProductWriter
     public static void Write(IndentedWriter w, MatrixProduct p)
     {
         (int mr, int nr) = TilePlanner.Broadcast(p.M.Value, p.N);
-        // The block follows the tile planned for any row count, so specialized and general kernels group sums alike.
-        int block = TilePlanner.DepthBlock(TilePlanner.Broadcast(null, p.N).Vectors);
-        bool blocked = p.K.Value is not int depth || depth > block;
+        int block = Block(p);
+        bool blocked = IsBlocked(p);
+        if (blocked && p.Epilogue == EpilogueKind.Update)
+        {
+            throw new System.InvalidOperationException("A fused update needs the whole depth in one block.");
+        }
         w.Line($"// {p.Description}: broadcast form, {mr} x {nr} vector tiles" + (blocked ? $", depth in blocks of {block}." : "."));
         using (w.Open())
         {
@@ -52,6 +55,12 @@ internal static class BroadcastProductWriter
             }
         }
     }
+
+    /// <summary>True when the product's depth spans more than one block (then partial sums pass through C).</summary>
+    public static bool IsBlocked(MatrixProduct p) => p.K.Value is not int depth || depth > Block(p);
+
+    /// <summary>The block follows the tile planned for any row count, so specialized and general kernels group sums alike.</summary>
+    private static int Block(MatrixProduct p) => TilePlanner.DepthBlock(TilePlanner.Broadcast(null, p.N).Vectors);
 
     private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, Lanes lanes, bool blocked)
     {
@@ -144,6 +153,17 @@ internal static class BroadcastProductWriter
                     }
                 }
             }
+        }
+        if (p.Epilogue == EpilogueKind.Update)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < vectors; j++)
+                {
+                    w.Line($"{Names.UpdateMath}.Step<{lanes.Ops}, {lanes.Vec}>(ref {p.C}, ref {p.Velocity}, {Offset(r, j)}, c{r}_{j}, in rule);");
+                }
+            }
+            return;
         }
         if (p.Epilogue != EpilogueKind.Store)
         {

@@ -33,6 +33,9 @@ internal enum EpilogueKind
 
     /// <summary>Store c * f'(a) with a at the same position of <see cref="MatrixProduct.Activations"/> (backward pass into the previous layer).</summary>
     BackPropagate,
+
+    /// <summary>C holds parameters and c their gradient: take the SGD step (UpdateMath.Step) instead of storing c.</summary>
+    Update,
 }
 
 /// <summary>
@@ -91,6 +94,16 @@ internal sealed class MatrixProduct
 
     /// <summary>The activations a laid out like C (<see cref="EpilogueKind.BackPropagate"/>).</summary>
     public string? Activations { get; private set; }
+
+    /// <summary>The momentum buffer laid out like C (<see cref="EpilogueKind.Update"/>).</summary>
+    public string? Velocity { get; private set; }
+
+    public MatrixProduct WithUpdate(string velocity)
+    {
+        Epilogue = EpilogueKind.Update;
+        Velocity = velocity;
+        return this;
+    }
 
     public MatrixProduct WithBiasActivation(string bias, ActivationKind activation)
     {
