@@ -19,6 +19,10 @@ public class StepBenchmarks
 {
     public static readonly int[] BatchSizes = [1, 8, 32, 128, 512, 2048];
 
+    /// <summary>Batch 64 too for W3 and W4, where the targets and the quality check use it.</summary>
+    private static IEnumerable<int> BatchSizesOf(string workload) =>
+        workload is "W3" or "W4" ? BatchSizes.Append(64).Order() : BatchSizes;
+
     private IStepRunner runner = null!;
 
     /// <summary>Every valid cell, or those HPCSGD_BENCH_CELLS lists (e.g. "W1n100/B8,W3/B32", for the smoke run).</summary>
@@ -26,7 +30,7 @@ public class StepBenchmarks
     {
         string? only = Environment.GetEnvironmentVariable("HPCSGD_BENCH_CELLS");
         return from workload in WorkloadCatalog.Names
-               from batch in BatchSizes
+               from batch in BatchSizesOf(workload)
                where batch <= (workload == "W1n100" ? 100 : int.MaxValue)
                let cell = new Cell(workload, batch)
                where string.IsNullOrEmpty(only) || only.Split(',').Contains(cell.ToString())
@@ -68,4 +72,39 @@ public class StepBenchmarks
 
     [Benchmark(Description = "TensorPrimitives")]
     public void Primitives() => runner.Step();
+}
+
+/// <summary>
+/// HpcSgd on one thread against two (TrainingOptions.Threads = 2: the batch split across a persistent worker pool)
+/// for the large-batch cells, where a second core can pay off.
+/// </summary>
+[MemoryDiagnoser]
+public class ThreadScalingBenchmarks
+{
+    private IStepRunner runner = null!;
+
+    public static IEnumerable<Cell> Cells()
+    {
+        string? only = Environment.GetEnvironmentVariable("HPCSGD_BENCH_CELLS");
+        Cell[] cells = [new("W2", 2048), new("W3", 512), new("W3", 2048), new("W4", 512), new("W4", 2048)];
+        return cells.Where(c => string.IsNullOrEmpty(only) || only.Split(',').Contains(c.ToString()));
+    }
+
+    [ParamsSource(nameof(Cells))]
+    public Cell Case { get; set; } = new("W4", 512);
+
+    [GlobalSetup(Target = nameof(OneThread))]
+    public void SetupOne() => runner = RunnerFactory.Create("Specialized", Case.Workload, Case.Batch, threads: 1);
+
+    [GlobalSetup(Target = nameof(TwoThreads))]
+    public void SetupTwo() => runner = RunnerFactory.Create("Specialized", Case.Workload, Case.Batch, threads: 2);
+
+    [GlobalCleanup]
+    public void Cleanup() => (runner as IDisposable)?.Dispose();
+
+    [Benchmark(Baseline = true, Description = "1 thread")]
+    public void OneThread() => runner.Step();
+
+    [Benchmark(Description = "2 threads")]
+    public void TwoThreads() => runner.Step();
 }

@@ -49,8 +49,10 @@ public static class SuiteReport
         md.AppendLine("Times are BenchmarkDotNet medians (PyTorch: median of timed steps). Ratios are the baseline's time per step over HpcSgd's: above 1, HpcSgd is faster.");
         md.AppendLine("GFLOP/s counts 2 per multiply-add over forward, weight gradient and the input gradient of every layer but the first.");
         md.AppendLine();
-        md.AppendLine("| cell | HpcSgd us/step | samples/s | GFLOP/s (% peak) | alloc B/step | vs general | vs scalar C# | vs TensorPrimitives | vs PyTorch |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("Data GB/s (W1, W2): training bytes read per second (features and target of each sample), as a share of the read bandwidth of the level the data set fits in (W1: L3, W2: memory).");
+        md.AppendLine();
+        md.AppendLine("| cell | HpcSgd us/step | samples/s | GFLOP/s (% peak) | data GB/s (% read bw) | alloc B/step | vs general | vs scalar C# | vs TensorPrimitives | vs PyTorch |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Cell cell in StepBenchmarks.Cells())
         {
             if (!csharp.TryGetValue((cell.ToString(), "Specialized"), out (double Us, long Bytes) hpc))
@@ -62,9 +64,34 @@ public static class SuiteReport
             string flops = cell.Workload is "W3" or "W4"
                 ? machine is null ? $"{gflops:F1}" : $"{gflops:F1} ({100 * gflops / machine.PeakGflops:F0}%)"
                 : "";
-            md.AppendLine(inv, $"| {cell} | {hpc.Us:F2} | {samples:N0} | {flops} | {hpc.Bytes} | {Ratio(csharp, cell, "General", hpc.Us)} | {Ratio(csharp, cell, "Scalar", hpc.Us)} | {Ratio(csharp, cell, "Primitives", hpc.Us)} | {(torch.TryGetValue(cell.ToString(), out double t) ? Format(t / hpc.Us) : "")} |");
+            string bandwidth = "";
+            if (cell.Workload is "W1" or "W2" or "W1n100")
+            {
+                double gbs = samples * (cell.Workload == "W2" ? 65 : 2) * sizeof(float) / 1e9;
+                double limit = machine is null ? 0 : cell.Workload == "W2" ? machine.MemoryReadGBs : machine.L3ReadGBs;
+                bandwidth = limit > 0 && cell.Workload != "W1n100" ? $"{gbs:F2} ({100 * gbs / limit:F0}%)" : $"{gbs:F2}";
+            }
+            md.AppendLine(inv, $"| {cell} | {hpc.Us:F2} | {samples:N0} | {flops} | {bandwidth} | {hpc.Bytes} | {Ratio(csharp, cell, "General", hpc.Us)} | {Ratio(csharp, cell, "Scalar", hpc.Us)} | {Ratio(csharp, cell, "Primitives", hpc.Us)} | {(torch.TryGetValue(cell.ToString(), out double t) ? Format(t / hpc.Us) : "")} |");
         }
         md.AppendLine();
+
+        string threadsPath = Path.Combine(folder, "bdn-threads.json");
+        if (File.Exists(threadsPath))
+        {
+            var threads = ReadBenchmarkDotNet(threadsPath);
+            md.AppendLine("## Two cores: TrainingOptions.Threads = 2 against one thread (same run)");
+            md.AppendLine();
+            md.AppendLine("| cell | 1 thread us/step | 2 threads us/step | speed-up | alloc B/step (2 threads, calling thread) |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (Cell cell in ThreadScalingBenchmarks.Cells())
+            {
+                if (threads.TryGetValue((cell.ToString(), "OneThread"), out (double Us, long Bytes) one) && threads.TryGetValue((cell.ToString(), "TwoThreads"), out (double Us, long Bytes) two))
+                {
+                    md.AppendLine(inv, $"| {cell} | {one.Us:F1} | {two.Us:F1} | {Format(one.Us / two.Us)} | {two.Bytes} |");
+                }
+            }
+            md.AppendLine();
+        }
 
         md.AppendLine("## Quality check: 1 epoch, learning rate 0.1, batch 64, Fashion-MNIST test accuracy");
         md.AppendLine();

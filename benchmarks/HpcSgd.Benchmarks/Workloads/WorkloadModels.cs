@@ -4,9 +4,10 @@ namespace HpcSgd.Benchmarks.Workloads;
 
 // The reference workloads of ../shared/WORKLOADS.md, each twice: with the suite's batch sizes declared
 // (specialized kernels) and without (every batch takes the general path), run side by side on identical work.
+// 256 and 1024 are declared too: the halves of 512 and 2048 that two threads each take.
 
 /// <summary>W1: linear regression, 1 -> 1, MSE.</summary>
-[SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 8, 32, 128, 512, 2048])]
+[SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 8, 32, 128, 256, 512, 1024, 2048])]
 [Dense(1, 1)]
 public partial class W1 { }
 
@@ -16,7 +17,7 @@ public partial class W1 { }
 public partial class W1General { }
 
 /// <summary>W2: linear regression, 64 -> 1, MSE.</summary>
-[SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 8, 32, 128, 512, 2048])]
+[SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 8, 32, 128, 256, 512, 1024, 2048])]
 [Dense(64, 1)]
 public partial class W2 { }
 
@@ -26,7 +27,7 @@ public partial class W2 { }
 public partial class W2General { }
 
 /// <summary>W3: softmax regression, 784 -> 10, cross-entropy.</summary>
-[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 32, 64, 128, 512, 2048])]
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 32, 64, 128, 256, 512, 1024, 2048])]
 [Dense(784, 10)]
 public partial class W3 { }
 
@@ -36,7 +37,7 @@ public partial class W3 { }
 public partial class W3General { }
 
 /// <summary>W4: MLP 784 -> 128 (ReLU) -> 10, softmax cross-entropy.</summary>
-[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 32, 64, 128, 512, 2048])]
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 32, 64, 128, 256, 512, 1024, 2048])]
 [Dense(784, 128, Activation = Activation.ReLU)]
 [Dense(128, 10)]
 public partial class W4 { }

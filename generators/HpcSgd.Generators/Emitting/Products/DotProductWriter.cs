@@ -67,30 +67,42 @@ internal static class DotProductWriter
         {
             for (int j = 0; j < columns; j++)
             {
-                w.Line($"TVec s{r}_{j} = TOps.Zero;");
+                w.Line($"float t{r}_{j} = 0f;");
             }
         }
         w.Line("nuint k = 0;");
-        using (w.Open($"for (; k + (nuint)TOps.Count <= {depth}; k += (nuint)TOps.Count)"))
+        // The JIT folds this test per register width: a depth shorter than one register skips the vector loop and
+        // the lane sums of zero registers (a 1 -> 1 layer would otherwise spend most of its time there).
+        using (w.Open($"if ({depth} >= TOps.Count)"))
         {
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"TVec a{r} = TOps.Load(ref aP, k + {r * p.ARowStride});");
-            }
-            for (int j = 0; j < columns; j++)
-            {
-                w.Line($"TVec b{j} = TOps.Load(ref bP, k + {j * p.BStride});");
-                for (int r = 0; r < rows; r++)
+                for (int j = 0; j < columns; j++)
                 {
-                    w.Line($"s{r}_{j} = TOps.MultiplyAdd(a{r}, b{j}, s{r}_{j});");
+                    w.Line($"TVec s{r}_{j} = TOps.Zero;");
                 }
             }
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < columns; j++)
+            using (w.Open($"for (; k + (nuint)TOps.Count <= {depth}; k += (nuint)TOps.Count)"))
             {
-                w.Line($"float t{r}_{j} = TOps.Sum(s{r}_{j});");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"TVec a{r} = TOps.Load(ref aP, k + {r * p.ARowStride});");
+                }
+                for (int j = 0; j < columns; j++)
+                {
+                    w.Line($"TVec b{j} = TOps.Load(ref bP, k + {j * p.BStride});");
+                    for (int r = 0; r < rows; r++)
+                    {
+                        w.Line($"s{r}_{j} = TOps.MultiplyAdd(a{r}, b{j}, s{r}_{j});");
+                    }
+                }
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < columns; j++)
+                {
+                    w.Line($"t{r}_{j} = TOps.Sum(s{r}_{j});");
+                }
             }
         }
         using (w.Open($"for (; k < {depth}; k++)"))
