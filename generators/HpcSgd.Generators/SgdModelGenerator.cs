@@ -48,15 +48,25 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Model!)
             .WithTrackingName(Steps.Model);
 
-        context.RegisterSourceOutput(diagnostics, static (output, items) =>
-        {
-            foreach (DiagnosticInfo item in items)
-            {
-                output.ReportDiagnostic(item.ToDiagnostic());
-            }
-        });
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> orphanLayers = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ModelParser.DenseAttributeName,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: ModelParser.ParseLayersWithoutModel)
+            .Where(static d => d.Count > 0);
+
+        context.RegisterSourceOutput(diagnostics, Report);
+        context.RegisterSourceOutput(orphanLayers, Report);
 
         context.RegisterSourceOutput(models, static (output, model) =>
             output.AddSource(ModelEmitter.HintName(model), ModelEmitter.Emit(model)));
+    }
+
+    private static void Report(SourceProductionContext output, EquatableArray<DiagnosticInfo> items)
+    {
+        foreach (DiagnosticInfo item in items)
+        {
+            output.ReportDiagnostic(item.ToDiagnostic());
+        }
     }
 }

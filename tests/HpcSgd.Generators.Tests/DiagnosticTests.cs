@@ -78,6 +78,15 @@ public class DiagnosticTests
         "The model 'Empty' declares no layer; add at least one [Dense(inputs, outputs)] attribute");
 
     [Fact]
+    public void LayersWithoutModel_HPCSGD015_OnTheFirstLayer() => AssertSingle("""
+        using HpcSgd;
+        [Dense(4, 8, Activation = Activation.ReLU)]
+        [Dense(8, 1)]
+        public partial class Forgotten { }
+        """, "HPCSGD015", "Dense(4, 8, Activation = Activation.ReLU)",
+        "'Forgotten' has [Dense] layers but no [SgdModel] attribute, so no kernels are generated for it; add [SgdModel(Loss...)] to the type or remove the layers");
+
+    [Fact]
     public void NonPositiveLayerSize_HPCSGD008_OnTheArgument() => AssertSingle("""
         using HpcSgd;
         [SgdModel(Loss.MeanSquaredError)]

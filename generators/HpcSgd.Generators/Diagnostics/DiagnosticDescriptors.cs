@@ -63,6 +63,10 @@ internal static class DiagnosticDescriptors
         "HPCSGD014", "Value is not a defined member of its enum",
         "{0} value {1} on '{2}' is not a member of HpcSgd.{0}; use one of: {3}");
 
+    public static readonly DiagnosticDescriptor LayersWithoutModel = Error(
+        "HPCSGD015", "Layers on a type that is not a model",
+        "'{0}' has [Dense] layers but no [SgdModel] attribute, so no kernels are generated for it; add [SgdModel(Loss...)] to the type or remove the layers");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

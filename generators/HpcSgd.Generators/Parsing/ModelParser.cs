@@ -16,6 +16,28 @@ internal static class ModelParser
     public const string SgdModelAttributeName = "HpcSgd.SgdModelAttribute";
     public const string DenseAttributeName = "HpcSgd.DenseAttribute";
 
+    /// <summary>
+    /// For a type with [Dense] layers: HPCSGD015 on its first layer when it has no [SgdModel] (the layers would be
+    /// silently ignored); nothing otherwise, since the model's own parse reports on its layers.
+    /// </summary>
+    public static EquatableArray<DiagnosticInfo> ParseLayersWithoutModel(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (AttributeData attribute in context.TargetSymbol.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == SgdModelAttributeName)
+            {
+                return EquatableArray<DiagnosticInfo>.Empty;
+            }
+        }
+        SyntaxNode? first = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+        if (first is null)
+        {
+            return EquatableArray<DiagnosticInfo>.Empty;
+        }
+        return new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(DiagnosticDescriptors.LayersWithoutModel, first, context.TargetSymbol.Name) });
+    }
+
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
