@@ -12,11 +12,11 @@ public class ParallelTrainingTests
     /// <summary>Two groupings of the same float sums: relative differences of a few ulps per step, compounding over steps.</summary>
     private const float ThreadCountTolerance = 1e-4f;
 
-    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9)
+    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9, int steps = 40)
     {
         (float[] x, float[] y) = TestData.Batch(TiledMlp.Description, 1000, seed: 4);
         var model = new Model<TiledMlp>(seed: 2);
-        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = 40, Seed = seed, Threads = threads, Momentum = 0.5f };
+        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = steps, Seed = seed, Threads = threads, Momentum = 0.5f };
         return (model, new TrainingSession<TiledMlp>(model, new Dataset<TiledMlp>(x, y), options));
     }
 
@@ -66,19 +66,26 @@ public class ParallelTrainingTests
     [Fact]
     public void ManyThreads_AllocateNothingPerStep_OnAnyThread()
     {
-        (_, TrainingSession<TiledMlp> session) = Session(2, 300);
+        (_, TrainingSession<TiledMlp> session) = Session(2, 300, steps: 400);
         using (session)
         {
-            session.Step();
-            session.Step();
+            // Warm-up long enough for tiered compilation to settle on both threads (a Debug build's first promotions
+            // allocate a few bytes once on the thread that runs them); any per-step allocation shows up 200 times over.
+            for (int i = 0; i < 150; i++)
+            {
+                session.Step();
+            }
             long workersBefore = session.AllocatedOnWorkers;
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 30; i++)
+            for (int i = 0; i < 200; i++)
             {
                 Assert.True(session.Step());
             }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-            Assert.Equal(0, session.AllocatedOnWorkers - workersBefore);
+            // Worker threads: a one-time allocation by the runtime on that thread (tier-up under a loaded test run) is
+            // tolerated; any allocation per step would be at least 24 bytes x 200 steps.
+            long workerBytes = session.AllocatedOnWorkers - workersBefore;
+            Assert.True(workerBytes < 200, $"worker threads allocated {workerBytes} bytes over 200 steps");
         }
     }
 
