@@ -64,28 +64,7 @@ internal static class BroadcastProductWriter
 
     private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, Lanes lanes, bool blocked)
     {
-        w.Line("nuint m = 0;");
-        using (w.Open($"for (; m + {mr} <= {p.M.Expression}; m += {mr})"))
-        {
-            WriteTile(w, p, mr, vectors, lanes, blocked);
-        }
-        if (p.M.Value is int rows)
-        {
-            if (rows % mr != 0)
-            {
-                using (w.Open())
-                {
-                    WriteTile(w, p, rows % mr, vectors, lanes, blocked);
-                }
-            }
-        }
-        else
-        {
-            using (w.Open($"for (; m < {p.M.Expression}; m++)"))
-            {
-                WriteTile(w, p, 1, vectors, lanes, blocked);
-            }
-        }
+        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, lanes, blocked));
     }
 
     private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)

@@ -17,28 +17,7 @@ internal static class DotProductWriter
         w.Line($"// {p.Description}: dot form, {mr} x {nr} tiles.");
         using (w.Open())
         {
-            w.Line("nuint m = 0;");
-            using (w.Open($"for (; m + {mr} <= {p.M.Expression}; m += {mr})"))
-            {
-                WriteRowStrip(w, p, depth, mr, nr);
-            }
-            if (p.M.Value is int rows)
-            {
-                if (rows % mr != 0)
-                {
-                    using (w.Open())
-                    {
-                        WriteRowStrip(w, p, depth, rows % mr, nr);
-                    }
-                }
-            }
-            else
-            {
-                using (w.Open($"for (; m < {p.M.Expression}; m++)"))
-                {
-                    WriteRowStrip(w, p, depth, 1, nr);
-                }
-            }
+            RowStrips.Write(w, p.M, mr, rows => WriteRowStrip(w, p, depth, rows, nr));
         }
     }
 
