@@ -28,7 +28,7 @@ public static class SuiteReport
             Console.Error.WriteLine($"'{bdnPath}' holds no HpcSgd result: the step benchmarks failed (see BenchmarkDotNet's log).");
             return 1;
         }
-        var torch = ReadPyTorch(Path.Combine(folder, "pytorch.json"), out string torchInfo, out List<(string, double, double)> torchQuality);
+        var torch = ReadPyTorch(Path.Combine(folder, "pytorch.json"), out string torchInfo, out List<TorchQuality> torchQuality);
         MachineProbe.Limits? machine = File.Exists(Path.Combine(folder, "machine.json"))
             ? JsonSerializer.Deserialize<MachineProbe.Limits>(File.ReadAllText(Path.Combine(folder, "machine.json")))
             : null;
@@ -93,14 +93,21 @@ public static class SuiteReport
             md.AppendLine();
         }
 
-        md.AppendLine("## Quality check: 1 epoch, learning rate 0.1, batch 64, Fashion-MNIST test accuracy");
+        md.AppendLine($"## Quality check: 1 epoch, learning rate 0.1, batch 64, Fashion-MNIST test accuracy ({QualityCheck.Seeds} seeds)");
         md.AppendLine();
-        md.AppendLine("| workload | HpcSgd accuracy | HpcSgd epoch s | PyTorch accuracy | PyTorch epoch s | epoch time ratio |");
+        md.AppendLine("Accuracy is the mean over the seeds (range in brackets); epoch time the median. The first epoch of the process "
+            + "also compiles the kernels (HpcSgd: JIT of the generated code; PyTorch: its own warm-up) and is shown apart.");
+        md.AppendLine();
+        md.AppendLine("| workload | HpcSgd accuracy | HpcSgd epoch s (first) | PyTorch accuracy | PyTorch epoch s (first) | epoch time ratio |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (QualityCheck.Result q in quality)
         {
-            (string _, double torchSeconds, double torchAccuracy) = torchQuality.FirstOrDefault(x => x.Item1 == q.Workload);
-            md.AppendLine(inv, $"| {q.Workload} | {q.TestAccuracy:F4} | {q.EpochSeconds:F3} | {(torchSeconds > 0 ? torchAccuracy.ToString("F4", inv) : "")} | {(torchSeconds > 0 ? torchSeconds.ToString("F3", inv) : "")} | {(torchSeconds > 0 ? Format(torchSeconds / q.EpochSeconds) : "")} |");
+            (string _, double torchSeconds, double torchFirst, double torchAccuracy, string torchRange) =
+                torchQuality.FirstOrDefault(x => x.Workload == q.Workload);
+            bool hasTorch = torchSeconds > 0;
+            md.AppendLine(inv, $"| {q.Workload} | {q.TestAccuracy:F4} ({q.Accuracies.Min():F3}..{q.Accuracies.Max():F3}) | {q.EpochSeconds:F3} ({q.FirstEpochSeconds:F3}) | "
+                + $"{(hasTorch ? torchAccuracy.ToString("F4", inv) + " " + torchRange : "")} | "
+                + $"{(hasTorch ? $"{torchSeconds.ToString("F3", inv)} ({torchFirst.ToString("F3", inv)})" : "")} | {(hasTorch ? Format(torchSeconds / q.EpochSeconds) : "")} |");
         }
         md.AppendLine();
         md.AppendLine("Charts: " + string.Join(", ", WorkloadCatalog.Names.Select(w => $"[{w}](samples-per-second-{w}.png)")));
@@ -139,7 +146,9 @@ public static class SuiteReport
         return results;
     }
 
-    private static Dictionary<string, double> ReadPyTorch(string path, out string info, out List<(string, double, double)> quality)
+    private readonly record struct TorchQuality(string Workload, double Seconds, double FirstSeconds, double Accuracy, string Range);
+
+    private static Dictionary<string, double> ReadPyTorch(string path, out string info, out List<TorchQuality> quality)
     {
         var results = new Dictionary<string, double>();
         quality = [];
@@ -158,7 +167,11 @@ public static class SuiteReport
         }
         foreach (JsonElement q in root.GetProperty("quality").EnumerateArray())
         {
-            quality.Add((q.GetProperty("workload").GetString()!, q.GetProperty("epoch_seconds").GetDouble(), q.GetProperty("test_accuracy").GetDouble()));
+            double[] accuracies = q.TryGetProperty("accuracies", out JsonElement all) ? [.. all.EnumerateArray().Select(a => a.GetDouble())] : [];
+            string range = accuracies.Length > 1 ? string.Create(CultureInfo.InvariantCulture, $"({accuracies.Min():F3}..{accuracies.Max():F3})") : "";
+            double seconds = q.GetProperty("epoch_seconds").GetDouble();
+            double first = q.TryGetProperty("first_epoch_seconds", out JsonElement f) ? f.GetDouble() : seconds;
+            quality.Add(new TorchQuality(q.GetProperty("workload").GetString()!, seconds, first, q.GetProperty("test_accuracy").GetDouble(), range));
         }
         return results;
     }
