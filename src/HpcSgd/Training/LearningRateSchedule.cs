@@ -16,7 +16,7 @@ public readonly record struct LearningRateSchedule
     /// <summary>For <see cref="ScheduleKind.StepDecay"/>: steps between decays.</summary>
     public int StepSize { get; }
 
-    /// <summary>For <see cref="ScheduleKind.StepDecay"/>: the multiplier per decay; for <see cref="ScheduleKind.Cosine"/>: the final fraction of the base rate.</summary>
+    /// <summary>For <see cref="ScheduleKind.StepDecay"/>: the multiplier per decay; for <see cref="ScheduleKind.Cosine"/>: the final fraction of the base rate; for <see cref="ScheduleKind.Exponential"/>: the last rate over the first.</summary>
     public float Factor { get; }
 
     /// <summary>The base rate throughout.</summary>
@@ -44,6 +44,19 @@ public readonly record struct LearningRateSchedule
     }
 
     /// <summary>
+    /// Exponential growth from the base rate at the first step to <paramref name="ratio"/> times it at the last step
+    /// (the learning-rate range test's sweep; a ratio below 1 decays).
+    /// </summary>
+    public static LearningRateSchedule Exponential(float ratio)
+    {
+        if (!(float.IsFinite(ratio) && ratio > 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The ratio of the last to the first learning rate must be finite and positive.");
+        }
+        return new(ScheduleKind.Exponential, 0, ratio);
+    }
+
+    /// <summary>
     /// The factor on the base rate at <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: a linear
     /// warm-up from 1/<paramref name="warmupSteps"/> to 1 over the first <paramref name="warmupSteps"/> steps,
     /// then the schedule, counted from the end of the warm-up.
@@ -63,6 +76,9 @@ public readonly record struct LearningRateSchedule
                 int span = Math.Max(1, totalSteps - warmupSteps - 1);
                 double progress = Math.Min(1.0, (double)t / span);
                 return (float)(Factor + (1 - Factor) * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+            case ScheduleKind.Exponential:
+                int last = Math.Max(1, totalSteps - warmupSteps - 1);
+                return (float)Math.Pow(Factor, Math.Min(1.0, (double)t / last));
             default:
                 return 1f;
         }
@@ -80,4 +96,7 @@ public enum ScheduleKind
 
     /// <summary>Cosine annealing to a final fraction.</summary>
     Cosine = 2,
+
+    /// <summary>Exponential growth (or decay) by a fixed ratio over the run.</summary>
+    Exponential = 3,
 }

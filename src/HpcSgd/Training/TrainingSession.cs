@@ -74,6 +74,9 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     /// <summary>Steps completed.</summary>
     public int StepsDone { get; private set; }
 
+    /// <summary>Samples drawn so far (the sum of the batch sizes of the completed steps).</summary>
+    public long SamplesSeen => samplesSeen;
+
     /// <summary>Samples seen / training-set size.</summary>
     public double Epoch => (double)samplesSeen / data.Count;
 

@@ -1,0 +1,281 @@
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tuning;
+
+/// <summary>How far mini-batch gradients of one batch size stray from the full-batch gradient.</summary>
+/// <param name="BatchSize">Samples per mini-batch (drawn without replacement).</param>
+/// <param name="Draws">Mini-batches drawn.</param>
+/// <param name="MeanSquaredDeviation">Mean of |g_B - G|^2: the gradient estimate's variance (trace of its covariance).</param>
+/// <param name="MeanSquaredNorm">Mean of |g_B|^2.</param>
+public sealed record GradientVariance(int BatchSize, int Draws, double MeanSquaredDeviation, double MeanSquaredNorm);
+
+/// <summary>Mini-batch gradient variance at several batch sizes, around the full-batch gradient.</summary>
+/// <param name="Variances">One entry per batch size, ascending.</param>
+/// <param name="FullGradientSquaredNorm">|G|^2 of the full-batch gradient.</param>
+/// <param name="Slope">Least-squares slope of log variance on log batch size: -1 when the variance falls as 1/B.</param>
+/// <param name="TraceSigma">tr(Sigma), the per-sample gradient variance, from B x variance with the finite-population factor (N-1)/(N-B), averaged over batch sizes.</param>
+public sealed record GradientVarianceStudy(IReadOnlyList<GradientVariance> Variances, double FullGradientSquaredNorm, double Slope, double TraceSigma)
+{
+    /// <summary>tr(Sigma) / |G|^2 measured around the full-batch gradient (not the two-batch estimator).</summary>
+    public double NoiseScale => TraceSigma / FullGradientSquaredNorm;
+}
+
+/// <summary>
+/// The simple gradient noise scale B_simple = tr(Sigma) / |G|^2 (McCandlish et al. 2018) from squared gradient
+/// norms at two batch sizes, with the paper's unbiased estimators averaged over draws before the ratio.
+/// </summary>
+/// <param name="Step">Training steps done when measured.</param>
+/// <param name="SamplesSeen">Samples drawn by training when measured.</param>
+/// <param name="SmallBatch">B_small.</param>
+/// <param name="BigBatch">B_big.</param>
+/// <param name="Draws">Pairs of mini-batches averaged.</param>
+/// <param name="GradientSquaredNorm">Estimate of |G|^2 = (B_big |G_big|^2 - B_small |G_small|^2) / (B_big - B_small).</param>
+/// <param name="TraceSigma">Estimate of tr(Sigma) = (|G_small|^2 - |G_big|^2) / (1/B_small - 1/B_big).</param>
+public sealed record NoiseScaleEstimate(int Step, long SamplesSeen, int SmallBatch, int BigBatch, int Draws, double GradientSquaredNorm, double TraceSigma)
+{
+    /// <summary>B_simple: around this batch size, larger batches stop paying for themselves in steps saved.</summary>
+    public double NoiseScale => TraceSigma / GradientSquaredNorm;
+}
+
+/// <summary>
+/// Measurements of gradient noise: the variance of the mini-batch gradient against the batch size (it falls as
+/// 1/B: the measurable form of "a larger batch gives a more accurate gradient") and the gradient noise scale,
+/// once or over a training run. Buffers are allocated once per call; the gradient passes allocate nothing.
+/// </summary>
+public static class GradientNoise
+{
+    /// <summary>The gradient of the mean loss over all of <paramref name="data"/> at <paramref name="parameters"/>.</summary>
+    public static void FullGradient<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data, Span<float> gradient)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var scratch = new Scratch<TModel>(data, 0);
+        scratch.FullGradient(parameters, gradient);
+    }
+
+    /// <summary>Draws <paramref name="draws"/> mini-batches at each batch size and measures their spread around the full gradient.</summary>
+    public static GradientVarianceStudy MeasureVariance<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
+        IReadOnlyList<int> batchSizes, int draws, ulong seed)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckBatchSizes(batchSizes, data.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(draws, 2);
+        int[] sizes = [.. batchSizes.Distinct().Order()];
+        var scratch = new Scratch<TModel>(data, sizes[^1]);
+        int n = TModel.Description.ParameterCount;
+        var full = new float[n];
+        scratch.FullGradient(parameters, full);
+        double fullNorm = SquaredNorm(full);
+        var random = new SeededRandom(seed);
+        var variances = new List<GradientVariance>(sizes.Length);
+        foreach (int batch in sizes)
+        {
+            double deviation = 0, norm = 0;
+            for (int d = 0; d < draws; d++)
+            {
+                ReadOnlySpan<float> g = scratch.BatchGradient(parameters, batch, ref random);
+                deviation += SquaredDistance(g, full);
+                norm += SquaredNorm(g);
+            }
+            variances.Add(new GradientVariance(batch, draws, deviation / draws, norm / draws));
+        }
+        double slope = Slope(variances.Select(v => (Math.Log(v.BatchSize), Math.Log(v.MeanSquaredDeviation))).ToArray());
+        int count = data.Count;
+        double trace = variances.Where(v => v.BatchSize < count)
+            .Select(v => v.BatchSize * v.MeanSquaredDeviation * (count - 1) / (count - v.BatchSize)).DefaultIfEmpty(double.NaN).Average();
+        return new GradientVarianceStudy(variances, fullNorm, slope, trace);
+    }
+
+    /// <summary>Estimates B_simple at <paramref name="parameters"/> from <paramref name="draws"/> pairs of mini-batches of two sizes.</summary>
+    public static NoiseScaleEstimate EstimateNoiseScale<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
+        int smallBatch, int bigBatch, int draws, ulong seed)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckPair(smallBatch, bigBatch, data.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
+        var scratch = new Scratch<TModel>(data, bigBatch);
+        var random = new SeededRandom(seed);
+        return Estimate(scratch, parameters, smallBatch, bigBatch, draws, ref random, 0, 0);
+    }
+
+    /// <summary>
+    /// Trains a copy of <paramref name="parameters"/> with <paramref name="options"/> and estimates B_simple at
+    /// <paramref name="checkpoints"/> evenly spaced points (the first before any step). The noise scale typically
+    /// grows as the loss falls: the gradient signal shrinks faster than its noise.
+    /// </summary>
+    public static IReadOnlyList<NoiseScaleEstimate> OverTraining<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
+        TrainingOptions options, int checkpoints, int smallBatch, int bigBatch, int draws, ulong seed)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        CheckPair(smallBatch, bigBatch, data.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(checkpoints, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
+        var model = new Model<TModel>(parameters);
+        using var session = new TrainingSession<TModel>(model, data, options);
+        var scratch = new Scratch<TModel>(data, bigBatch);
+        var random = new SeededRandom(seed);
+        var estimates = new List<NoiseScaleEstimate>(checkpoints);
+        for (int c = 0; c < checkpoints; c++)
+        {
+            int target = (int)((long)session.TotalSteps * c / (checkpoints - 1));
+            while (session.StepsDone < target && session.Step())
+            {
+            }
+            if (session.Diverged)
+            {
+                break;
+            }
+            estimates.Add(Estimate(scratch, model.Parameters, smallBatch, bigBatch, draws, ref random, session.StepsDone, session.SamplesSeen));
+        }
+        return estimates;
+    }
+
+    private static NoiseScaleEstimate Estimate<TModel>(Scratch<TModel> scratch, ReadOnlySpan<float> parameters, int small, int big,
+        int draws, ref SeededRandom random, int step, long samples)
+        where TModel : ISgdModel<TModel>
+    {
+        double smallNorm = 0, bigNorm = 0;
+        for (int d = 0; d < draws; d++)
+        {
+            smallNorm += SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
+            bigNorm += SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
+        }
+        smallNorm /= draws;
+        bigNorm /= draws;
+        double gradient = (big * bigNorm - small * smallNorm) / (big - small);
+        double trace = (smallNorm - bigNorm) / (1.0 / small - 1.0 / big);
+        return new NoiseScaleEstimate(step, samples, small, big, draws, gradient, trace);
+    }
+
+    /// <summary>Least-squares slope of y on x.</summary>
+    internal static double Slope(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count < 2)
+        {
+            return double.NaN;
+        }
+        double mx = points.Average(p => p.X), my = points.Average(p => p.Y), sxy = 0, sxx = 0;
+        foreach ((double x, double y) in points)
+        {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+        }
+        return sxx == 0 ? double.NaN : sxy / sxx;
+    }
+
+    private static double SquaredNorm(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        foreach (float v in values)
+        {
+            sum += (double)v * v;
+        }
+        return sum;
+    }
+
+    private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = (double)a[i] - b[i];
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    private static void CheckBatchSizes(IReadOnlyList<int> batchSizes, int count)
+    {
+        ArgumentNullException.ThrowIfNull(batchSizes);
+        if (batchSizes.Count < 2 || batchSizes.Distinct().Count() < 2)
+        {
+            throw new ArgumentException("batchSizes needs at least two different batch sizes to show how the variance falls.", nameof(batchSizes));
+        }
+        foreach (int b in batchSizes)
+        {
+            if (b < 1 || b > count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batchSizes), b, $"Batch size {b} is not from 1 to the data set's {count} samples.");
+            }
+        }
+    }
+
+    private static void CheckPair(int small, int big, int count)
+    {
+        if (small < 1 || big <= small || big > count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(big), big,
+                $"The noise scale needs 1 <= small batch < big batch <= the data set's {count} samples (got {small} and {big}).");
+        }
+    }
+
+    /// <summary>Index order, batch and gradient buffers for drawing mini-batch gradients.</summary>
+    private sealed class Scratch<TModel> where TModel : ISgdModel<TModel>
+    {
+        private const int Chunk = 256;
+        private readonly Dataset<TModel> data;
+        private readonly int[] order;
+        private readonly float[] inputs;
+        private readonly float[] targets;
+        private readonly float[] gradient;
+        private readonly float[] chunkGradient;
+        private readonly float[] workspace;
+
+        public Scratch(Dataset<TModel> data, int largestBatch)
+        {
+            this.data = data;
+            ModelDescription d = TModel.Description;
+            int rows = Math.Max(largestBatch, Math.Min(Chunk, data.Count));
+            order = new int[data.Count];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+            inputs = new float[rows * d.InputCount];
+            targets = new float[rows * d.TargetWidth];
+            gradient = new float[d.ParameterCount];
+            chunkGradient = new float[d.ParameterCount];
+            workspace = new float[TModel.WorkspaceLength(rows)];
+        }
+
+        /// <summary>The mean-loss gradient over all samples, chunk by chunk, weighted by chunk size.</summary>
+        public void FullGradient(ReadOnlySpan<float> parameters, Span<float> result)
+        {
+            int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+            result.Clear();
+            for (int start = 0; start < data.Count; start += Chunk)
+            {
+                int n = Math.Min(Chunk, data.Count - start);
+                TModel.LossAndGradient(parameters, data.Features.Slice(start * inputWidth, n * inputWidth),
+                    data.Targets.Slice(start * targetWidth, n * targetWidth), chunkGradient, workspace, n);
+                float weight = (float)n / data.Count;
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] += weight * chunkGradient[i];
+                }
+            }
+        }
+
+        /// <summary>The gradient of one mini-batch drawn uniformly without replacement.</summary>
+        public ReadOnlySpan<float> BatchGradient(ReadOnlySpan<float> parameters, int batch, ref SeededRandom random)
+        {
+            int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+            for (int i = 0; i < batch; i++)
+            {
+                int j = i + random.NextInt(order.Length - i);
+                (order[i], order[j]) = (order[j], order[i]);
+                data.FeaturesOf(order[i]).CopyTo(inputs.AsSpan(i * inputWidth, inputWidth));
+                data.TargetOf(order[i]).CopyTo(targets.AsSpan(i * targetWidth, targetWidth));
+            }
+            TModel.LossAndGradient(parameters, inputs.AsSpan(0, batch * inputWidth), targets.AsSpan(0, batch * targetWidth),
+                gradient, workspace, batch);
+            return gradient;
+        }
+    }
+}

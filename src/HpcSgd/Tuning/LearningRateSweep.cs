@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tuning;
+
+/// <summary>The outcome of a sweep: every trial and the recommendation drawn from them.</summary>
+/// <param name="Trials">One per grid cell, in <see cref="TrialResult.Index"/> order.</param>
+/// <param name="Recommendation">The best pair, the stable region and the learning-rate scaling, in numbers and words.</param>
+/// <param name="Options">The options the sweep ran with.</param>
+/// <param name="InitialValidationLoss">Validation loss of the shared initial parameters.</param>
+/// <param name="WallSeconds">Wall time of the whole sweep.</param>
+public sealed record SweepResult(IReadOnlyList<TrialResult> Trials, Recommendation Recommendation, SweepOptions Options,
+    float InitialValidationLoss, double WallSeconds);
+
+/// <summary>
+/// Trains one trial per (learning rate, batch size) cell from the same initial parameters and compares them on a
+/// validation set under the same budget. Hopeless trials stop early by synchronous successive halving: every
+/// running trial trains to a rung (a fraction of the budget), then only the best 1/eta by validation loss go on.
+/// Unlike ASHA's asynchronous promotions, the rung decisions wait for the whole rung, so the result does not
+/// depend on which thread ran what (with samples or steps budgets it is bit-for-bit repeatable); the price is some
+/// idle time at the end of each rung. Diverged trials stop at once. Every buffer is allocated before the first
+/// step; the steps themselves allocate nothing.
+/// </summary>
+public static class LearningRateSweep
+{
+    /// <summary>Runs the sweep on <paramref name="training"/>, judging trials on <paramref name="validation"/>.</summary>
+    /// <param name="initialParameters">The parameters every trial starts from (not modified).</param>
+    /// <param name="training">Training samples.</param>
+    /// <param name="validation">Held-out samples for the rung decisions, curves and labels.</param>
+    /// <param name="options">Grid, budget, rungs and threads.</param>
+    /// <param name="monitor">Optional live counts for a progress display.</param>
+    /// <param name="cancellationToken">Stops the sweep between trial phases; then <see cref="OperationCanceledException"/> is thrown.</param>
+    public static SweepResult Run<TModel>(ReadOnlySpan<float> initialParameters, Dataset<TModel> training, Dataset<TModel> validation,
+        SweepOptions options, SweepMonitor? monitor = null, CancellationToken cancellationToken = default)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(training.Count);
+        if (initialParameters.Length != TModel.Description.ParameterCount)
+        {
+            throw new ArgumentException(
+                $"initialParameters holds {initialParameters.Length} floats but {TModel.Description.Name} has {TModel.Description.ParameterCount}.", nameof(initialParameters));
+        }
+        long start = Stopwatch.GetTimestamp();
+        monitor ??= new SweepMonitor();
+        var initial = new Model<TModel>(initialParameters);
+        float initialLoss = initial.EvaluateLoss(validation);
+        double[] evaluations = options.EvaluationFractions();
+        int batchCount = options.BatchSizes.Count;
+        var trials = new Trial<TModel>[options.LearningRates.Count * batchCount];
+        for (int l = 0; l < options.LearningRates.Count; l++)
+        {
+            for (int b = 0; b < batchCount; b++)
+            {
+                int index = l * batchCount + b;
+                ulong seed = options.Seed * 0x9E3779B97F4A7C15UL + (ulong)index + 1;
+                trials[index] = new Trial<TModel>(index, options.LearningRates[l], options.BatchSizes[b], seed,
+                    initialParameters, training, validation, options, evaluations, initialLoss);
+            }
+        }
+        monitor.Start(trials.Length);
+        try
+        {
+            RunRungs(trials, options, monitor, cancellationToken);
+        }
+        finally
+        {
+            foreach (Trial<TModel> trial in trials)
+            {
+                trial.Dispose();
+            }
+        }
+        TrialResult[] results = [.. trials.Select(t => t.Result(options.LabelRules))];
+        return new SweepResult(results, Recommendation.From(results, options), options, initialLoss,
+            Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    private static void RunRungs<TModel>(Trial<TModel>[] trials, SweepOptions options, SweepMonitor monitor, CancellationToken cancellationToken)
+        where TModel : ISgdModel<TModel>
+    {
+        double[] rungs = options.RungFractions();
+        var phase = new Phase<TModel>(trials, monitor);
+        using var pool = new WorkerPool(Math.Max(1, Math.Min(options.Threads, trials.Length)));
+        for (int rung = 0; rung < rungs.Length; rung++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            monitor.StartRung(rung);
+            phase.Begin(rung, rungs[rung]);
+            pool.Run(phase);
+            if (rung == rungs.Length - 1)
+            {
+                break;
+            }
+            // Keep the best 1/eta of the trials still running, by validation loss at this rung; ties by grid order.
+            Trial<TModel>[] running = [.. trials.Where(t => t.IsRunning).OrderBy(t => t.LastValidationLoss).ThenBy(t => t.Index)];
+            int keep = Math.Max(1, (running.Length + options.ReductionFactor - 1) / options.ReductionFactor);
+            for (int i = keep; i < running.Length; i++)
+            {
+                running[i].Stop();
+            }
+            monitor.TrialsStopped(Math.Max(0, running.Length - keep));
+        }
+    }
+
+    /// <summary>One rung: the workers take the running trials in grid order from a shared counter.</summary>
+    private sealed class Phase<TModel>(Trial<TModel>[] trials, SweepMonitor monitor) : IParallelWork where TModel : ISgdModel<TModel>
+    {
+        private int next;
+        private int rung;
+        private double fraction;
+
+        public void Begin(int rungIndex, double budgetFraction)
+        {
+            next = 0;
+            rung = rungIndex;
+            fraction = budgetFraction;
+        }
+
+        public void Execute(int worker, int workers)
+        {
+            while (true)
+            {
+                int i = Interlocked.Increment(ref next) - 1;
+                if (i >= trials.Length)
+                {
+                    return;
+                }
+                Trial<TModel> trial = trials[i];
+                if (!trial.IsRunning)
+                {
+                    continue;
+                }
+                monitor.TrialStarted();
+                trial.RunTo(fraction, rung);
+                monitor.TrialPaused(trial.LastValidationLoss, trial.LearningRate, trial.BatchSize, trial.Ended);
+            }
+        }
+    }
+
+    /// <summary>A trial's model, session and curve; trains in phases up to a budget fraction.</summary>
+    private sealed class Trial<TModel> : IDisposable where TModel : ISgdModel<TModel>
+    {
+        private readonly Model<TModel> model;
+        private readonly TrainingSession<TModel> session;
+        private readonly Dataset<TModel> validation;
+        private readonly TrainingBudget budget;
+        private readonly int stepLimit;
+        private readonly double[] evaluations;
+        private readonly CurvePoint[] curve;
+        private readonly float divergenceLimit;
+        private int points;
+        private int nextEvaluation;
+        private double lossSum;
+        private int lossCount;
+        private long elapsedTicks;
+        private bool stopped;
+        private bool diverged;
+        private int rungReached = -1;
+        private double? accuracy;
+
+        public Trial(int index, float learningRate, int batchSize, ulong seed, ReadOnlySpan<float> initialParameters,
+            Dataset<TModel> training, Dataset<TModel> validation, SweepOptions options, double[] evaluations, float initialLoss)
+        {
+            Index = index;
+            LearningRate = learningRate;
+            BatchSize = batchSize;
+            Seed = seed;
+            this.validation = validation;
+            this.evaluations = evaluations;
+            budget = options.Budget;
+            stepLimit = budget.StepLimit(batchSize);
+            model = new Model<TModel>(initialParameters);
+            session = new TrainingSession<TModel>(model, training, new TrainingOptions
+            {
+                LearningRate = learningRate,
+                BatchSize = batchSize,
+                Steps = stepLimit,
+                Seed = seed,
+                Momentum = options.Momentum,
+                WeightDecay = options.WeightDecay,
+                DivergenceFactor = options.DivergenceFactor,
+            }, validation);
+            curve = new CurvePoint[evaluations.Length + 1];
+            curve[points++] = new CurvePoint(0, 0, 0, initialLoss, initialLoss);
+            LastValidationLoss = initialLoss;
+            divergenceLimit = options.DivergenceFactor * MathF.Max(initialLoss, 1e-3f);
+        }
+
+        public int Index { get; }
+
+        public float LearningRate { get; }
+
+        public int BatchSize { get; }
+
+        public ulong Seed { get; }
+
+        public float LastValidationLoss { get; private set; }
+
+        public bool IsRunning => !stopped && !diverged && !Finished;
+
+        public TrialStatus? Ended => diverged ? TrialStatus.Diverged : Finished ? TrialStatus.Completed : null;
+
+        private bool Finished => nextEvaluation >= evaluations.Length;
+
+        public void Stop() => stopped = true;
+
+        /// <summary>Trains until <paramref name="fraction"/> of the budget is spent, measuring the validation loss at each evaluation point.</summary>
+        public void RunTo(double fraction, int rung)
+        {
+            long start = Stopwatch.GetTimestamp();
+            while (!Finished && evaluations[nextEvaluation] <= fraction + 1e-12)
+            {
+                double target = evaluations[nextEvaluation];
+                while (Spent(start) < target - 1e-12)
+                {
+                    if (!session.Step())
+                    {
+                        break;
+                    }
+                    lossSum += session.LastLoss;
+                    lossCount++;
+                }
+                if (session.Diverged)
+                {
+                    diverged = true;
+                    break;
+                }
+                float loss = session.ValidationLoss();
+                elapsedTicks += Stopwatch.GetTimestamp() - start;
+                start = Stopwatch.GetTimestamp();
+                curve[points++] = new CurvePoint(session.StepsDone, session.SamplesSeen, Seconds,
+                    lossCount > 0 ? (float)(lossSum / lossCount) : float.NaN, loss);
+                lossSum = 0;
+                lossCount = 0;
+                LastValidationLoss = loss;
+                nextEvaluation++;
+                if (!float.IsFinite(loss) || loss > divergenceLimit)
+                {
+                    diverged = true;
+                    break;
+                }
+            }
+            if (!diverged)
+            {
+                rungReached = rung;
+                if (TModel.Description.Loss != Loss.MeanSquaredError)
+                {
+                    accuracy = model.Accuracy(validation);
+                }
+            }
+            elapsedTicks += Stopwatch.GetTimestamp() - start;
+        }
+
+        private double Seconds => Stopwatch.GetElapsedTime(0, elapsedTicks).TotalSeconds;
+
+        private double Spent(long start) =>
+            budget.Spent(session.StepsDone, stepLimit, Stopwatch.GetElapsedTime(0, elapsedTicks + Stopwatch.GetTimestamp() - start));
+
+        public TrialResult Result(CurveLabelRules rules)
+        {
+            ReadOnlySpan<CurvePoint> measured = curve.AsSpan(0, points);
+            float best = float.PositiveInfinity;
+            foreach (CurvePoint point in measured)
+            {
+                best = MathF.Min(best, point.ValidationLoss);
+            }
+            TrialStatus status = diverged ? TrialStatus.Diverged : stopped ? TrialStatus.Stopped : TrialStatus.Completed;
+            return new TrialResult(Index, LearningRate, BatchSize, Seed, status, CurveLabels.Classify(measured, diverged, rules),
+                rungReached, diverged ? float.NaN : LastValidationLoss, best, diverged ? null : accuracy, session.StepsDone,
+                session.SamplesSeen, Seconds, measured.ToArray());
+        }
+
+        public void Dispose() => session.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+
+namespace HpcSgd.Tuning;
+
+/// <summary>The learning rates that trained stably at one batch size, and the best of them.</summary>
+/// <param name="BatchSize">The batch size.</param>
+/// <param name="BestLearningRate">The learning rate whose trial went furthest (rungs) with the lowest validation loss; NaN if all diverged.</param>
+/// <param name="BestValidationLoss">That trial's final validation loss.</param>
+/// <param name="StableFrom">The smallest learning rate whose trial neither diverged nor oscillated; NaN if none.</param>
+/// <param name="StableTo">The largest such learning rate; NaN if none.</param>
+/// <param name="DivergedFrom">The smallest learning rate that diverged; NaN if none did.</param>
+/// <param name="BestAtGridEdge">The best learning rate is the smallest or largest of the grid: the optimum may lie outside it.</param>
+public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, float BestValidationLoss, float StableFrom, float StableTo,
+    float DivergedFrom, bool BestAtGridEdge);
+
+/// <summary>
+/// What a sweep recommends: the best (learning rate, batch size) pair, the stable region per batch size, and how
+/// the best learning rate scales with the batch size — the exponent of a least-squares line through
+/// (log B, log best rate), compared with the linear-scaling rule (exponent 1, Goyal et al. 2017) and the
+/// square-root rule (exponent 0.5, Krizhevsky 2014) — with a plain-words <see cref="Summary"/>.
+/// </summary>
+/// <param name="BestLearningRate">The recommended learning rate (NaN if every trial diverged).</param>
+/// <param name="BestBatchSize">The recommended batch size (0 if every trial diverged).</param>
+/// <param name="BestValidationLoss">The recommended trial's final validation loss.</param>
+/// <param name="BestAccuracy">Its validation accuracy for classifiers.</param>
+/// <param name="BatchSizes">Per batch size: best rate and stable range.</param>
+/// <param name="ScalingExponent">The fitted exponent, or null with fewer than two batch sizes that trained.</param>
+/// <param name="Summary">The recommendation in plain words.</param>
+public sealed record Recommendation(float BestLearningRate, int BestBatchSize, float BestValidationLoss, double? BestAccuracy,
+    IReadOnlyList<BatchSizeSummary> BatchSizes, double? ScalingExponent, string Summary)
+{
+    /// <summary>Draws the recommendation from the trials of a sweep.</summary>
+    public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        ArgumentNullException.ThrowIfNull(options);
+        float smallestRate = options.LearningRates.Min(), largestRate = options.LearningRates.Max();
+
+        // The winner went furthest: it survived every rung, and among those it has the lowest final loss.
+        TrialResult? best = Ranked(trials).FirstOrDefault();
+        var perBatch = new List<BatchSizeSummary>();
+        foreach (int batch in options.BatchSizes.Order())
+        {
+            TrialResult[] cell = [.. trials.Where(t => t.BatchSize == batch)];
+            TrialResult? winner = Ranked(cell).FirstOrDefault();
+            float[] stable = [.. cell.Where(t => t.Label is TrialLabel.Converged or TrialLabel.StillImproving).Select(t => t.LearningRate)];
+            float[] diverged = [.. cell.Where(t => t.Status == TrialStatus.Diverged).Select(t => t.LearningRate)];
+            perBatch.Add(new BatchSizeSummary(batch,
+                winner?.LearningRate ?? float.NaN,
+                winner?.FinalValidationLoss ?? float.NaN,
+                stable.Length > 0 ? stable.Min() : float.NaN,
+                stable.Length > 0 ? stable.Max() : float.NaN,
+                diverged.Length > 0 ? diverged.Min() : float.NaN,
+                winner is not null && options.LearningRates.Count > 1 && (winner.LearningRate == smallestRate || winner.LearningRate == largestRate)));
+        }
+        double? exponent = FitExponent(perBatch);
+        return new Recommendation(best?.LearningRate ?? float.NaN, best?.BatchSize ?? 0, best?.FinalValidationLoss ?? float.NaN,
+            best?.FinalAccuracy, perBatch, exponent, Describe(best, perBatch, exponent, options));
+    }
+
+    /// <summary>Trials that did not diverge, deepest rung first, then by final validation loss, then grid order.</summary>
+    private static IEnumerable<TrialResult> Ranked(IEnumerable<TrialResult> trials) =>
+        trials.Where(t => t.Status != TrialStatus.Diverged && float.IsFinite(t.FinalValidationLoss))
+            .OrderByDescending(t => t.RungReached).ThenBy(t => t.FinalValidationLoss).ThenBy(t => t.Index);
+
+    /// <summary>Least-squares slope of log(best rate) on log(batch size) over the batch sizes whose best rate is inside the grid.</summary>
+    internal static double? FitExponent(IReadOnlyList<BatchSizeSummary> perBatch)
+    {
+        BatchSizeSummary[] points = [.. perBatch.Where(p => float.IsFinite(p.BestLearningRate))];
+        if (points.Length < 2 || points.Select(p => p.BatchSize).Distinct().Count() < 2)
+        {
+            return null;
+        }
+        double meanX = points.Average(p => Math.Log(p.BatchSize)), meanY = points.Average(p => Math.Log(p.BestLearningRate));
+        double sxy = 0, sxx = 0;
+        foreach (BatchSizeSummary p in points)
+        {
+            double dx = Math.Log(p.BatchSize) - meanX;
+            sxy += dx * (Math.Log(p.BestLearningRate) - meanY);
+            sxx += dx * dx;
+        }
+        return sxy / sxx;
+    }
+
+    private static string Describe(TrialResult? best, List<BatchSizeSummary> perBatch, double? exponent, SweepOptions options)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        if (best is null)
+        {
+            text.Append(inv, $"Every trial diverged under {options.Budget}: try learning rates below {options.LearningRates.Min():G3}.");
+            return text.ToString();
+        }
+        text.Append(inv, $"Recommended: learning rate {best.LearningRate:G3} with batch size {best.BatchSize} ");
+        text.Append(inv, $"(validation loss {best.FinalValidationLoss:G4}");
+        if (best.FinalAccuracy is double accuracy)
+        {
+            text.Append(inv, $", accuracy {accuracy:P1}");
+        }
+        text.Append(inv, $", after {options.Budget} per trial).");
+        BatchSizeSummary bestBatch = perBatch.First(p => p.BatchSize == best.BatchSize);
+        if (bestBatch.BestAtGridEdge)
+        {
+            text.Append(" It lies at the edge of the learning-rate grid, so a better rate may lie beyond it: widen the grid.");
+        }
+        foreach (BatchSizeSummary p in perBatch)
+        {
+            text.Append(inv, $" Batch {p.BatchSize}: ");
+            text.Append(float.IsNaN(p.StableFrom) ? "no stable learning rate" : $"stable from {p.StableFrom.ToString("G3", inv)} to {p.StableTo.ToString("G3", inv)}");
+            text.Append(float.IsNaN(p.DivergedFrom) ? ", none diverged." : $", diverges from {p.DivergedFrom.ToString("G3", inv)}.");
+        }
+        if (exponent is double k)
+        {
+            string closer = Math.Abs(k - 1) < Math.Abs(k - 0.5) ? "the linear-scaling rule (exponent 1)" : "the square-root rule (exponent 0.5)";
+            if (Math.Abs(k) < 0.25)
+            {
+                closer = "neither rule: here the best rate barely moves with the batch size";
+            }
+            text.Append(inv, $" Across batch sizes the best learning rate grows like B^{k:F2}, closer to {closer}");
+            text.Append(inv, $" (the grid's rates are a factor {GridStep(options):G2} apart, which limits how precisely the exponent is known).");
+        }
+        return text.ToString();
+    }
+
+    private static double GridStep(SweepOptions options)
+    {
+        float[] rates = [.. options.LearningRates.Order()];
+        return rates.Length < 2 ? 1 : Math.Pow(rates[^1] / (double)rates[0], 1.0 / (rates.Length - 1));
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace HpcSgd.Tuning;
+
+/// <summary>
+/// A learning-rate x batch-size sweep: the grid, the budget of each trial, how often the validation loss is
+/// measured, the successive-halving rungs and the threads. <see cref="Validate"/> names the first bad option.
+/// </summary>
+public sealed record SweepOptions
+{
+    /// <summary>The learning rates of the grid (see <see cref="LogSpaced"/>); positive and finite.</summary>
+    public IReadOnlyList<float> LearningRates { get; init; } = [];
+
+    /// <summary>The batch sizes of the grid; from 1 to the training-set size.</summary>
+    public IReadOnlyList<int> BatchSizes { get; init; } = [];
+
+    /// <summary>How long each trial trains if it is not stopped; samples seen is the fair comparison across batch sizes.</summary>
+    public TrainingBudget Budget { get; init; }
+
+    /// <summary>Validation-loss measurements per trial, evenly spread over the budget (the loss curve's points).</summary>
+    public int Evaluations { get; init; } = 20;
+
+    /// <summary>
+    /// Successive-halving rungs: after 1/eta^(Rungs-1), ..., 1/eta of the budget only the best 1/eta of the running
+    /// trials (by validation loss) go on. 1 trains every trial to the end.
+    /// </summary>
+    public int Rungs { get; init; } = 3;
+
+    /// <summary>The eta of successive halving: the fraction 1/eta of trials kept at each rung, and the budget ratio between rungs.</summary>
+    public int ReductionFactor { get; init; } = 3;
+
+    /// <summary>Trials run at once, one per thread; results do not depend on it.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Seed of the sampling; trial i samples with a seed derived from this and i.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Momentum of every trial (0: plain SGD).</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>L2 weight decay of every trial.</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>
+    /// A trial diverges when a step's loss is not finite or exceeds this factor times its first loss, or when its
+    /// validation loss exceeds this factor times the initial validation loss.
+    /// </summary>
+    public float DivergenceFactor { get; init; } = 100f;
+
+    /// <summary>What separates converged, still improving and oscillating loss curves.</summary>
+    public CurveLabelRules LabelRules { get; init; } = new();
+
+    /// <summary><paramref name="count"/> learning rates spaced evenly on a log scale from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static float[] LogSpaced(float from, float to, int count)
+    {
+        if (!(float.IsFinite(from) && float.IsFinite(to) && from > 0f && to > from))
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), to, FormattableString.Invariant($"A log-spaced range needs 0 < from < to (got {from} to {to})."));
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 2);
+        var values = new float[count];
+        double step = Math.Log(to / (double)from) / (count - 1);
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = (float)(from * Math.Exp(step * i));
+        }
+        values[^1] = to;
+        return values;
+    }
+
+    /// <summary>The budget fractions at which the validation loss is measured: evenly spread, plus the rungs.</summary>
+    internal double[] EvaluationFractions()
+    {
+        var fractions = new SortedSet<double>();
+        for (int k = 1; k <= Evaluations; k++)
+        {
+            fractions.Add(Math.Round((double)k / Evaluations, 12));
+        }
+        foreach (double rung in RungFractions())
+        {
+            fractions.Add(Math.Round(rung, 12));
+        }
+        return [.. fractions];
+    }
+
+    /// <summary>The budget fractions of the rungs, the last being 1.</summary>
+    internal double[] RungFractions()
+    {
+        var rungs = new double[Rungs];
+        for (int r = 0; r < Rungs; r++)
+        {
+            rungs[r] = Math.Pow(ReductionFactor, -(Rungs - 1 - r));
+        }
+        return rungs;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is invalid for <paramref name="trainingSamples"/> samples.</summary>
+    public void Validate(int trainingSamples)
+    {
+        if (LearningRates is null || LearningRates.Count == 0)
+        {
+            throw new ArgumentException("SweepOptions.LearningRates is empty; give at least one learning rate.", nameof(LearningRates));
+        }
+        for (int i = 0; i < LearningRates.Count; i++)
+        {
+            if (!(float.IsFinite(LearningRates[i]) && LearningRates[i] > 0f))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"SweepOptions.LearningRates[{i}] is {LearningRates[i]}; learning rates must be finite and greater than 0."), nameof(LearningRates));
+            }
+        }
+        if (BatchSizes is null || BatchSizes.Count == 0)
+        {
+            throw new ArgumentException("SweepOptions.BatchSizes is empty; give at least one batch size.", nameof(BatchSizes));
+        }
+        for (int i = 0; i < BatchSizes.Count; i++)
+        {
+            if (BatchSizes[i] < 1 || BatchSizes[i] > trainingSamples)
+            {
+                throw new ArgumentException(FormattableString.Invariant($"SweepOptions.BatchSizes[{i}] is {BatchSizes[i]}; batch sizes must be from 1 to the training-set size ({trainingSamples})."), nameof(BatchSizes));
+            }
+        }
+        if (LearningRates.Distinct().Count() != LearningRates.Count || BatchSizes.Distinct().Count() != BatchSizes.Count)
+        {
+            throw new ArgumentException("SweepOptions: the grid repeats a learning rate or a batch size.", nameof(LearningRates));
+        }
+        if (Budget.IsEmpty)
+        {
+            throw new ArgumentException("SweepOptions.Budget is not set; use TrainingBudget.Samples, Steps or WallTime.", nameof(Budget));
+        }
+        Check(Evaluations >= 2, nameof(Evaluations), Evaluations, "must be at least 2");
+        Check(Rungs >= 1, nameof(Rungs), Rungs, "must be at least 1");
+        Check(ReductionFactor >= 2, nameof(ReductionFactor), ReductionFactor, "must be at least 2");
+        Check(Threads >= 1, nameof(Threads), Threads, "must be at least 1");
+        Check(float.IsFinite(Momentum) && Momentum >= 0f && Momentum < 1f, nameof(Momentum), Momentum, "must be in [0, 1)");
+        Check(float.IsFinite(WeightDecay) && WeightDecay >= 0f, nameof(WeightDecay), WeightDecay, "must be finite and at least 0");
+        Check(DivergenceFactor > 1f, nameof(DivergenceFactor), DivergenceFactor, "must be greater than 1");
+        if (Budget.Kind != BudgetKind.WallTime)
+        {
+            int smallestSteps = BatchSizes.Min(b => Budget.StepLimit(b));
+            Check(smallestSteps >= Evaluations, nameof(Budget), Budget,
+                FormattableString.Invariant($"gives the largest batch only {smallestSteps} steps, fewer than the {Evaluations} evaluations; raise the budget or lower Evaluations"));
+        }
+    }
+
+    private static void Check(bool valid, string option, object value, string rule)
+    {
+        if (!valid)
+        {
+            throw new ArgumentOutOfRangeException(option, value, string.Create(CultureInfo.InvariantCulture, $"SweepOptions.{option} is {value}; it {rule}."));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Training;
+using HpcSgd.Tuning;
+using Xunit.Abstractions;
+
+namespace HpcSgd.Tests.Tuning;
+
+public class GradientNoiseTests(ITestOutputHelper output)
+{
+    private const int Samples = 20_000;
+
+    /// <summary>y = w.x + 0.5 + N(0, 0.5^2) noise, x ~ N(0, 1)^4.</summary>
+    private static Dataset<NoiseRegression> LinearData()
+    {
+        var random = new Random(7);
+        var x = new float[Samples * 4];
+        var y = new float[Samples];
+        float[] w = [1.5f, -2f, 0.5f, 3f];
+        for (int i = 0; i < Samples; i++)
+        {
+            double sum = 0.5;
+            for (int j = 0; j < 4; j++)
+            {
+                x[i * 4 + j] = (float)Normal(random);
+                sum += w[j] * x[i * 4 + j];
+            }
+            y[i] = (float)(sum + 0.5 * Normal(random));
+        }
+        return new Dataset<NoiseRegression>(x, y);
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    /// <summary>Exact |G|^2 and tr(Sigma) from closed-form per-sample gradients of (w.x + b - y)^2: 2 r [x, 1].</summary>
+    private static (double GradientSquaredNorm, double TraceSigma) Exact(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data)
+    {
+        LayerDescription layer = NoiseRegression.Description.Layers[0];
+        var mean = new double[5];
+        double meanSquaredNorm = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            ReadOnlySpan<float> x = data.FeaturesOf(i);
+            double r = parameters[layer.BiasOffset] - data.TargetOf(i)[0];
+            for (int j = 0; j < 4; j++)
+            {
+                r += parameters[layer.WeightIndex(0, j)] * x[j];
+            }
+            double norm = 4 * r * r;
+            mean[4] += 2 * r / data.Count;
+            for (int j = 0; j < 4; j++)
+            {
+                mean[j] += 2 * r * x[j] / data.Count;
+                norm += 4 * r * r * x[j] * x[j];
+            }
+            meanSquaredNorm += norm / data.Count;
+        }
+        double g2 = mean.Sum(v => v * v);
+        return (g2, meanSquaredNorm - g2);
+    }
+
+    [Fact]
+    public void Noise_scale_estimate_is_within_20_percent_of_the_exact_value_on_linear_regression()
+    {
+        Dataset<NoiseRegression> data = LinearData();
+        // At the initial parameters and part-way to the optimum: the noise scale grows as the gradient shrinks.
+        var model = new Model<NoiseRegression>(seed: 1);
+        float[][] points =
+        [
+            model.Parameters.ToArray(),
+            TrainedFor(model.Parameters, data, steps: 40),
+        ];
+        foreach (float[] parameters in points)
+        {
+            (double g2, double trace) = Exact(parameters, data);
+            NoiseScaleEstimate estimate = GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 8, bigBatch: 64, draws: 4000, seed: 3);
+            output.WriteLine($"exact |G|^2 {g2:G4} tr {trace:G4} B_simple {trace / g2:G4}; estimate |G|^2 {estimate.GradientSquaredNorm:G4} tr {estimate.TraceSigma:G4} B_simple {estimate.NoiseScale:G4}");
+            Assert.InRange(estimate.NoiseScale, 0.8 * trace / g2, 1.2 * trace / g2);
+            Assert.InRange(estimate.TraceSigma, 0.8 * trace, 1.2 * trace);
+
+            // The direct measurement around the full gradient agrees too, and |G|^2 there is exact up to rounding.
+            GradientVarianceStudy study = GradientNoise.MeasureVariance(parameters, data, [4, 16, 64, 256], draws: 400, seed: 5);
+            Assert.Equal(g2, study.FullGradientSquaredNorm, g2 * 1e-3);
+            Assert.InRange(study.TraceSigma, 0.9 * trace, 1.1 * trace);
+        }
+    }
+
+    [Fact]
+    public void Mini_batch_gradient_variance_falls_as_one_over_the_batch_size()
+    {
+        Dataset<NoiseRegression> data = LinearData();
+        var model = new Model<NoiseRegression>(seed: 1);
+        GradientVarianceStudy study = GradientNoise.MeasureVariance(model.Parameters, data, [1, 4, 16, 64, 256], draws: 400, seed: 9);
+        foreach (GradientVariance v in study.Variances)
+        {
+            output.WriteLine($"B {v.BatchSize}: E|g-G|^2 {v.MeanSquaredDeviation:G4}, B x that {v.BatchSize * v.MeanSquaredDeviation:G4}");
+        }
+        Assert.InRange(study.Slope, -1.1, -0.9);
+        for (int i = 1; i < study.Variances.Count; i++)
+        {
+            Assert.True(study.Variances[i].MeanSquaredDeviation < study.Variances[i - 1].MeanSquaredDeviation);
+        }
+    }
+
+    [Fact]
+    public void Noise_scale_over_training_starts_before_the_first_step_and_grows_as_the_loss_falls()
+    {
+        Dataset<NoiseRegression> data = LinearData();
+        var model = new Model<NoiseRegression>(seed: 1);
+        float[] before = model.Parameters.ToArray();
+        IReadOnlyList<NoiseScaleEstimate> estimates = GradientNoise.OverTraining(model.Parameters, data,
+            new TrainingOptions { LearningRate = 0.01f, BatchSize = 8, Steps = 300, Seed = 2 }, checkpoints: 4, smallBatch: 8, bigBatch: 64, draws: 500, seed: 4);
+        Assert.Equal([0, 100, 200, 300], estimates.Select(e => e.Step));
+        Assert.True(estimates[^1].NoiseScale > 2 * estimates[0].NoiseScale, $"{estimates[0].NoiseScale} -> {estimates[^1].NoiseScale}");
+        Assert.Equal(before, model.Parameters.ToArray()); // trains a copy
+    }
+
+    [Fact]
+    public void Bad_batch_sizes_are_refused_with_the_reason()
+    {
+        Dataset<NoiseRegression> data = LinearData();
+        float[] parameters = new Model<NoiseRegression>(seed: 1).Parameters.ToArray();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => GradientNoise.EstimateNoiseScale(parameters, data, 64, 8, 10, 1));
+        Assert.Contains("small batch < big batch", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GradientNoise.MeasureVariance(parameters, data, [8, Samples + 1], 10, 1));
+        Assert.Throws<ArgumentException>(() => GradientNoise.MeasureVariance(parameters, data, [8, 8], 10, 1));
+    }
+
+    private static float[] TrainedFor(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data, int steps)
+    {
+        var model = new Model<NoiseRegression>(parameters);
+        Trainer.Train(model, data, new TrainingOptions { LearningRate = 0.01f, BatchSize = 8, Steps = steps, Seed = 1 });
+        return model.Parameters.ToArray();
+    }
+}
