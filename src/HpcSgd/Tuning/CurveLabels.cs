@@ -2,9 +2,10 @@ namespace HpcSgd.Tuning;
 
 /// <summary>
 /// Thresholds that turn a validation-loss curve into a <see cref="TrialLabel"/>. The defaults are deliberately
-/// plain: "still improving" = the last quarter of the budget still cut the loss by more than 2%; "oscillating" =
-/// the second half of the curve swings (relative standard deviation above 10%) without ending lower than it began,
-/// or the final loss is more than twice the best one.
+/// plain: "still improving" = the last quarter of the budget still cut the loss by more than 2% (or the loss is still
+/// within 90% of where it started); "oscillating" = the second half of the curve swings (relative standard deviation
+/// above 10%) and either ends no lower than it began or rises at a third or more of its measurements, or the final
+/// loss is more than twice the best one, or the curve climbed above its start.
 /// </summary>
 public sealed record CurveLabelRules
 {
@@ -52,12 +53,18 @@ public static class CurveLabels
         int lastStep = curve[^1].Step;
         int half = FirstAtOrAfter(curve, lastStep / 2.0);
         ReadOnlySpan<CurvePoint> tail = curve[half..];
-        if (tail.Length >= 3 && RelativeSpread(tail) > rules.OscillationSpread && final >= tail[0].ValidationLoss * (1 - rules.StillImprovingDrop))
+        if (tail.Length >= 3 && RelativeSpread(tail) > rules.OscillationSpread
+            && (final >= tail[0].ValidationLoss * (1 - rules.StillImprovingDrop) || Rises(tail) * 3 >= tail.Length - 1))
         {
-            return TrialLabel.Oscillating;
+            return TrialLabel.Oscillating; // swinging, and either no net progress or going up as often as down
         }
         float quarter = curve[FirstAtOrAfter(curve, lastStep * 0.75)].ValidationLoss;
-        if ((quarter - final) / quarter > rules.StillImprovingDrop || final > rules.BarelyMovedFraction * initial)
+        if (final > rules.BarelyMovedFraction * initial)
+        {
+            // Barely below the start: too slow if the curve crept down, too wild if it ever climbed above the start.
+            return Highest(curve) > initial * (1 + rules.OscillationSpread) ? TrialLabel.Oscillating : TrialLabel.StillImproving;
+        }
+        if ((quarter - final) / quarter > rules.StillImprovingDrop)
         {
             return TrialLabel.StillImproving;
         }
@@ -74,6 +81,30 @@ public static class CurveLabels
             }
         }
         return curve.Length - 1;
+    }
+
+    /// <summary>Steps of the curve where the loss went up by more than 1%.</summary>
+    private static int Rises(ReadOnlySpan<CurvePoint> points)
+    {
+        int rises = 0;
+        for (int i = 1; i < points.Length; i++)
+        {
+            if (points[i].ValidationLoss > points[i - 1].ValidationLoss * 1.01f)
+            {
+                rises++;
+            }
+        }
+        return rises;
+    }
+
+    private static float Highest(ReadOnlySpan<CurvePoint> points)
+    {
+        float highest = float.NegativeInfinity;
+        foreach (CurvePoint p in points)
+        {
+            highest = MathF.Max(highest, p.ValidationLoss);
+        }
+        return highest;
     }
 
     private static double RelativeSpread(ReadOnlySpan<CurvePoint> points)

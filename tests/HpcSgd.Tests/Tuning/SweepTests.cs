@@ -41,4 +41,128 @@ public class SweepTests(ITestOutputHelper output)
         Assert.Contains(result.Trials, t => t.Label == TrialLabel.StillImproving);
         Assert.Contains(result.Trials, t => t.Label == TrialLabel.Converged);
     }
+
+    [Fact]
+    public void Article_choice_has_not_converged_and_the_recommendation_beats_it()
+    {
+        (var train, var validation) = Classic();
+        var initial = new Model<SeedRegression>(seed: 3);
+        SweepResult result = LearningRateSweep.Run(initial.Parameters, train, validation, new SweepOptions
+        {
+            LearningRates = SweepOptions.LogSpaced(0.001f, 1f, 7), // contains 0.01
+            BatchSizes = [10, 64],
+            Budget = TrainingBudget.Samples(10_000), // the article: 1,000 iterations of batch 10
+            Rungs = 1,
+        });
+        TrialResult article = result.Trials.Single(t => MathF.Abs(t.LearningRate - 0.01f) < 1e-6f && t.BatchSize == 10);
+        Assert.Equal(1000, article.Steps);
+        Assert.Equal(TrialLabel.StillImproving, article.Label);
+        Assert.True(result.Recommendation.BestValidationLoss < article.FinalValidationLoss);
+
+        // The optimum is known: least squares on the training data. The recommended trial gets within 3% of its loss.
+        (double slope, double intercept) = ClassicExample.LeastSquares(train.Features, train.Targets);
+        double optimum = 0;
+        for (int i = 0; i < validation.Count; i++)
+        {
+            double r = slope * validation.Features[i] + intercept - validation.Targets[i];
+            optimum += r * r / validation.Count;
+        }
+        Assert.InRange(result.Recommendation.BestValidationLoss, optimum * 0.97, optimum * 1.03);
+    }
+
+    [Fact]
+    public void Results_do_not_depend_on_the_number_of_threads()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        SweepResult one = LearningRateSweep.Run(initial, train, validation, ClassicGrid(rungs: 3, threads: 1));
+        SweepResult three = LearningRateSweep.Run(initial, train, validation, ClassicGrid(rungs: 3, threads: 3));
+        Assert.Equal(one.Trials.Count, three.Trials.Count);
+        for (int i = 0; i < one.Trials.Count; i++)
+        {
+            TrialResult a = one.Trials[i], b = three.Trials[i];
+            Assert.Equal((a.Status, a.Label, a.Steps, a.RungReached), (b.Status, b.Label, b.Steps, b.RungReached));
+            Assert.Equal(a.Curve.Select(p => p.ValidationLoss), b.Curve.Select(p => p.ValidationLoss)); // bit for bit
+        }
+        Assert.Equal(one.Recommendation.Summary, three.Recommendation.Summary);
+    }
+
+    [Fact]
+    public void Successive_halving_keeps_the_best_third_at_each_rung_and_stops_the_rest()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        SweepResult result = LearningRateSweep.Run(initial, train, validation, ClassicGrid(rungs: 3, threads: 2));
+        int alive0 = result.Trials.Count(t => t.RungReached >= 0);
+        int alive1 = result.Trials.Count(t => t.RungReached >= 1);
+        int alive2 = result.Trials.Count(t => t.RungReached >= 2);
+        Assert.Equal((alive0 + 2) / 3, alive1);
+        Assert.Equal((alive1 + 2) / 3, alive2);
+        Assert.Equal(alive2, result.Trials.Count(t => t.Status == TrialStatus.Completed));
+        Assert.All(result.Trials.Where(t => t.Status == TrialStatus.Stopped), t => Assert.True(t.SamplesSeen < 10_000));
+        // A stopped trial had a higher loss at its last rung than every trial that went on.
+        foreach (TrialResult stopped in result.Trials.Where(t => t.Status == TrialStatus.Stopped))
+        {
+            foreach (TrialResult kept in result.Trials.Where(t => t.RungReached > stopped.RungReached))
+            {
+                double rung = Math.Pow(3, stopped.RungReached - 2); // the budget fraction of the stopped trial's last rung
+                int rungStep = (int)Math.Ceiling(rung * ((10_000 + kept.BatchSize - 1) / kept.BatchSize) - 1e-9);
+                float keptAtRung = kept.Curve.First(p => p.Step >= rungStep).ValidationLoss;
+                Assert.True(keptAtRung <= stopped.FinalValidationLoss, $"{kept.LearningRate}/{kept.BatchSize} vs {stopped.LearningRate}/{stopped.BatchSize}");
+            }
+        }
+        // Halving trains far fewer samples than the full grid.
+        Assert.True(result.Trials.Sum(t => t.SamplesSeen) < 0.5 * result.Trials.Count * 10_000);
+    }
+
+    [Fact]
+    public void Steps_of_a_sweep_allocate_nothing_only_the_set_up_does()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        SweepOptions Grid(long samples) => ClassicGrid(rungs: 1, threads: 1) with { Budget = TrainingBudget.Samples(samples), LearningRates = [0.01f, 0.03f] };
+        LearningRateSweep.Run(initial, train, validation, Grid(2_000)); // warm-up: JIT
+        long Allocated(long samples)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            LearningRateSweep.Run(initial, train, validation, Grid(samples));
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        long small = Allocated(2_000), large = Allocated(200_000); // 100x the steps (up to 200,000 per trial)
+        Assert.True(large - small < 4_096, $"{small} B for 2,000 samples per trial, {large} B for 200,000");
+    }
+
+    [Fact]
+    public void Bad_sweep_options_name_the_option()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        void Check(SweepOptions options, string expected) =>
+            Assert.Contains(expected, Assert.ThrowsAny<ArgumentException>(() => LearningRateSweep.Run(initial, train, validation, options)).Message);
+        SweepOptions good = ClassicGrid(rungs: 1, threads: 1);
+        Check(good with { LearningRates = [] }, "LearningRates is empty");
+        Check(good with { LearningRates = [0.1f, -1f] }, "LearningRates[1] is -1");
+        Check(good with { BatchSizes = [10, 101] }, "BatchSizes[1] is 101");
+        Check(good with { Budget = default }, "Budget is not set");
+        Check(good with { Budget = TrainingBudget.Samples(100) }, "fewer than the 10 evaluations");
+        Check(good with { Threads = 0 }, "Threads is 0");
+    }
+
+    [Fact]
+    public void Wall_time_budget_stops_each_trial_by_the_clock()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        SweepResult result = LearningRateSweep.Run(initial, train, validation, ClassicGrid(rungs: 1, threads: 2) with
+        {
+            Budget = TrainingBudget.WallTime(TimeSpan.FromMilliseconds(50)),
+            LearningRates = [0.01f, 0.1f],
+        });
+        Assert.All(result.Trials, t =>
+        {
+            Assert.Equal(TrialStatus.Completed, t.Status);
+            Assert.Equal(11, t.Curve.Count);
+            Assert.InRange(t.WallSeconds, 0.045, 5);
+        });
+    }
 }

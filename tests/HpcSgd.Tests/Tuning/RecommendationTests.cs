@@ -1,0 +1,92 @@
+using HpcSgd.Tuning;
+
+namespace HpcSgd.Tests.Tuning;
+
+/// <summary>The recommendation logic on synthetic grids whose optimum is known by construction.</summary>
+public class RecommendationTests
+{
+    /// <summary>
+    /// Loss(lr, B) = 1 + (log lr - log lr*(B))^2 with lr*(B) = 0.01 B^k; rates above 4 lr*(B) diverge and those
+    /// between 2 lr* and 4 lr* oscillate.
+    /// </summary>
+    private static (TrialResult[] Trials, SweepOptions Options) Synthetic(double exponent, float[] rates, int[] batches)
+    {
+        var options = new SweepOptions { LearningRates = rates, BatchSizes = batches, Budget = TrainingBudget.Samples(1000), Rungs = 1 };
+        var trials = new List<TrialResult>();
+        foreach (float lr in rates)
+        {
+            foreach (int b in batches)
+            {
+                double best = 0.01 * Math.Pow(b, exponent);
+                double distance = Math.Log(lr / best);
+                bool diverged = lr > 4 * best;
+                TrialLabel label = diverged ? TrialLabel.Diverged : lr > 2 * best ? TrialLabel.Oscillating : TrialLabel.Converged;
+                // Loss also a little lower at larger batches, so the best pair is unique.
+                float loss = diverged ? float.NaN : (float)(1 + distance * distance - 0.05 * Math.Log(b));
+                trials.Add(new TrialResult(trials.Count, lr, b, 1, diverged ? TrialStatus.Diverged : TrialStatus.Completed, label,
+                    diverged ? -1 : 0, loss, loss, null, 1000 / b, 1000, 0.1, []));
+            }
+        }
+        return ([.. trials], options);
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.5)]
+    [InlineData(0.0)]
+    public void Fitted_exponent_recovers_the_scaling_rule_and_names_the_closer_one(double exponent)
+    {
+        float[] rates = SweepOptions.LogSpaced(1e-3f, 100f, 41); // a factor ~1.33 apart
+        (TrialResult[] trials, SweepOptions options) = Synthetic(exponent, rates, [1, 4, 16, 64, 256]);
+        Recommendation r = Recommendation.From(trials, options);
+        Assert.NotNull(r.ScalingExponent);
+        Assert.InRange(r.ScalingExponent!.Value, exponent - 0.08, exponent + 0.08);
+        Assert.Equal(256, r.BestBatchSize);
+        Assert.InRange(r.BestLearningRate, 0.01 * Math.Pow(256, exponent) / 1.2, 0.01 * Math.Pow(256, exponent) * 1.2);
+        string expected = exponent switch
+        {
+            1.0 => "linear-scaling rule",
+            0.5 => "square-root rule",
+            _ => "neither rule",
+        };
+        Assert.Contains(expected, r.Summary);
+        foreach (BatchSizeSummary b in r.BatchSizes)
+        {
+            double best = 0.01 * Math.Pow(b.BatchSize, exponent);
+            Assert.True(b.StableTo <= 2 * best && b.StableTo > best, $"B {b.BatchSize}: stable to {b.StableTo}, best {best}");
+            Assert.True(b.DivergedFrom > 4 * best && b.DivergedFrom < 4 * best * 1.4, $"B {b.BatchSize}: diverged from {b.DivergedFrom}");
+        }
+    }
+
+    [Fact]
+    public void A_best_rate_at_the_edge_of_the_grid_is_flagged()
+    {
+        (TrialResult[] trials, SweepOptions options) = Synthetic(1.0, [0.0001f, 0.0003f, 0.001f], [1, 4]);
+        Recommendation r = Recommendation.From(trials, options);
+        Assert.All(r.BatchSizes, b => Assert.True(b.BestAtGridEdge));
+        Assert.Contains("edge of the learning-rate grid", r.Summary);
+    }
+
+    [Fact]
+    public void All_diverged_says_so_and_recommends_nothing()
+    {
+        (TrialResult[] trials, SweepOptions options) = Synthetic(0.0, [10f, 100f], [1, 4]);
+        Recommendation r = Recommendation.From(trials, options);
+        Assert.True(float.IsNaN(r.BestLearningRate));
+        Assert.Equal(0, r.BestBatchSize);
+        Assert.Contains("Every trial diverged", r.Summary);
+        Assert.Null(r.ScalingExponent);
+    }
+
+    [Fact]
+    public void A_trial_that_survived_more_rungs_outranks_a_lower_loss_measured_earlier()
+    {
+        var options = new SweepOptions { LearningRates = [0.1f, 0.2f], BatchSizes = [8], Budget = TrainingBudget.Samples(1000), Rungs = 2 };
+        TrialResult[] trials =
+        [
+            new(0, 0.1f, 8, 1, TrialStatus.Stopped, TrialLabel.StillImproving, 0, 0.5f, 0.5f, null, 10, 80, 0, []),
+            new(1, 0.2f, 8, 1, TrialStatus.Completed, TrialLabel.Converged, 1, 0.7f, 0.7f, null, 125, 1000, 0, []),
+        ];
+        Assert.Equal(0.2f, Recommendation.From(trials, options).BestLearningRate);
+    }
+}
