@@ -103,6 +103,7 @@ public sealed class CsvTable
         {
             throw new CsvFormatException(source, 1, 0, "the file is empty; expected a header line naming the columns.");
         }
+        CheckHeaderNames(text, source);
         using SepReader reader = Sep.New(',').Reader(o => o with { DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
             .FromText(text);
         string[] names = [.. reader.Header.ColNames];
@@ -111,17 +112,6 @@ public sealed class CsvTable
         {
             throw new CsvFormatException(source, 1, 0,
                 $"no column named '{targetColumn}'; the header has {string.Join(", ", names.Select(n => $"'{n}'"))}.");
-        }
-        for (int c = 0; c < names.Length; c++)
-        {
-            if (names[c].Length == 0)
-            {
-                throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
-            }
-            if (Array.IndexOf(names, names[c]) != c)
-            {
-                throw new CsvFormatException(source, 1, c + 1, $"column name '{names[c]}' appears twice in the header.");
-            }
         }
         if (names.Length < 2)
         {
@@ -179,6 +169,24 @@ public sealed class CsvTable
         }
         string[] featureNames = [.. names.Where((_, c) => c != target)];
         return new CsvTable(source, featureNames, names[target], kind, [.. features], [.. targets], classNames);
+    }
+
+    /// <summary>Empty or repeated names in the header line (Sep refuses repeats with a message that names no column).</summary>
+    private static void CheckHeaderNames(string text, string source)
+    {
+        int end = text.IndexOfAny(['\r', '\n']);
+        string[] names = [.. (end < 0 ? text : text[..end]).Split(',').Select(n => n.Trim().Trim('"'))];
+        for (int c = 0; c < names.Length; c++)
+        {
+            if (names[c].Length == 0)
+            {
+                throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
+            }
+            if (Array.IndexOf(names, names[c]) != c)
+            {
+                throw new CsvFormatException(source, 1, c + 1, $"column name '{names[c]}' appears twice in the header.");
+            }
+        }
     }
 
     /// <summary>Numeric labels in numeric order (so "2" comes before "10"), otherwise ordinal text order.</summary>
