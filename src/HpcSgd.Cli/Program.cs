@@ -1,9 +1,13 @@
 using System.CommandLine;
+using HpcSgd.Cli.Explorer;
 using HpcSgd.Training;
 
 namespace HpcSgd.Cli;
 
-/// <summary>The hpcsgd command line. With no arguments it trains the classic example.</summary>
+/// <summary>
+/// The hpcsgd command line. With no arguments it runs the learning-rate x batch-size explorer on the embedded
+/// default (the classic example and the digits data); sub-commands run one part of it, or train the classic example.
+/// </summary>
 public static class Program
 {
     /// <summary>Runs the command line against the console.</summary>
@@ -29,11 +33,29 @@ public static class Program
         var progress = new Option<int>("--progress-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => 300 };
         var save = new Option<string?>("--save") { Description = "Save the trained model to this file." };
 
-        var root = new RootCommand("HpcSgd: mini-batch SGD with kernels generated for your model's shapes. " +
-            "With no options, trains y = 3x + 2 + noise and compares the fit with least squares.")
+        var train = new Command("train", "Train y = 3x + 2 + noise with one learning rate and batch size and compare the fit with least squares.")
         {
             samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save,
         };
+        var root = new RootCommand("HpcSgd: mini-batch SGD with kernels generated for your model's shapes. With no arguments: which learning rate " +
+            "and batch size? A sweep (with successive halving), a learning-rate range test and gradient-noise measurements on the classic " +
+            "y = 3x + 2 example and the digits data, written as a report with charts.");
+        int Fail(Exception e)
+        {
+            error.WriteLine($"hpcsgd: {FirstLine(e.Message)}");
+            return 1;
+        }
+        ExplorerCommands.Attach(root, ExplorerParts.All, output, Fail);
+        var sweepCommand = new Command("sweep", "Only the learning-rate x batch-size sweep.");
+        var rangeCommand = new Command("range-test", "Only the learning-rate range test, over seeds and batch sizes.");
+        var noiseCommand = new Command("noise", "Only the gradient variance vs batch size and the noise scale over training.");
+        ExplorerCommands.Attach(sweepCommand, ExplorerParts.Sweep, output, Fail);
+        ExplorerCommands.Attach(rangeCommand, ExplorerParts.RangeTest, output, Fail);
+        ExplorerCommands.Attach(noiseCommand, ExplorerParts.Noise, output, Fail);
+        root.Subcommands.Add(sweepCommand);
+        root.Subcommands.Add(rangeCommand);
+        root.Subcommands.Add(noiseCommand);
+        root.Subcommands.Add(train);
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -41,7 +63,7 @@ public static class Program
             error.WriteLine($"hpcsgd: {parsed.Errors[0].Message} (see hpcsgd --help)");
             return 2;
         }
-        root.SetAction(result =>
+        train.SetAction(result =>
         {
             try
             {
@@ -53,8 +75,7 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
-                error.WriteLine($"hpcsgd: {FirstLine(e.Message)}");
-                return 1;
+                return Fail(e);
             }
         });
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });

@@ -174,7 +174,7 @@ public static class ResultFiles
     private static string R(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Writes through <paramref name="write"/> into PATH.tmp, then renames it over <paramref name="path"/>.</summary>
-    internal static void WriteAtomically(string path, Action<Stream> write)
+    public static void WriteAtomically(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Globalization;
+using HpcSgd.Data;
+using HpcSgd.Tuning;
+using Spectre.Console;
+
+namespace HpcSgd.Cli.Explorer;
+
+/// <summary>The explorer's options, created afresh for each command that runs it (root, sweep, range-test, noise).</summary>
+internal sealed class ExplorerCommands
+{
+    private readonly Option<string?> data = new("--data") { Description = "CSV file with a header line (default: the embedded classic example and digits)." };
+    private readonly Option<string?> target = new("--target") { Description = "Name of the target column in --data." };
+    private readonly Option<string> task = new("--task") { Description = "classification (labels -> classes) or regression.", DefaultValueFactory = _ => "classification" };
+    private readonly Option<string?> model = new("--model") { Description = $"Model compiled into hpcsgd to train on --data: {ModelCatalog.Names}." };
+    private readonly Option<double> validation = new("--validation-fraction") { Description = "Share of the CSV rows held out for validation.", DefaultValueFactory = _ => 0.2 };
+    private readonly Option<int> samples = new("--samples") { Description = "Training samples of the classic example (default run).", DefaultValueFactory = _ => 100 };
+    private readonly Option<float?> lrMin = new("--lr-min") { Description = "Smallest learning rate of the grid." };
+    private readonly Option<float?> lrMax = new("--lr-max") { Description = "Largest learning rate of the grid." };
+    private readonly Option<int?> lrCount = new("--lr-count") { Description = "Learning rates in the grid, log-spaced." };
+    private readonly Option<string?> batchSizes = new("--batch-sizes") { Description = "Batch sizes of the grid, comma separated, e.g. 8,32,128." };
+    private readonly Option<long?> budgetSamples = new("--budget-samples") { Description = "Budget per trial in samples seen (the fair comparison across batch sizes)." };
+    private readonly Option<int?> budgetSteps = new("--budget-steps") { Description = "Budget per trial in steps." };
+    private readonly Option<double?> budgetSeconds = new("--budget-seconds") { Description = "Budget per trial in seconds of training (not reproducible)." };
+    private readonly Option<int?> rungs = new("--rungs") { Description = "Successive-halving rungs (1: every trial runs to the end)." };
+    private readonly Option<int> threads = new("--threads") { Description = "Trials run at once, one per thread.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<int> evaluations = new("--evaluations") { Description = "Validation-loss measurements per trial.", DefaultValueFactory = _ => 20 };
+    private readonly Option<int> rangeSeeds = new("--range-seeds") { Description = "Seeds per batch size in the range test.", DefaultValueFactory = _ => 5 };
+    private readonly Option<int> noiseDraws = new("--noise-draws") { Description = "Mini-batches drawn per batch size for the gradient noise.", DefaultValueFactory = _ => 200 };
+    private readonly Option<ulong> seed = new("--seed") { Description = "Seed of the initial parameters, split and sampling.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> output = new("--out", "-o") { Description = "Folder for the report, data files and charts.", DefaultValueFactory = _ => "hpcsgd-report" };
+
+    private ExplorerCommands()
+    {
+        task.AcceptOnlyFromAmong("classification", "regression");
+    }
+
+    /// <summary>Adds the explorer options to <paramref name="command"/> and makes it run <paramref name="parts"/>.</summary>
+    public static void Attach(Command command, ExplorerParts parts, TextWriter outputWriter, Func<Exception, int> fail)
+    {
+        var o = new ExplorerCommands();
+        foreach (Option option in new Option[]
+        {
+            o.data, o.target, o.task, o.model, o.validation, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
+            o.budgetSteps, o.budgetSeconds, o.rungs, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
+        })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result =>
+        {
+            try
+            {
+                ExplorerSettings settings = o.Read(result, parts);
+                var experiments = Experiments(settings);
+                return ExplorerJob.Run(settings, experiments, Console(outputWriter));
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException)
+            {
+                return fail(e);
+            }
+        });
+    }
+
+    /// <summary>A Spectre console on <paramref name="writer"/>: live and coloured on a terminal, plain text elsewhere.</summary>
+    private static IAnsiConsole Console(TextWriter writer)
+    {
+        bool terminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 160; // logs and files: no terminal width to respect, so do not wrap tables at 80
+        }
+        return console;
+    }
+
+    private ExplorerSettings Read(ParseResult r, ExplorerParts parts)
+    {
+        int budgets = (r.GetValue(budgetSamples) is null ? 0 : 1) + (r.GetValue(budgetSteps) is null ? 0 : 1) + (r.GetValue(budgetSeconds) is null ? 0 : 1);
+        if (budgets > 1)
+        {
+            throw new ArgumentException("give one budget: --budget-samples, --budget-steps or --budget-seconds.", "budget");
+        }
+        TrainingBudget? budget = null;
+        if (r.GetValue(budgetSamples) is long s)
+        {
+            budget = s > 0 ? TrainingBudget.Samples(s) : throw new ArgumentException($"--budget-samples is {s}; it must be at least 1.", "budget-samples");
+        }
+        if (r.GetValue(budgetSteps) is int st)
+        {
+            budget = st > 0 ? TrainingBudget.Steps(st) : throw new ArgumentException($"--budget-steps is {st}; it must be at least 1.", "budget-steps");
+        }
+        if (r.GetValue(budgetSeconds) is double sec)
+        {
+            budget = sec > 0 && double.IsFinite(sec) ? TrainingBudget.WallTime(TimeSpan.FromSeconds(sec))
+                : throw new ArgumentException($"--budget-seconds is {sec}; it must be positive.", "budget-seconds");
+        }
+        int threadCount = r.GetValue(threads);
+        if (threadCount < 1)
+        {
+            throw new ArgumentException($"--threads is {threadCount}; it must be at least 1.", "threads");
+        }
+        Positive(r.GetValue(evaluations), "--evaluations", 2);
+        Positive(r.GetValue(rangeSeeds), "--range-seeds", 1);
+        Positive(r.GetValue(noiseDraws), "--noise-draws", 2);
+        string? path = r.GetValue(data);
+        if (path is null && (r.GetValue(target) is not null || r.GetValue(model) is not null))
+        {
+            throw new ArgumentException("--target and --model go with --data (the default run uses its own data and models).", "data");
+        }
+        if (path is not null && (r.GetValue(target) is null || r.GetValue(model) is null))
+        {
+            throw new ArgumentException($"--data {path} needs --target (the column to predict) and --model ({ModelCatalog.Names}).", "target");
+        }
+        return new ExplorerSettings(parts,
+            new DataChoice(path, r.GetValue(target), r.GetValue(task)!, r.GetValue(model), r.GetValue(validation), r.GetValue(samples)),
+            r.GetValue(lrMin), r.GetValue(lrMax), r.GetValue(lrCount), ParseBatchSizes(r.GetValue(batchSizes)), budget, r.GetValue(rungs),
+            threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!);
+    }
+
+    private static void Positive(int value, string option, int minimum)
+    {
+        if (value < minimum)
+        {
+            throw new ArgumentException($"{option} is {value}; it must be at least {minimum}.", option.TrimStart('-'));
+        }
+    }
+
+    internal static int[]? ParseBatchSizes(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+            {
+                throw new ArgumentException($"--batch-sizes has '{parts[i]}'; give whole numbers of at least 1, comma separated (e.g. 8,32,128).", "batch-sizes");
+            }
+        }
+        if (sizes.Distinct().Count() != sizes.Length)
+        {
+            throw new ArgumentException($"--batch-sizes '{text}' repeats a size.", "batch-sizes");
+        }
+        return sizes;
+    }
+
+    /// <summary>The experiments to run with their default grids: the embedded pair, or the CSV file.</summary>
+    private static List<(Experiment, ExperimentPlan)> Experiments(ExplorerSettings s)
+    {
+        DataChoice d = s.Data;
+        if (d.CsvPath is null)
+        {
+            Experiment classic = ModelCatalog.Classic(d.ClassicSamples, dataSeed: s.Seed, initSeed: s.Seed + 2);
+            CsvTable digitsTable = ModelCatalog.EmbeddedDigits();
+            Experiment digits = ModelCatalog.FromTable(digitsTable, "digits-mlp", 0.2, s.Seed, s.Seed, "digits");
+            return
+            [
+                // 10^-3 .. 10^0.5 by half decades: contains the article's 0.01; 10,000 samples = its 1,000 iterations of 10.
+                (classic, new ExperimentPlan(SweepOptions.LogSpaced(0.001f, 3.1622777f, 8), [1, 4, 10, 32, 100], TrainingBudget.Samples(10_000), 1)),
+                (digits, new ExperimentPlan(SweepOptions.LogSpaced(0.001f, 10f, 9), [4, 8, 16, 32, 64, 128], TrainingBudget.Samples(20 * digits.TrainingCount), 3)),
+            ];
+        }
+        var kind = d.Task == "regression" ? TargetKind.Regression : TargetKind.Classification;
+        CsvTable table = CsvTable.Load(d.CsvPath, d.Target!, kind);
+        if (!(d.ValidationFraction > 0 && d.ValidationFraction < 1))
+        {
+            throw new ArgumentException($"--validation-fraction is {d.ValidationFraction}; it must be between 0 and 1.", "validation-fraction");
+        }
+        string name = Path.GetFileNameWithoutExtension(d.CsvPath);
+        Experiment experiment = ModelCatalog.FromTable(table, d.Model!, d.ValidationFraction, s.Seed, s.Seed, name.Length > 0 ? name : "data");
+        int[] batches = [.. new[] { 4, 8, 16, 32, 64, 128 }.Where(b => b <= experiment.TrainingCount / 2)];
+        if (batches.Length == 0)
+        {
+            batches = [1];
+        }
+        return [(experiment, new ExperimentPlan(SweepOptions.LogSpaced(0.001f, 10f, 9), batches, TrainingBudget.Samples(10L * experiment.TrainingCount), 3))];
+    }
+}

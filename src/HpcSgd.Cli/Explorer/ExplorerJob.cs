@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using HpcSgd.Tuning;
+using Spectre.Console;
+
+namespace HpcSgd.Cli.Explorer;
+
+/// <summary>What one experiment produced (null for parts not run).</summary>
+internal sealed record ExperimentOutcome(Experiment Experiment, ExperimentPlan Plan, SweepResult? Sweep, IReadOnlyList<RangeTestResult>? RangeTests,
+    GradientVarianceStudy? Variance, IReadOnlyList<NoiseScaleEstimate>? NoiseScale, (float LearningRate, int BatchSize) NoisePair, double Seconds);
+
+/// <summary>
+/// The explorer: for each experiment, the sweep, the range test and the gradient-noise measurements, written to
+/// the output folder as JSON, CSV and PNG plus a markdown report, with the recommendation printed at the end.
+/// </summary>
+internal static class ExplorerJob
+{
+    /// <summary>The learning rate and batch size of the article the classic example comes from.</summary>
+    public const float ArticleLearningRate = 0.01f;
+    public const int ArticleBatchSize = 10;
+
+    public static int Run(ExplorerSettings settings, IReadOnlyList<(Experiment Experiment, ExperimentPlan Defaults)> experiments, IAnsiConsole console)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        long start = Stopwatch.GetTimestamp();
+        string folder = Path.GetFullPath(settings.OutputFolder);
+        Directory.CreateDirectory(folder);
+        console.WriteLine($"HpcSgd explorer: learning rate x batch size, {settings.Threads} threads; report folder {folder}");
+        var outcomes = new List<ExperimentOutcome>();
+        foreach ((Experiment experiment, ExperimentPlan defaults) in experiments)
+        {
+            ExperimentPlan plan = ExperimentPlan.For(experiment, settings, defaults);
+            outcomes.Add(RunExperiment(experiment, plan, settings, Path.Combine(folder, experiment.Name), console));
+        }
+        string report = Path.Combine(folder, "report.md");
+        ResultFiles.WriteAtomically(report, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false));
+            writer.Write(MarkdownReport.Write(outcomes, settings, Stopwatch.GetElapsedTime(start).TotalSeconds));
+        });
+        console.WriteLine();
+        foreach (ExperimentOutcome o in outcomes.Where(o => o.Sweep is not null))
+        {
+            console.WriteLine($"{o.Experiment.Name}: {o.Sweep!.Recommendation.Summary}");
+        }
+        console.WriteLine($"Report: {report} ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s in all)");
+        return 0;
+    }
+
+    private static ExperimentOutcome RunExperiment(Experiment experiment, ExperimentPlan plan, ExplorerSettings settings, string folder, IAnsiConsole console)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Directory.CreateDirectory(folder);
+        console.WriteLine();
+        console.WriteLine($"[{experiment.Name}] {experiment.Title}");
+        console.WriteLine($"  model {experiment.ModelDescription}; {plan.LearningRates.Length} learning rates x {plan.BatchSizes.Length} batch sizes, " +
+            $"{plan.Budget} per trial, {(plan.Rungs > 1 ? $"{plan.Rungs} successive-halving rungs" : "no early stopping")}");
+
+        SweepResult? sweep = null;
+        if (settings.Parts.HasFlag(ExplorerParts.Sweep))
+        {
+            var options = new SweepOptions
+            {
+                LearningRates = plan.LearningRates,
+                BatchSizes = plan.BatchSizes,
+                Budget = plan.Budget,
+                Rungs = plan.Rungs,
+                Threads = settings.Threads,
+                Evaluations = settings.Evaluations,
+                Seed = settings.Seed,
+            };
+            options.Validate(experiment.TrainingCount);
+            sweep = ProgressDisplay.Run(console, $"{experiment.Name} sweep", monitor => experiment.Sweep(options, monitor, CancellationToken.None));
+            ResultFiles.WriteJson(Path.Combine(folder, "sweep.json"), sweep);
+            ResultFiles.WriteTrialsCsv(Path.Combine(folder, "trials.csv"), sweep.Trials);
+            ResultFiles.WriteCurvesCsv(Path.Combine(folder, "curves.csv"), sweep.Trials);
+            Plots.Heatmap(Path.Combine(folder, "heatmap.png"), sweep, experiment.Name);
+            Plots.BestCurves(Path.Combine(folder, "best-curves.png"), sweep, experiment.Name, ArticleTrial(experiment, sweep));
+            console.Write(GridTable(sweep));
+        }
+
+        IReadOnlyList<RangeTestResult>? ranges = null;
+        if (settings.Parts.HasFlag(ExplorerParts.RangeTest))
+        {
+            int[] batches = RangeTestBatches(plan.BatchSizes);
+            ulong[] seeds = [.. Enumerable.Range(1, settings.RangeTestSeeds).Select(i => (ulong)i + settings.Seed * 1000)];
+            var options = new RangeTestOptions
+            {
+                MinLearningRate = plan.LearningRates.Min() / 100f,
+                MaxLearningRate = plan.LearningRates.Max() * 10f,
+                Steps = 300,
+            };
+            ranges = experiment.RangeTests(options, seeds, batches);
+            ResultFiles.WriteJson(Path.Combine(folder, "range-test.json"), ranges);
+            ResultFiles.WriteRangeTestCsv(Path.Combine(folder, "range-test.csv"), ranges);
+            Plots.RangeTest(Path.Combine(folder, "range-test.png"), ranges, experiment.Name);
+            foreach (IGrouping<int, RangeTestResult> g in ranges.GroupBy(r => r.BatchSize))
+            {
+                console.WriteLine($"  range test, batch {g.Key}: suggested learning rate {Plots.Median(g.Select(r => (double)r.Suggested)):G3} " +
+                    $"(seeds: {Min(g, r => r.Suggested):G3}..{Max(g, r => r.Suggested):G3}; valley {Plots.Median(g.Select(r => (double)r.Valley)):G3}, " +
+                    $"loss minimum at {Plots.Median(g.Select(r => (double)r.Minimum)):G3})");
+            }
+        }
+
+        (float lr, int batch) pair = NoisePair(plan, sweep, ranges);
+        GradientVarianceStudy? variance = null;
+        IReadOnlyList<NoiseScaleEstimate>? noise = null;
+        if (settings.Parts.HasFlag(ExplorerParts.Noise))
+        {
+            int[] sizes = [.. plan.BatchSizes.Where(b => b < experiment.TrainingCount).Order()];
+            if (sizes.Length < 2)
+            {
+                sizes = [1, Math.Max(2, experiment.TrainingCount / 4)];
+            }
+            variance = experiment.GradientVariance(sizes, settings.NoiseDraws, settings.Seed + 17);
+            int small = sizes[0], big = sizes.Last(b => b <= experiment.TrainingCount / 2 || b == sizes[1]);
+            int steps = plan.Budget.Kind == BudgetKind.WallTime ? 1000 : plan.Budget.StepLimit(pair.batch);
+            noise = experiment.NoiseOverTraining(pair.lr, pair.batch, steps, checkpoints: 9, small, big, settings.NoiseDraws, settings.Seed + 29);
+            ResultFiles.WriteJson(Path.Combine(folder, "gradient-variance.json"), variance, Path.Combine(folder, "noise-scale.json"), noise);
+            Plots.GradientVariance(Path.Combine(folder, "gradient-variance.png"), variance, experiment.Name);
+            Plots.NoiseScale(Path.Combine(folder, "noise-scale.png"), noise, experiment.Name);
+            console.WriteLine($"  gradient variance vs batch size: slope {variance.Slope:F2} on log-log axes (1/B gives -1); " +
+                $"noise scale B_simple {(noise.Count > 0 ? noise[0].NoiseScale : double.NaN):G3} at the start, {(noise.Count > 0 ? noise[^1].NoiseScale : double.NaN):G3} after training at lr {pair.lr:G3}, batch {pair.batch}");
+        }
+        return new ExperimentOutcome(experiment, plan, sweep, ranges, variance, noise, pair, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>The article's cell (lr 0.01, batch 10) of the classic example, when the grid has it.</summary>
+    internal static TrialResult? ArticleTrial(Experiment experiment, SweepResult sweep) =>
+        experiment.Name != "classic" ? null
+            : sweep.Trials.FirstOrDefault(t => MathF.Abs(t.LearningRate - ArticleLearningRate) < 1e-6f && t.BatchSize == ArticleBatchSize);
+
+    /// <summary>Smallest, middle and largest batch size of the grid.</summary>
+    private static int[] RangeTestBatches(int[] batches)
+    {
+        int[] sorted = [.. batches.Order()];
+        return [.. new[] { sorted[0], sorted[sorted.Length / 2], sorted[^1] }.Distinct()];
+    }
+
+    /// <summary>The pair the noise scale is followed at: the sweep's recommendation, else the range test's suggestion.</summary>
+    private static (float, int) NoisePair(ExperimentPlan plan, SweepResult? sweep, IReadOnlyList<RangeTestResult>? ranges)
+    {
+        if (sweep is not null && sweep.Recommendation.BestBatchSize > 0)
+        {
+            return (sweep.Recommendation.BestLearningRate, sweep.Recommendation.BestBatchSize);
+        }
+        int batch = plan.BatchSizes.Order().ElementAt(plan.BatchSizes.Length / 2);
+        if (ranges is not null && ranges.Any(r => r.BatchSize == batch && float.IsFinite(r.Suggested)))
+        {
+            return ((float)Plots.Median(ranges.Where(r => r.BatchSize == batch).Select(r => (double)r.Suggested)), batch);
+        }
+        return (plan.LearningRates[plan.LearningRates.Length / 2], batch);
+    }
+
+    /// <summary>The grid as a table: final validation loss and label per cell, the recommended cell marked.</summary>
+    private static Table GridTable(SweepResult sweep)
+    {
+        int[] batches = [.. sweep.Options.BatchSizes.Order()];
+        var table = new Table().Border(TableBorder.Rounded).Title("final validation loss (label)");
+        table.AddColumn("lr \\ batch");
+        foreach (int b in batches)
+        {
+            table.AddColumn(new TableColumn(b.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        }
+        foreach (float lr in sweep.Options.LearningRates.Order())
+        {
+            var cells = new List<string> { lr.ToString("G3", CultureInfo.InvariantCulture) };
+            foreach (int b in batches)
+            {
+                TrialResult t = sweep.Trials.Single(x => x.LearningRate == lr && x.BatchSize == b);
+                bool best = lr == sweep.Recommendation.BestLearningRate && b == sweep.Recommendation.BestBatchSize;
+                string loss = float.IsFinite(t.FinalValidationLoss) ? t.FinalValidationLoss.ToString("G3", CultureInfo.InvariantCulture) : "-";
+                (string text, string color) = t.Status switch
+                {
+                    TrialStatus.Diverged => ("diverged", "red"),
+                    TrialStatus.Stopped => ($"{loss} stopped", "grey"),
+                    _ => t.Label switch
+                    {
+                        TrialLabel.Converged => ($"{loss} converged", "green"),
+                        TrialLabel.StillImproving => ($"{loss} improving", "yellow"),
+                        _ => ($"{loss} oscillating", "magenta"),
+                    },
+                };
+                cells.Add(best ? $"[bold {color}]*{Markup.Escape(text)}[/]" : $"[{color}]{Markup.Escape(text)}[/]");
+            }
+            table.AddRow([.. cells]);
+        }
+        table.Caption("* recommended; improving = still improving when the budget ran out (too slow); stopped = cut by successive halving");
+        return table;
+    }
+
+    private static float Min<T>(IEnumerable<T> items, Func<T, float> f) => items.Select(f).Min();
+
+    private static float Max<T>(IEnumerable<T> items, Func<T, float> f) => items.Select(f).Max();
+}

@@ -1,0 +1,70 @@
+using HpcSgd.Tuning;
+
+namespace HpcSgd.Cli.Explorer;
+
+/// <summary>Which parts of the explorer to run.</summary>
+[Flags]
+internal enum ExplorerParts
+{
+    Sweep = 1,
+    RangeTest = 2,
+    Noise = 4,
+    All = Sweep | RangeTest | Noise,
+}
+
+/// <summary>Where the data comes from: the embedded default (classic example and digits) or a CSV file.</summary>
+internal sealed record DataChoice(string? CsvPath, string? Target, string Task, string? Model, double ValidationFraction, int ClassicSamples);
+
+/// <summary>The explorer's settings from the command line; null grid entries take per-dataset defaults.</summary>
+internal sealed record ExplorerSettings(
+    ExplorerParts Parts,
+    DataChoice Data,
+    float? LearningRateMin,
+    float? LearningRateMax,
+    int? LearningRateCount,
+    int[]? BatchSizes,
+    TrainingBudget? Budget,
+    int? Rungs,
+    int Threads,
+    int Evaluations,
+    int RangeTestSeeds,
+    int NoiseDraws,
+    ulong Seed,
+    string OutputFolder);
+
+/// <summary>The grid and budget one experiment runs with, after defaults.</summary>
+internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs)
+{
+    /// <summary>Fills what the user left open with the defaults for <paramref name="experiment"/>.</summary>
+    public static ExperimentPlan For(Experiment experiment, ExplorerSettings s, ExperimentPlan defaults)
+    {
+        float min = s.LearningRateMin ?? defaults.LearningRates[0];
+        float max = s.LearningRateMax ?? defaults.LearningRates[^1];
+        int count = s.LearningRateCount ?? defaults.LearningRates.Length;
+        if (!(min > 0 && max > min && float.IsFinite(max)))
+        {
+            throw new ArgumentException($"--lr-min {min} and --lr-max {max}: the learning-rate range needs 0 < min < max.", "lr-min");
+        }
+        if (count < 2)
+        {
+            throw new ArgumentException($"--lr-count is {count}; a grid needs at least 2 learning rates.", "lr-count");
+        }
+        float[] rates = s.LearningRateMin is null && s.LearningRateMax is null && s.LearningRateCount is null
+            ? defaults.LearningRates
+            : SweepOptions.LogSpaced(min, max, count);
+        int[] batches = s.BatchSizes ?? [.. defaults.BatchSizes.Where(b => b <= experiment.TrainingCount)];
+        foreach (int b in batches)
+        {
+            if (b < 1 || b > experiment.TrainingCount)
+            {
+                throw new ArgumentException($"--batch-sizes has {b}; batch sizes must be from 1 to the {experiment.TrainingCount} training samples.", "batch-sizes");
+            }
+        }
+        int rungs = s.Rungs ?? defaults.Rungs;
+        if (rungs < 1)
+        {
+            throw new ArgumentException($"--rungs is {rungs}; use 1 (no early stopping) or more.", "rungs");
+        }
+        return new ExperimentPlan(rates, batches, s.Budget ?? defaults.Budget, rungs);
+    }
+}

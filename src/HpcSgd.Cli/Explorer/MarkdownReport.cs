@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text;
+using HpcSgd.Tuning;
+
+namespace HpcSgd.Cli.Explorer;
+
+/// <summary>report.md: the recommendation in words, then per experiment the tables and links to the files and charts.</summary>
+internal static class MarkdownReport
+{
+    public static string Write(IReadOnlyList<ExperimentOutcome> outcomes, ExplorerSettings settings, double seconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine("# HpcSgd explorer report: learning rate x batch size");
+        md.AppendLine();
+        md.AppendLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical cores, {settings.Threads} trial threads, {seconds:F1} s in all. " +
+            "Every trial starts from the same initial parameters; budgets count samples seen, so batch sizes are compared at equal data.");
+        md.AppendLine();
+        md.AppendLine("## Recommendations");
+        md.AppendLine();
+        foreach (ExperimentOutcome o in outcomes)
+        {
+            md.AppendLine(inv, $"- **{o.Experiment.Name}**: {(o.Sweep is null ? RangeOnly(o) : o.Sweep.Recommendation.Summary)}");
+        }
+        foreach (ExperimentOutcome o in outcomes)
+        {
+            Section(md, o);
+        }
+        return md.ToString();
+    }
+
+    private static string RangeOnly(ExperimentOutcome o) => o.RangeTests is null
+        ? "no sweep was run."
+        : string.Join(" ", o.RangeTests.GroupBy(r => r.BatchSize).Select(g =>
+            string.Create(CultureInfo.InvariantCulture, $"Range test at batch {g.Key}: learning rate {Plots.Median(g.Select(r => (double)r.Suggested)):G3}.")));
+
+    private static void Section(StringBuilder md, ExperimentOutcome o)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string dir = o.Experiment.Name;
+        md.AppendLine();
+        md.AppendLine(inv, $"## {o.Experiment.Name}");
+        md.AppendLine();
+        md.AppendLine(inv, $"Data: {o.Experiment.Title}. Model: {o.Experiment.ModelDescription}. {o.Seconds:F1} s.");
+        if (o.Sweep is SweepResult sweep)
+        {
+            md.AppendLine();
+            md.AppendLine("### Sweep");
+            md.AppendLine();
+            md.AppendLine($"{o.Plan.LearningRates.Length} learning rates x {o.Plan.BatchSizes.Length} batch sizes, {o.Plan.Budget} per trial, " +
+                (o.Plan.Rungs > 1 ? $"successive halving over {o.Plan.Rungs} rungs (eta {sweep.Options.ReductionFactor}): " +
+                    $"{sweep.Trials.Count(t => t.Status == TrialStatus.Stopped)} trials stopped early" : "every trial to the end") +
+                $", {sweep.Trials.Count(t => t.Status == TrialStatus.Diverged)} diverged; {sweep.WallSeconds:F1} s. Initial validation loss {sweep.InitialValidationLoss:G4}.");
+            md.AppendLine();
+            md.AppendLine(sweep.Recommendation.Summary);
+            if (ExplorerJob.ArticleTrial(o.Experiment, sweep) is TrialResult article)
+            {
+                md.AppendLine();
+                md.AppendLine($"**The article's choice** (learning rate {ExplorerJob.ArticleLearningRate}, batch {ExplorerJob.ArticleBatchSize}, " +
+                    $"{article.Steps:N0} iterations): {Describe(article)}, validation loss {article.FinalValidationLoss:G4} against {sweep.Recommendation.BestValidationLoss:G4} " +
+                    $"for the recommended pair. " + (article.Label == TrialLabel.StillImproving
+                        ? "It had not converged: its loss was still falling when the budget ran out."
+                        : "It had settled."));
+            }
+            md.AppendLine();
+            md.AppendLine("Final validation loss (label) per cell; * marks the recommendation:");
+            md.AppendLine();
+            int[] batches = [.. o.Plan.BatchSizes.Order()];
+            md.AppendLine("| learning rate | " + string.Join(" | ", batches.Select(b => $"B {b}")) + " |");
+            md.AppendLine("|---:|" + string.Concat(batches.Select(_ => "---:|")));
+            foreach (float lr in o.Plan.LearningRates.Order())
+            {
+                md.Append(inv, $"| {lr:G3} |");
+                foreach (int b in batches)
+                {
+                    TrialResult t = sweep.Trials.Single(x => x.LearningRate == lr && x.BatchSize == b);
+                    bool best = lr == sweep.Recommendation.BestLearningRate && b == sweep.Recommendation.BestBatchSize;
+                    string loss = float.IsFinite(t.FinalValidationLoss) ? t.FinalValidationLoss.ToString("G3", inv) : "";
+                    md.Append(inv, $" {(best ? "**" : "")}{loss} {Describe(t)}{(best ? "** *" : "")} |");
+                }
+                md.AppendLine();
+            }
+            md.AppendLine();
+            md.AppendLine("Per batch size:");
+            md.AppendLine();
+            md.AppendLine("| batch | best learning rate | its loss | stable from | stable to | diverges from |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+            foreach (BatchSizeSummary b in sweep.Recommendation.BatchSizes)
+            {
+                md.AppendLine(inv, $"| {b.BatchSize} | {F(b.BestLearningRate)}{(b.BestAtGridEdge ? " (grid edge)" : "")} | {F(b.BestValidationLoss)} | {F(b.StableFrom)} | {F(b.StableTo)} | {F(b.DivergedFrom)} |");
+            }
+            md.AppendLine();
+            md.AppendLine(inv, $"![validation loss heatmap]({dir}/heatmap.png)");
+            md.AppendLine();
+            md.AppendLine(inv, $"![loss curves of the best trials]({dir}/best-curves.png)");
+            md.AppendLine();
+            md.AppendLine(inv, $"Files: [sweep.json]({dir}/sweep.json) (everything), [trials.csv]({dir}/trials.csv), [curves.csv]({dir}/curves.csv).");
+        }
+        if (o.RangeTests is { } ranges)
+        {
+            md.AppendLine();
+            md.AppendLine("### Learning-rate range test");
+            md.AppendLine();
+            md.AppendLine("The rate grows exponentially over 300 steps; the smoothed loss is recorded until it exceeds 4x its minimum; the parameters are then restored. " +
+                "Suggested = steepest descent of the smoothed loss against log(rate); valley = fastai's; minimum = where the smoothed loss bottoms out (divide by ~10 for a safe rate).");
+            md.AppendLine();
+            md.AppendLine("| batch | seeds | suggested (median) | spread over seeds | valley (median) | minimum (median) |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+            foreach (IGrouping<int, RangeTestResult> g in ranges.GroupBy(r => r.BatchSize))
+            {
+                md.AppendLine(inv, $"| {g.Key} | {g.Count()} | {Plots.Median(g.Select(r => (double)r.Suggested)):G3} | {g.Min(r => r.Suggested):G3}..{g.Max(r => r.Suggested):G3} " +
+                    $"(x{g.Max(r => r.Suggested) / g.Min(r => r.Suggested):F1}) | {Plots.Median(g.Select(r => (double)r.Valley)):G3} | {Plots.Median(g.Select(r => (double)r.Minimum)):G3} |");
+            }
+            md.AppendLine();
+            md.AppendLine(inv, $"![range test]({dir}/range-test.png)");
+            md.AppendLine();
+            md.AppendLine(inv, $"Files: [range-test.json]({dir}/range-test.json), [range-test.csv]({dir}/range-test.csv).");
+        }
+        if (o.Variance is { } variance && o.NoiseScale is { } noise)
+        {
+            md.AppendLine();
+            md.AppendLine("### Gradient noise and the batch size");
+            md.AppendLine();
+            md.AppendLine($"Mini-batch gradients at the initial parameters, {variance.Variances[0].Draws} draws per batch size, against the full-batch gradient " +
+                $"(|G|^2 = {variance.FullGradientSquaredNorm:G4}). The variance falls with slope {variance.Slope:F2} on log-log axes (1/B gives -1): " +
+                "a batch B times larger gives a gradient estimate with 1/B of the variance.");
+            md.AppendLine();
+            md.AppendLine("| batch B | E\\|g_B - G\\|^2 | B x that (~ tr Sigma) |");
+            md.AppendLine("|---:|---:|---:|");
+            foreach (GradientVariance v in variance.Variances)
+            {
+                md.AppendLine(inv, $"| {v.BatchSize} | {v.MeanSquaredDeviation:G4} | {v.BatchSize * v.MeanSquaredDeviation:G4} |");
+            }
+            md.AppendLine();
+            md.AppendLine(inv, $"![gradient variance]({dir}/gradient-variance.png)");
+            md.AppendLine();
+            md.AppendLine($"Gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish et al. 2018), from batches of {noise.FirstOrDefault()?.SmallBatch} and {noise.FirstOrDefault()?.BigBatch}, " +
+                $"while training at learning rate {o.NoisePair.LearningRate:G3}, batch {o.NoisePair.BatchSize}. Batches well below B_simple waste little data per step; " +
+                "well above it, extra samples per step mostly buy a less noisy estimate that the step size cannot use.");
+            md.AppendLine();
+            md.AppendLine("| step | samples seen | \\|G\\|^2 estimate | tr(Sigma) estimate | B_simple |");
+            md.AppendLine("|---:|---:|---:|---:|---:|");
+            foreach (NoiseScaleEstimate e in noise)
+            {
+                md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} | {e.TraceSigma:G4} | {e.NoiseScale:G4} |");
+            }
+            md.AppendLine();
+            md.AppendLine(inv, $"![noise scale]({dir}/noise-scale.png)");
+            md.AppendLine();
+            md.AppendLine(inv, $"Files: [gradient-variance.json]({dir}/gradient-variance.json), [noise-scale.json]({dir}/noise-scale.json).");
+        }
+    }
+
+    private static string Describe(TrialResult t) => t.Status switch
+    {
+        TrialStatus.Diverged => "diverged",
+        TrialStatus.Stopped => "stopped early",
+        _ => t.Label switch
+        {
+            TrialLabel.Converged => "converged",
+            TrialLabel.StillImproving => "still improving",
+            TrialLabel.Oscillating => "oscillating",
+            _ => "diverged",
+        },
+    };
+
+    private static string F(float value) => float.IsFinite(value) ? value.ToString("G3", CultureInfo.InvariantCulture) : "-";
+}
