@@ -60,7 +60,7 @@ public static class Program
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"hpcsgd: {parsed.Errors[0].Message} (see hpcsgd --help)");
+            error.WriteLine($"hpcsgd: {OneLine(parsed.Errors[0].Message)} (see hpcsgd --help)");
             return 2;
         }
         train.SetAction(result =>
@@ -80,6 +80,10 @@ public static class Program
         });
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
+
+    /// <summary>A parser message on one line: System.CommandLine lists allowed values on lines of their own.</summary>
+    private static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>The message's first line without .NET's " (Parameter 'x')" suffix: the message already names what is wrong.</summary>
     private static string FirstLine(string message)

@@ -56,7 +56,7 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         }
         double? exponent = FitExponent(perBatch);
         return new Recommendation(best?.LearningRate ?? float.NaN, best?.BatchSize ?? 0, best?.FinalValidationLoss ?? float.NaN,
-            best?.FinalAccuracy, perBatch, exponent, Describe(best, perBatch, exponent, options));
+            best?.FinalAccuracy, perBatch, exponent, Describe(trials, best, perBatch, exponent, options));
     }
 
     /// <summary>Trials that did not diverge, deepest rung first, then by final validation loss, then grid order.</summary>
@@ -83,7 +83,10 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         return sxy / sxx;
     }
 
-    private static string Describe(TrialResult? best, List<BatchSizeSummary> perBatch, double? exponent, SweepOptions options)
+    /// <summary>Relative loss difference under which two trials count as equally good.</summary>
+    private const double NearTie = 0.02;
+
+    private static string Describe(IReadOnlyList<TrialResult> trials, TrialResult? best, List<BatchSizeSummary> perBatch, double? exponent, SweepOptions options)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -103,6 +106,17 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         if (bestBatch.BestAtGridEdge)
         {
             text.Append(" It lies at the edge of the learning-rate grid, so a better rate may lie beyond it: widen the grid.");
+        }
+        // Near ties matter: a larger batch within noise of the best needs fewer (and more parallel) steps.
+        TrialResult[] close = [.. Ranked(trials).Skip(1)
+            .Where(t => t.RungReached == best.RungReached && t.FinalValidationLoss <= best.FinalValidationLoss * (1 + NearTie))
+            .OrderByDescending(t => t.BatchSize).Take(3)];
+        if (close.Length > 0)
+        {
+            text.Append(inv, $" Within {NearTie:P0} of it:");
+            text.AppendJoin(";", close.Select(t => string.Create(inv,
+                $" learning rate {t.LearningRate:G3} at batch {t.BatchSize} ({t.FinalValidationLoss:G4}{(t.BatchSize > best.BatchSize ? $", {t.BatchSize / (double)best.BatchSize:G2}x fewer steps" : "")})")));
+            text.Append('.');
         }
         foreach (BatchSizeSummary p in perBatch)
         {

@@ -16,9 +16,9 @@ public class CommandLineTests
     }
 
     [Fact]
-    public void DefaultRun_FitsTheClassicExampleToLeastSquares()
+    public void Train_FitsTheClassicExampleToLeastSquares()
     {
-        (int exit, string output, string error) = Run();
+        (int exit, string output, string error) = Run("train");
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -31,9 +31,9 @@ public class CommandLineTests
     }
 
     [Fact]
-    public void Help_ListsTheOptions()
+    public void TrainHelp_ListsTheOptions()
     {
-        (int exit, string output, _) = Run("--help");
+        (int exit, string output, _) = Run("train", "--help");
         Assert.Equal(0, exit);
         foreach (string option in new[] { "--learning-rate", "--batch-size", "--epochs", "--steps", "--momentum", "--nesterov", "--weight-decay", "--schedule", "--warmup-steps", "--sampling", "--seed", "--save" })
         {
@@ -42,12 +42,12 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData(new[] { "--bogus" }, 2, "hpcsgd: Unrecognized command or argument '--bogus'. (see hpcsgd --help)")]
-    [InlineData(new[] { "--batch-size", "ten" }, 2, "hpcsgd: Cannot parse argument 'ten' for option '--batch-size' as expected type 'System.Int32'. (see hpcsgd --help)")]
-    [InlineData(new[] { "--lr", "-1" }, 1, "hpcsgd: TrainingOptions.LearningRate is -1; it must be finite and greater than 0.")]
-    [InlineData(new[] { "--batch-size", "500" }, 1, "hpcsgd: TrainingOptions.BatchSize is 500; it is larger than the training set (100 samples).")]
-    [InlineData(new[] { "--momentum", "1.5" }, 1, "hpcsgd: TrainingOptions.Momentum is 1.5; it must be in [0, 1).")]
-    [InlineData(new[] { "--samples", "0" }, 1, "hpcsgd: --samples is 0; a line needs at least 2 samples to fit.")]
+    [InlineData(new[] { "train", "--bogus" }, 2, "hpcsgd: Unrecognized command or argument '--bogus'. (see hpcsgd --help)")]
+    [InlineData(new[] { "train", "--batch-size", "ten" }, 2, "hpcsgd: Cannot parse argument 'ten' for option '--batch-size' as expected type 'System.Int32'. (see hpcsgd --help)")]
+    [InlineData(new[] { "train", "--lr", "-1" }, 1, "hpcsgd: TrainingOptions.LearningRate is -1; it must be finite and greater than 0.")]
+    [InlineData(new[] { "train", "--batch-size", "500" }, 1, "hpcsgd: TrainingOptions.BatchSize is 500; it is larger than the training set (100 samples).")]
+    [InlineData(new[] { "train", "--momentum", "1.5" }, 1, "hpcsgd: TrainingOptions.Momentum is 1.5; it must be in [0, 1).")]
+    [InlineData(new[] { "train", "--samples", "0" }, 1, "hpcsgd: --samples is 0; a line needs at least 2 samples to fit.")]
     public void BadInput_IsOneLineAndANonZeroExit(string[] args, int expectedExit, string expectedError)
     {
         (int exit, string output, string error) = Run(args);
@@ -60,7 +60,7 @@ public class CommandLineTests
     [Fact]
     public void Divergence_IsReportedWithTheStepAndExitCode3()
     {
-        (int exit, string output, _) = Run("--lr", "100", "--momentum", "0");
+        (int exit, string output, _) = Run("train", "--lr", "100", "--momentum", "0");
         Assert.Equal(3, exit);
         Assert.Contains("Diverged at step", output);
     }
@@ -69,7 +69,7 @@ public class CommandLineTests
     public void Save_WritesALoadableModel()
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("hpcsgd-cli-").FullName, "classic.hpcsgd");
-        (int exit, _, _) = Run("--epochs", "20", "--save", path);
+        (int exit, _, _) = Run("train", "--epochs", "20", "--save", path);
 
         Assert.Equal(0, exit);
         Model<ClassicRegression> loaded = Model<ClassicRegression>.Load(path);

@@ -1,0 +1,136 @@
+using HpcSgd.Cli;
+using HpcSgd.Tuning;
+
+namespace HpcSgd.Tests.Cli;
+
+/// <summary>The explorer as the README runs it (hpcsgd with no arguments), its files, and its answers to bad input.</summary>
+public sealed class ExplorerCommandTests : IDisposable
+{
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+    private readonly string folder = Directory.CreateTempSubdirectory("hpcsgd-explorer-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = Program.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Default_run_writes_the_report_finds_the_article_unconverged_and_prints_the_recommendation()
+    {
+        string report = Path.Combine(folder, "report");
+        (int exit, string output, string error) = Run("--out", report);
+
+        Assert.True(exit == 0, error);
+        Assert.Empty(error);
+        Assert.Contains("classic: Recommended: learning rate", output);
+        Assert.Contains("digits: Recommended: learning rate", output);
+        string markdown = File.ReadAllText(Path.Combine(report, "report.md"));
+        Assert.Contains("**The article's choice** (learning rate 0.01, batch 10, 1,000 iterations): still improving", markdown);
+        Assert.Contains("It had not converged", markdown);
+
+        foreach (string experiment in new[] { "classic", "digits" })
+        {
+            foreach (string chart in new[] { "heatmap", "best-curves", "range-test", "gradient-variance", "noise-scale" })
+            {
+                string png = Path.Combine(report, experiment, chart + ".png");
+                byte[] bytes = File.ReadAllBytes(png);
+                Assert.True(bytes.Length > 10_000, $"{png}: {bytes.Length} bytes");
+                Assert.Equal(PngSignature, bytes[..8]);
+                Assert.Contains($"({experiment}/{chart}.png)", markdown);
+            }
+            TrialResult[] trials = ResultFiles.ReadTrialsCsv(Path.Combine(report, experiment, "trials.csv"));
+            SweepFile sweep = ResultFiles.ReadSweepJson(Path.Combine(report, experiment, "sweep.json"));
+            Assert.Equal(sweep.Trials.Count, trials.Length);
+            Assert.Contains(trials, t => t.Status == TrialStatus.Diverged); // the grid reaches the diverging region
+            Assert.Contains(trials, t => t.Label == TrialLabel.Converged);
+        }
+        // The classic grid runs every trial to the end; the digits grid uses successive halving.
+        Assert.DoesNotContain(ResultFiles.ReadTrialsCsv(Path.Combine(report, "classic", "trials.csv")), t => t.Status == TrialStatus.Stopped);
+        Assert.Contains(ResultFiles.ReadTrialsCsv(Path.Combine(report, "digits", "trials.csv")), t => t.Status == TrialStatus.Stopped);
+
+        // The noise falls with the batch size: the measured variance slope is close to -1 in both experiments.
+        foreach (string line in output.Split('\n').Where(l => l.Contains("gradient variance vs batch size: slope")))
+        {
+            double slope = double.Parse(line.Split("slope ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(slope, -1.25, -0.75);
+        }
+    }
+
+    [Fact]
+    public void Sub_commands_run_one_part_on_a_csv_file()
+    {
+        string csv = Path.Combine(folder, "line.csv");
+        var random = new Random(3);
+        File.WriteAllLines(csv, new[] { "x,y" }.Concat(Enumerable.Range(0, 300).Select(i =>
+        {
+            double x = random.NextDouble();
+            return FormattableString.Invariant($"{x},{3 * x + 2 + random.NextDouble()}");
+        })));
+        string outFolder = Path.Combine(folder, "csv-report");
+        (int exit, string output, string error) = Run("sweep", "--data", csv, "--target", "y", "--task", "regression", "--model", "classic",
+            "--batch-sizes", "4,16", "--lr-min", "0.01", "--lr-max", "1", "--lr-count", "3", "--budget-samples", "2000", "--rungs", "1", "--out", outFolder);
+        Assert.True(exit == 0, error);
+        Assert.Contains("line: Recommended", output);
+        Assert.Equal(6, ResultFiles.ReadTrialsCsv(Path.Combine(outFolder, "line", "trials.csv")).Length);
+        Assert.False(File.Exists(Path.Combine(outFolder, "line", "range-test.json"))); // only the sweep ran
+
+        (exit, _, error) = Run("noise", "--data", csv, "--target", "y", "--task", "regression", "--model", "classic", "--batch-sizes", "4,16,64",
+            "--budget-steps", "100", "--out", outFolder);
+        Assert.True(exit == 0, error);
+        Assert.True(File.Exists(Path.Combine(outFolder, "line", "noise-scale.png")));
+    }
+
+    [Fact]
+    public void Help_documents_the_sub_commands_and_options()
+    {
+        (int exit, string output, _) = Run("--help");
+        Assert.Equal(0, exit);
+        foreach (string word in new[] { "sweep", "range-test", "noise", "train", "--data", "--target", "--model", "--lr-min", "--batch-sizes", "--budget-samples", "--rungs", "--threads", "--out" })
+        {
+            Assert.Contains(word, output);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--data", "/nonexistent/file.csv", "--target", "y", "--model", "classic" }, "hpcsgd: /nonexistent/file.csv: no such file.")]
+    [InlineData(new[] { "--data", "x.csv" }, "hpcsgd: --data x.csv needs --target (the column to predict) and --model (classic, digits-softmax, digits-mlp).")]
+    [InlineData(new[] { "--target", "y" }, "hpcsgd: --target and --model go with --data (the default run uses its own data and models).")]
+    [InlineData(new[] { "--batch-sizes", "4,x" }, "hpcsgd: --batch-sizes has 'x'; give whole numbers of at least 1, comma separated (e.g. 8,32,128).")]
+    [InlineData(new[] { "--budget-samples", "100", "--budget-steps", "10" }, "hpcsgd: give one budget: --budget-samples, --budget-steps or --budget-seconds.")]
+    [InlineData(new[] { "--lr-min", "1", "--lr-max", "0.1" }, "hpcsgd: --lr-min 1 and --lr-max 0.1: the learning-rate range needs 0 < min < max.")]
+    [InlineData(new[] { "--rungs", "0" }, "hpcsgd: --rungs is 0; use 1 (no early stopping) or more.")]
+    [InlineData(new[] { "--threads", "0" }, "hpcsgd: --threads is 0; it must be at least 1.")]
+    [InlineData(new[] { "sweep", "--batch-sizes", "500" }, "hpcsgd: --batch-sizes has 500; batch sizes must be from 1 to the 100 training samples.")]
+    [InlineData(new[] { "--task", "clustering" }, "hpcsgd: Argument 'clustering' not recognized. Must be one of:")]
+    public void Bad_input_is_one_line_and_a_non_zero_exit(string[] args, string expected)
+    {
+        (int exit, _, string error) = Run([.. args, "--out", Path.Combine(Path.GetTempPath(), "hpcsgd-never-written")]);
+        Assert.NotEqual(0, exit);
+        Assert.StartsWith(expected, error);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void Csv_files_that_do_not_fit_the_model_or_are_malformed_are_named()
+    {
+        string wide = Path.Combine(folder, "wide.csv");
+        File.WriteAllText(wide, "a,b,y\n1,2,3\n4,5,6\n");
+        (int exit, _, string error) = Run("--data", wide, "--target", "y", "--task", "regression", "--model", "classic");
+        Assert.Equal(1, exit);
+        Assert.Equal($"hpcsgd: {wide}: 2 feature columns, but --model classic takes 1 inputs (1 input -> 1 output, linear regression (the classic y = 3x + 2 example)); models compiled into hpcsgd: classic, digits-softmax, digits-mlp.", error.TrimEnd('\n'));
+
+        string broken = Path.Combine(folder, "broken.csv");
+        File.WriteAllText(broken, "x,y\n1,2\n3,oops\n");
+        (exit, _, error) = Run("--data", broken, "--target", "y", "--task", "regression", "--model", "classic");
+        Assert.Equal(1, exit);
+        Assert.Equal($"hpcsgd: {broken}:3:2: expected a finite number in column 'y', found 'oops'.", error.TrimEnd('\n'));
+
+        (exit, _, error) = Run("--data", broken, "--target", "y", "--task", "classification", "--model", "classic");
+        Assert.Contains("--model classic is a regression model but --task is classification", error);
+    }
+}
