@@ -144,6 +144,13 @@ internal static class MarkdownReport
             {
                 md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} | {e.TraceSigma:G4} | {e.NoiseScale:G4} |");
             }
+            if (noise.Count > 0 && double.IsFinite(noise[^1].NoiseScale))
+            {
+                md.AppendLine();
+                md.AppendLine(inv, $"**Batch size the noise suggests**: B_simple went from {noise[0].NoiseScale:G3} at the start to {noise[^1].NoiseScale:G3} at the end. " +
+                    $"Early in training, batches beyond ~{Math.Max(1, noise[0].NoiseScale):G2} samples mostly buy precision the step cannot use; later, as the gradient " +
+                    $"shrinks relative to its noise, batches up to ~{Math.Max(1, noise[^1].NoiseScale):G2} still pay off (the critical batch size grows as the loss falls).");
+            }
             md.AppendLine();
             md.AppendLine(inv, $"![noise scale]({dir}/noise-scale.png)");
             md.AppendLine();
