@@ -171,22 +171,13 @@ internal static class ExplorerJob
                 TrialResult t = sweep.Trials.Single(x => x.LearningRate == lr && x.BatchSize == b);
                 bool best = lr == sweep.Recommendation.BestLearningRate && b == sweep.Recommendation.BestBatchSize;
                 string loss = float.IsFinite(t.FinalValidationLoss) ? t.FinalValidationLoss.ToString("G3", CultureInfo.InvariantCulture) : "-";
-                (string text, string color) = t.Status switch
-                {
-                    TrialStatus.Diverged => ("diverged", "red"),
-                    TrialStatus.Stopped => ($"{loss} stopped", "grey"),
-                    _ => t.Label switch
-                    {
-                        TrialLabel.Converged => ($"{loss} converged", "green"),
-                        TrialLabel.StillImproving => ($"{loss} improving", "yellow"),
-                        _ => ($"{loss} oscillating", "magenta"),
-                    },
-                };
+                string text = t.Status == TrialStatus.Diverged ? "diverged" : $"{loss} {TrialWords.Outcome(t)}";
+                string color = TrialWords.Colour(t);
                 cells.Add(best ? $"[bold {color}]*{Markup.Escape(text)}[/]" : $"[{color}]{Markup.Escape(text)}[/]");
             }
             table.AddRow([.. cells]);
         }
-        table.Caption("* recommended; improving = still improving when the budget ran out (too slow); stopped = cut by successive halving");
+        table.Caption("* recommended; still improving = too slow for the budget; stalled = stuck near the start; stopped early = cut by successive halving");
         return table;
     }
 

@@ -158,18 +158,7 @@ internal static class MarkdownReport
         }
     }
 
-    private static string Describe(TrialResult t) => t.Status switch
-    {
-        TrialStatus.Diverged => "diverged",
-        TrialStatus.Stopped => "stopped early",
-        _ => t.Label switch
-        {
-            TrialLabel.Converged => "converged",
-            TrialLabel.StillImproving => "still improving",
-            TrialLabel.Oscillating => "oscillating",
-            _ => "diverged",
-        },
-    };
+    private static string Describe(TrialResult t) => TrialWords.Outcome(t);
 
     private static string F(float value) => float.IsFinite(value) ? value.ToString("G3", CultureInfo.InvariantCulture) : "-";
 }

@@ -167,18 +167,7 @@ internal static class Plots
         plot.SavePng(path, Width, Height);
     }
 
-    private static string Short(TrialResult t) => t.Status switch
-    {
-        TrialStatus.Diverged => "diverged",
-        TrialStatus.Stopped => "stopped",
-        _ => t.Label switch
-        {
-            TrialLabel.Converged => "converged",
-            TrialLabel.StillImproving => "improving",
-            TrialLabel.Oscillating => "oscillating",
-            _ => "diverged",
-        },
-    };
+    private static string Short(TrialResult t) => TrialWords.Outcome(t);
 
     private static void LogTicks(IAxis axis) =>
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

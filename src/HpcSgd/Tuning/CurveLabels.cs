@@ -2,8 +2,8 @@ namespace HpcSgd.Tuning;
 
 /// <summary>
 /// Thresholds that turn a validation-loss curve into a <see cref="TrialLabel"/>. The defaults are deliberately
-/// plain: "still improving" = the last quarter of the budget still cut the loss by more than 2% (or the loss is still
-/// within 90% of where it started); "oscillating" = the second half of the curve swings (relative standard deviation
+/// plain: "still improving" = the last quarter of the budget still cut the loss by more than 2%; "stalled" = the loss
+/// is still above 90% of where it started and no longer falling; "oscillating" = the second half of the curve swings (relative standard deviation
 /// above 10%) and either ends no lower than it began or rises at a third or more of its measurements, or the final
 /// loss is more than twice the best one, or the curve climbed above its start.
 /// </summary>
@@ -59,12 +59,15 @@ public static class CurveLabels
             return TrialLabel.Oscillating; // swinging, and either no net progress or going up as often as down
         }
         float quarter = curve[FirstAtOrAfter(curve, lastStep * 0.75)].ValidationLoss;
+        bool improving = (quarter - final) / quarter > rules.StillImprovingDrop;
         if (final > rules.BarelyMovedFraction * initial)
         {
-            // Barely below the start: too slow if the curve crept down, too wild if it ever climbed above the start.
-            return Highest(curve) > initial * (1 + rules.OscillationSpread) ? TrialLabel.Oscillating : TrialLabel.StillImproving;
+            // Barely below the start: too wild if it ever climbed above the start, too slow if it is still creeping
+            // down, stuck if it is not.
+            return Highest(curve) > initial * (1 + rules.OscillationSpread) ? TrialLabel.Oscillating
+                : improving ? TrialLabel.StillImproving : TrialLabel.Stalled;
         }
-        if ((quarter - final) / quarter > rules.StillImprovingDrop)
+        if (improving)
         {
             return TrialLabel.StillImproving;
         }

@@ -27,6 +27,12 @@ public enum TrialLabel
 
     /// <summary>The loss blew up.</summary>
     Diverged = 3,
+
+    /// <summary>
+    /// The loss stopped falling barely below where it started (e.g. ReLU units killed by a too-large first step, or
+    /// a learning rate so small nothing moves): neither converged nor still improving.
+    /// </summary>
+    Stalled = 4,
 }
 
 /// <summary>One measurement on a trial's loss curve.</summary>

@@ -1,0 +1,36 @@
+using HpcSgd.Tuning;
+
+namespace HpcSgd.Cli.Explorer;
+
+/// <summary>How a trial is named in tables, charts and the report: one word set, one colour per outcome.</summary>
+internal static class TrialWords
+{
+    /// <summary>"converged", "still improving", "oscillating", "stalled", "diverged" or "stopped early".</summary>
+    public static string Outcome(TrialResult t) => t.Status switch
+    {
+        TrialStatus.Diverged => "diverged",
+        TrialStatus.Stopped => "stopped early",
+        _ => t.Label switch
+        {
+            TrialLabel.Converged => "converged",
+            TrialLabel.StillImproving => "still improving",
+            TrialLabel.Oscillating => "oscillating",
+            TrialLabel.Stalled => "stalled",
+            _ => "diverged",
+        },
+    };
+
+    /// <summary>The Spectre colour of <see cref="Outcome"/>.</summary>
+    public static string Colour(TrialResult t) => t.Status switch
+    {
+        TrialStatus.Diverged => "red",
+        TrialStatus.Stopped => "grey",
+        _ => t.Label switch
+        {
+            TrialLabel.Converged => "green",
+            TrialLabel.StillImproving => "yellow",
+            TrialLabel.Stalled => "orange1",
+            _ => "magenta",
+        },
+    };
+}
