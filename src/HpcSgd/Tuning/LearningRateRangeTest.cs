@@ -173,9 +173,24 @@ public static class LearningRateRangeTest
         // The slope over a window of +-5% of the points: neighbouring points are only ~0.05 apart in log(rate), so a
         // two-point slope turns the batch noise left in the moving average into false "steep" spots at tiny rates.
         int window = Math.Max(1, n / 20);
-        int steepestAt = from;
+        // Only the descent counts: from where the loss has dropped 20% of the way from its starting plateau to its
+        // minimum, up to the minimum. At tiny rates (batch 1 especially) the loss is flat but noisy, and a noisy
+        // wiggle there must not be taken for the steepest descent.
+        double plateau = Median(smoothed, from, Math.Min(minimumAt + 1, from + Math.Max(3, n / 10)));
+        double threshold = plateau - 0.2 * (plateau - smoothed[minimumAt]);
+        int descentFrom = from;
+        while (descentFrom < minimumAt && smoothed[descentFrom] > threshold)
+        {
+            descentFrom++;
+        }
+        int searchFrom = Math.Max(from + window, descentFrom), searchTo = Math.Min(to - window, minimumAt + 1);
+        if (searchTo <= searchFrom)
+        {
+            (searchFrom, searchTo) = (from + window, to - window);
+        }
+        int steepestAt = Math.Clamp(minimumAt, from, to - 1);
         double steepestSlope = double.PositiveInfinity;
-        for (int i = from + window; i < to - window; i++)
+        for (int i = searchFrom; i < searchTo; i++)
         {
             double slope = (smoothed[i + window] - smoothed[i - window]) / (Math.Log(rates[i + window]) - Math.Log(rates[i - window]));
             if (slope < steepestSlope)
@@ -185,6 +200,13 @@ public static class LearningRateRangeTest
             }
         }
         return (rates[steepestAt], rates[Valley(smoothed, from, to)], rates[minimumAt]);
+    }
+
+    private static double Median(IReadOnlyList<float> values, int from, int to)
+    {
+        float[] part = [.. values.Skip(from).Take(Math.Max(1, to - from))];
+        Array.Sort(part);
+        return part[part.Length / 2];
     }
 
     /// <summary>fastai's valley: the longest strictly falling subsequence of the loss; the point two thirds along it.</summary>
