@@ -49,15 +49,39 @@ internal sealed class ExplorerCommands
         }
         command.SetAction(result =>
         {
+            // Ctrl+C stops the sweep at the trials' next step; finished parts keep their files.
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            bool console = ReferenceEquals(outputWriter, System.Console.Out);
+            if (console)
+            {
+                System.Console.CancelKeyPress += onCancel;
+            }
             try
             {
                 ExplorerSettings settings = o.Read(result, parts);
                 var experiments = Experiments(settings);
-                return ExplorerJob.Run(settings, experiments, Console(outputWriter));
+                return ExplorerJob.Run(settings, experiments, Console(outputWriter), cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                fail(new OperationCanceledException("cancelled; the files and charts of the parts that finished are in the report folder (report.md is written by a complete run)."));
+                return 130;
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException)
             {
                 return fail(e);
+            }
+            finally
+            {
+                if (console)
+                {
+                    System.Console.CancelKeyPress -= onCancel;
+                }
             }
         });
     }

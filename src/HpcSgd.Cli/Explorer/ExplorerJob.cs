@@ -20,7 +20,8 @@ internal static class ExplorerJob
     public const float ArticleLearningRate = 0.01f;
     public const int ArticleBatchSize = 10;
 
-    public static int Run(ExplorerSettings settings, IReadOnlyList<(Experiment Experiment, ExperimentPlan Defaults)> experiments, IAnsiConsole console)
+    public static int Run(ExplorerSettings settings, IReadOnlyList<(Experiment Experiment, ExperimentPlan Defaults)> experiments, IAnsiConsole console,
+        CancellationToken cancellationToken = default)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         long start = Stopwatch.GetTimestamp();
@@ -31,7 +32,7 @@ internal static class ExplorerJob
         foreach ((Experiment experiment, ExperimentPlan defaults) in experiments)
         {
             ExperimentPlan plan = ExperimentPlan.For(experiment, settings, defaults);
-            outcomes.Add(RunExperiment(experiment, plan, settings, Path.Combine(folder, experiment.Name), console));
+            outcomes.Add(RunExperiment(experiment, plan, settings, Path.Combine(folder, experiment.Name), console, cancellationToken));
         }
         string report = Path.Combine(folder, "report.md");
         ResultFiles.WriteAtomically(report, stream =>
@@ -48,7 +49,8 @@ internal static class ExplorerJob
         return 0;
     }
 
-    private static ExperimentOutcome RunExperiment(Experiment experiment, ExperimentPlan plan, ExplorerSettings settings, string folder, IAnsiConsole console)
+    private static ExperimentOutcome RunExperiment(Experiment experiment, ExperimentPlan plan, ExplorerSettings settings, string folder, IAnsiConsole console,
+        CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         Directory.CreateDirectory(folder);
@@ -71,7 +73,7 @@ internal static class ExplorerJob
                 Seed = settings.Seed,
             };
             options.Validate(experiment.TrainingCount);
-            sweep = ProgressDisplay.Run(console, $"{experiment.Name} sweep", monitor => experiment.Sweep(options, monitor, CancellationToken.None));
+            sweep = ProgressDisplay.Run(console, $"{experiment.Name} sweep", monitor => experiment.Sweep(options, monitor, cancellationToken));
             ResultFiles.WriteJson(Path.Combine(folder, "sweep.json"), sweep);
             ResultFiles.WriteTrialsCsv(Path.Combine(folder, "trials.csv"), sweep.Trials);
             ResultFiles.WriteCurvesCsv(Path.Combine(folder, "curves.csv"), sweep.Trials);
@@ -81,6 +83,7 @@ internal static class ExplorerJob
         }
 
         IReadOnlyList<RangeTestResult>? ranges = null;
+        cancellationToken.ThrowIfCancellationRequested();
         if (settings.Parts.HasFlag(ExplorerParts.RangeTest))
         {
             int[] batches = RangeTestBatches(plan.BatchSizes);
@@ -106,6 +109,7 @@ internal static class ExplorerJob
         (float lr, int batch) pair = NoisePair(plan, sweep, ranges);
         GradientVarianceStudy? variance = null;
         IReadOnlyList<NoiseScaleEstimate>? noise = null;
+        cancellationToken.ThrowIfCancellationRequested();
         if (settings.Parts.HasFlag(ExplorerParts.Noise))
         {
             int[] sizes = [.. plan.BatchSizes.Where(b => b < experiment.TrainingCount).Order()];

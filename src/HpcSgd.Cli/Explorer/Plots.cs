@@ -28,7 +28,7 @@ internal static class Plots
                 int row = rates.Length - 1 - r;
                 values[row, b] = float.IsFinite(t.FinalValidationLoss) ? Math.Log10(t.FinalValidationLoss) : double.NaN;
                 string loss = float.IsFinite(t.FinalValidationLoss) ? t.FinalValidationLoss.ToString("G3", CultureInfo.InvariantCulture) : "";
-                var text = plot.Add.Text($"{loss}\n{Short(t)}", b + 0.5, r + 0.5);
+                var text = plot.Add.Text($"{loss}\n{Short(t, sweep.Options)}", b + 0.5, r + 0.5);
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = 11;
                 text.LabelFontColor = Colors.Black;
@@ -47,7 +47,9 @@ internal static class Plots
         plot.Axes.SetLimits(0, batches.Length, 0, rates.Length);
         plot.XLabel("batch size");
         plot.YLabel("learning rate");
-        plot.Title($"{title}: validation loss after {sweep.Options.Budget}");
+        plot.Title(sweep.Options.Rungs > 1
+            ? $"{title}: validation loss after {sweep.Options.Budget}, or where halving stopped the trial"
+            : $"{title}: validation loss after {sweep.Options.Budget}");
         plot.SavePng(path, Width, Height);
     }
 
@@ -167,7 +169,9 @@ internal static class Plots
         plot.SavePng(path, Width, Height);
     }
 
-    private static string Short(TrialResult t) => TrialWords.Outcome(t);
+    private static string Short(TrialResult t, SweepOptions options) => t.Status == TrialStatus.Stopped
+        ? $"stopped at 1/{Math.Pow(options.ReductionFactor, options.Rungs - 1 - t.RungReached):0}"
+        : TrialWords.Outcome(t);
 
     private static void LogTicks(IAxis axis) =>
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

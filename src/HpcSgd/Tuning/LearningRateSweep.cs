@@ -31,7 +31,7 @@ public static class LearningRateSweep
     /// <param name="validation">Held-out samples for the rung decisions, curves and labels.</param>
     /// <param name="options">Grid, budget, rungs and threads.</param>
     /// <param name="monitor">Optional live counts for a progress display.</param>
-    /// <param name="cancellationToken">Stops the sweep between trial phases; then <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <param name="cancellationToken">Stops every trial at its next step; then <see cref="OperationCanceledException"/> is thrown.</param>
     public static SweepResult Run<TModel>(ReadOnlySpan<float> initialParameters, Dataset<TModel> training, Dataset<TModel> validation,
         SweepOptions options, SweepMonitor? monitor = null, CancellationToken cancellationToken = default)
         where TModel : ISgdModel<TModel>
@@ -83,7 +83,7 @@ public static class LearningRateSweep
         where TModel : ISgdModel<TModel>
     {
         double[] rungs = options.RungFractions();
-        var phase = new Phase<TModel>(trials, monitor);
+        var phase = new Phase<TModel>(trials, monitor, cancellationToken);
         using var pool = new WorkerPool(Math.Max(1, Math.Min(options.Threads, trials.Length)));
         for (int rung = 0; rung < rungs.Length; rung++)
         {
@@ -91,6 +91,7 @@ public static class LearningRateSweep
             monitor.StartRung(rung);
             phase.Begin(rung, rungs[rung]);
             pool.Run(phase);
+            cancellationToken.ThrowIfCancellationRequested();
             if (rung == rungs.Length - 1)
             {
                 break;
@@ -107,7 +108,8 @@ public static class LearningRateSweep
     }
 
     /// <summary>One rung: the workers take the running trials in grid order from a shared counter.</summary>
-    private sealed class Phase<TModel>(Trial<TModel>[] trials, SweepMonitor monitor) : IParallelWork where TModel : ISgdModel<TModel>
+    private sealed class Phase<TModel>(Trial<TModel>[] trials, SweepMonitor monitor, CancellationToken cancellationToken) : IParallelWork
+        where TModel : ISgdModel<TModel>
     {
         private int next;
         private int rung;
@@ -130,12 +132,12 @@ public static class LearningRateSweep
                     return;
                 }
                 Trial<TModel> trial = trials[i];
-                if (!trial.IsRunning)
+                if (!trial.IsRunning || cancellationToken.IsCancellationRequested)
                 {
                     continue;
                 }
                 monitor.TrialStarted();
-                trial.RunTo(fraction, rung);
+                trial.RunTo(fraction, rung, cancellationToken);
                 monitor.TrialPaused(trial.LastValidationLoss, trial.LearningRate, trial.BatchSize, trial.Ended);
             }
         }
@@ -209,15 +211,15 @@ public static class LearningRateSweep
         public void Stop() => stopped = true;
 
         /// <summary>Trains until <paramref name="fraction"/> of the budget is spent, measuring the validation loss at each evaluation point.</summary>
-        public void RunTo(double fraction, int rung)
+        public void RunTo(double fraction, int rung, CancellationToken cancellationToken)
         {
             long start = Stopwatch.GetTimestamp();
-            while (!Finished && evaluations[nextEvaluation] <= fraction + 1e-12)
+            while (!Finished && evaluations[nextEvaluation] <= fraction + 1e-12 && !cancellationToken.IsCancellationRequested)
             {
                 double target = evaluations[nextEvaluation];
                 while (Spent(start) < target - 1e-12)
                 {
-                    if (!session.Step())
+                    if (cancellationToken.IsCancellationRequested || !session.Step())
                     {
                         break;
                     }
@@ -227,6 +229,10 @@ public static class LearningRateSweep
                 if (session.Diverged)
                 {
                     diverged = true;
+                    break;
+                }
+                if (cancellationToken.IsCancellationRequested)
+                {
                     break;
                 }
                 float loss = session.ValidationLoss();

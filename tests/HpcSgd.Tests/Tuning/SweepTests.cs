@@ -165,4 +165,18 @@ public class SweepTests(ITestOutputHelper output)
             Assert.InRange(t.WallSeconds, 0.045, 5);
         });
     }
+
+    [Fact]
+    public void Cancellation_stops_a_long_sweep_promptly()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var monitor = new SweepMonitor();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.ThrowsAny<OperationCanceledException>(() => LearningRateSweep.Run(initial, train, validation,
+            ClassicGrid(rungs: 1, threads: 2) with { Budget = TrainingBudget.Samples(1_000_000_000) }, monitor, cancel.Token));
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < 10); // 24 trials x 10^9 samples would take hours
+        Assert.Equal(0, monitor.Snapshot().Running);
+    }
 }
