@@ -161,7 +161,8 @@ def main():
         return
 
     cells = [("W1n100", 8), ("W3", 32)] if args.smoke else [
-        (w, b) for w in ("W1n100", "W1", "W2", "W3", "W4") for b in BATCHES if not (w == "W1n100" and b > 100)]
+        (w, b) for w in ("W1n100", "W1", "W2", "W3", "W4") for b in sorted(BATCHES + ([64] if w in ("W3", "W4") else []))
+        if not (w == "W1n100" and b > 100)]
     results = []
     for name, batch in cells:
         median_us, steps = time_cell(name, batch, 0.05 if args.smoke else args.seconds, 5 if args.smoke else 20)
