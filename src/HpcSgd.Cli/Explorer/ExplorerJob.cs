@@ -124,8 +124,9 @@ internal static class ExplorerJob
             ResultFiles.WriteJson(Path.Combine(folder, "gradient-variance.json"), variance, Path.Combine(folder, "noise-scale.json"), noise);
             Plots.GradientVariance(Path.Combine(folder, "gradient-variance.png"), variance, experiment.Name);
             Plots.NoiseScale(Path.Combine(folder, "noise-scale.png"), noise, experiment.Name);
-            console.WriteLine($"  gradient variance vs batch size: slope {variance.Slope:F2} on log-log axes (1/B gives -1); " +
-                $"noise scale B_simple {(noise.Count > 0 ? noise[0].NoiseScale : double.NaN):G3} at the start, {(noise.Count > 0 ? noise[^1].NoiseScale : double.NaN):G3} after training at lr {pair.lr:G3}, batch {pair.batch}");
+            console.WriteLine($"  gradient variance vs batch size: slope {variance.Slope:F2} on log-log axes (1/B gives -1); noise scale B_simple while " +
+                $"training at lr {pair.lr:G3}, batch {pair.batch}: {string.Join(", ", noise.Select(e => e.IsResolved ? e.NoiseScale.ToString("G3", CultureInfo.InvariantCulture) : "-"))} " +
+                "(- = |G|^2 within its noise)");
         }
         return new ExperimentOutcome(experiment, plan, sweep, ranges, variance, noise, pair, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }

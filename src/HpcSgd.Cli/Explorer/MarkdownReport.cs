@@ -142,15 +142,10 @@ internal static class MarkdownReport
             md.AppendLine("|---:|---:|---:|---:|---:|");
             foreach (NoiseScaleEstimate e in noise)
             {
-                md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} | {e.TraceSigma:G4} | {e.NoiseScale:G4} |");
+                md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} ± {e.GradientSquaredNormError:G2} | {e.TraceSigma:G4} | {(e.IsResolved ? e.NoiseScale.ToString("G4", inv) : "not resolved")} |");
             }
-            if (noise.Count > 0 && double.IsFinite(noise[^1].NoiseScale))
-            {
-                md.AppendLine();
-                md.AppendLine(inv, $"**Batch size the noise suggests**: B_simple went from {noise[0].NoiseScale:G3} at the start to {noise[^1].NoiseScale:G3} at the end. " +
-                    $"Early in training, batches beyond ~{Math.Max(1, noise[0].NoiseScale):G2} samples mostly buy precision the step cannot use; later, as the gradient " +
-                    $"shrinks relative to its noise, batches up to ~{Math.Max(1, noise[^1].NoiseScale):G2} still pay off (the critical batch size grows as the loss falls).");
-            }
+            md.AppendLine();
+            md.AppendLine(NoiseSuggestion(noise, o.Experiment.TrainingCount));
             md.AppendLine();
             md.AppendLine(inv, $"![noise scale]({dir}/noise-scale.png)");
             md.AppendLine();
@@ -159,6 +154,31 @@ internal static class MarkdownReport
     }
 
     private static string Describe(TrialResult t) => TrialWords.Outcome(t);
+
+    /// <summary>What the noise scale says about the batch size, in words; honest about estimates lost in their noise.</summary>
+    internal static string NoiseSuggestion(IReadOnlyList<NoiseScaleEstimate> noise, int trainingCount)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        NoiseScaleEstimate[] resolved = [.. noise.Where(e => e.IsResolved)];
+        if (resolved.Length == 0)
+        {
+            return "**Batch size the noise suggests**: not measurable here — the full-batch gradient was within its noise at every checkpoint.";
+        }
+        NoiseScaleEstimate first = resolved[0], last = resolved[^1];
+        string text = string.Create(inv, $"**Batch size the noise suggests**: B_simple {first.NoiseScale:G3} at step {first.Step}") +
+            (resolved.Length > 1 ? string.Create(inv, $", {last.NoiseScale:G3} at step {last.Step}") : "") +
+            string.Create(inv, $". Batches much larger than B_simple mostly buy precision a step cannot use; much smaller ones waste steps. ");
+        if (!noise[^1].IsResolved)
+        {
+            text += string.Create(inv, $"From step {noise.First(e => e.Step > last.Step && !e.IsResolved).Step} on, |G|^2 is within two standard errors of 0: ") +
+                string.Create(inv, $"the model sits near a minimum of the training loss, the gradient is mostly noise, and B_simple is larger than can be measured — larger batches (up to the {trainingCount:N0} samples) keep paying off there.");
+        }
+        else
+        {
+            text += "B_simple grows as the loss falls: the gradient shrinks faster than its noise, so the useful batch size grows during training.";
+        }
+        return text;
+    }
 
     private static string F(float value) => float.IsFinite(value) ? value.ToString("G3", CultureInfo.InvariantCulture) : "-";
 }

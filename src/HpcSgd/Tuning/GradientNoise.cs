@@ -33,10 +33,19 @@ public sealed record GradientVarianceStudy(IReadOnlyList<GradientVariance> Varia
 /// <param name="Draws">Pairs of mini-batches averaged.</param>
 /// <param name="GradientSquaredNorm">Estimate of |G|^2 = (B_big |G_big|^2 - B_small |G_small|^2) / (B_big - B_small).</param>
 /// <param name="TraceSigma">Estimate of tr(Sigma) = (|G_small|^2 - |G_big|^2) / (1/B_small - 1/B_big).</param>
-public sealed record NoiseScaleEstimate(int Step, long SamplesSeen, int SmallBatch, int BigBatch, int Draws, double GradientSquaredNorm, double TraceSigma)
+/// <param name="GradientSquaredNormError">Standard error of <paramref name="GradientSquaredNorm"/> over the draws.</param>
+public sealed record NoiseScaleEstimate(int Step, long SamplesSeen, int SmallBatch, int BigBatch, int Draws, double GradientSquaredNorm, double TraceSigma,
+    double GradientSquaredNormError)
 {
-    /// <summary>B_simple: around this batch size, larger batches stop paying for themselves in steps saved.</summary>
-    public double NoiseScale => TraceSigma / GradientSquaredNorm;
+    /// <summary>
+    /// True when |G|^2 is measured above its noise (more than two standard errors above 0) and tr(Sigma) is
+    /// positive. Near a minimum of the training loss the true |G|^2 tends to 0, the unbiased estimate scatters around
+    /// it (it can even come out negative), and B_simple is only known to be large: then this is false.
+    /// </summary>
+    public bool IsResolved => GradientSquaredNorm > 2 * GradientSquaredNormError && TraceSigma > 0;
+
+    /// <summary>B_simple: around this batch size, larger batches stop paying for themselves in steps saved (NaN when not <see cref="IsResolved"/>).</summary>
+    public double NoiseScale => IsResolved ? TraceSigma / GradientSquaredNorm : double.NaN;
 }
 
 /// <summary>
@@ -140,17 +149,25 @@ public static class GradientNoise
         int draws, ref SeededRandom random, int step, long samples)
         where TModel : ISgdModel<TModel>
     {
-        double smallNorm = 0, bigNorm = 0;
+        double smallNorm = 0, bigNorm = 0, gradientSum = 0, gradientSquares = 0;
         for (int d = 0; d < draws; d++)
         {
-            smallNorm += SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
-            bigNorm += SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
+            double smallDraw = SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
+            double bigDraw = SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
+            smallNorm += smallDraw;
+            bigNorm += bigDraw;
+            // Each pair is itself an unbiased estimate of |G|^2; their spread gives the standard error of the mean.
+            double pair = (big * bigDraw - small * smallDraw) / (big - small);
+            gradientSum += pair;
+            gradientSquares += pair * pair;
         }
         smallNorm /= draws;
         bigNorm /= draws;
         double gradient = (big * bigNorm - small * smallNorm) / (big - small);
         double trace = (smallNorm - bigNorm) / (1.0 / small - 1.0 / big);
-        return new NoiseScaleEstimate(step, samples, small, big, draws, gradient, trace);
+        double mean = gradientSum / draws;
+        double error = draws > 1 ? Math.Sqrt(Math.Max(0, (gradientSquares / draws - mean * mean) * draws / (draws - 1)) / draws) : double.PositiveInfinity;
+        return new NoiseScaleEstimate(step, samples, small, big, draws, gradient, trace, error);
     }
 
     /// <summary>Least-squares slope of y on x.</summary>

@@ -1,5 +1,6 @@
 using HpcSgd.Data;
 using HpcSgd.Models;
+using HpcSgd.Tests.Models;
 using HpcSgd.Training;
 using HpcSgd.Tuning;
 using Xunit.Abstractions;
@@ -76,6 +77,7 @@ public class GradientNoiseTests(ITestOutputHelper output)
             (double g2, double trace) = Exact(parameters, data);
             NoiseScaleEstimate estimate = GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 8, bigBatch: 64, draws: 4000, seed: 3);
             output.WriteLine($"exact |G|^2 {g2:G4} tr {trace:G4} B_simple {trace / g2:G4}; estimate |G|^2 {estimate.GradientSquaredNorm:G4} tr {estimate.TraceSigma:G4} B_simple {estimate.NoiseScale:G4}");
+            Assert.True(estimate.IsResolved);
             Assert.InRange(estimate.NoiseScale, 0.8 * trace / g2, 1.2 * trace / g2);
             Assert.InRange(estimate.TraceSigma, 0.8 * trace, 1.2 * trace);
 
@@ -114,6 +116,23 @@ public class GradientNoiseTests(ITestOutputHelper output)
         Assert.Equal([0, 100, 200, 300], estimates.Select(e => e.Step));
         Assert.True(estimates[^1].NoiseScale > 2 * estimates[0].NoiseScale, $"{estimates[0].NoiseScale} -> {estimates[^1].NoiseScale}");
         Assert.Equal(before, model.Parameters.ToArray()); // trains a copy
+    }
+
+    [Fact]
+    public void At_the_least_squares_optimum_the_gradient_is_lost_in_its_noise_and_the_estimate_says_so()
+    {
+        (float[] x, float[] y) = ClassicExample.Generate(count: 2000, seed: 4);
+        var data = new Dataset<SeedRegression>(x, y);
+        (double slope, double intercept) = ClassicExample.LeastSquares(x, y);
+        LayerDescription layer = SeedRegression.Description.Layers[0];
+        var parameters = new float[SeedRegression.Description.ParameterCount];
+        parameters[layer.WeightOffset] = (float)slope;
+        parameters[layer.BiasOffset] = (float)intercept;
+        NoiseScaleEstimate e = GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 8, bigBatch: 64, draws: 400, seed: 2);
+        output.WriteLine($"|G|^2 {e.GradientSquaredNorm:G3} +- {e.GradientSquaredNormError:G3}, tr {e.TraceSigma:G3}");
+        Assert.False(e.IsResolved);
+        Assert.True(double.IsNaN(e.NoiseScale)); // never a negative or huge made-up B_simple
+        Assert.True(e.TraceSigma > 0);
     }
 
     [Fact]
