@@ -17,10 +17,10 @@ public sealed class HpcSgdRunner<TModel> : IStepRunner, IDisposable where TModel
 {
     private readonly TrainingSession<TModel> session;
 
-    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1)
+    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1, int? chunkSize = null)
     {
         var dataset = new Dataset<TModel>(data.Features, data.Targets);
-        var options = new TrainingOptions { LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true, Threads = threads };
+        var options = new TrainingOptions { LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true, Threads = threads, ChunkSize = chunkSize };
         session = new TrainingSession<TModel>(new Model<TModel>(seed: 3), dataset, options);
     }
 
@@ -57,7 +57,7 @@ public static class RunnerFactory
 {
     public static float LearningRate(string workload) => workload is "W3" or "W4" ? 0.1f : 0.01f;
 
-    public static IStepRunner Create(string method, string workload, int batch, int threads = 1)
+    public static IStepRunner Create(string method, string workload, int batch, int threads = 1, int? chunkSize = null)
     {
         WorkloadData data = WorkloadCatalog.Get(workload);
         float lr = LearningRate(workload);
@@ -66,10 +66,10 @@ public static class RunnerFactory
         {
             "Specialized" or "General" => workload switch
             {
-                "W1n100" or "W1" => general ? new HpcSgdRunner<W1General>(data, batch, lr) : new HpcSgdRunner<W1>(data, batch, lr, threads),
-                "W2" => general ? new HpcSgdRunner<W2General>(data, batch, lr) : new HpcSgdRunner<W2>(data, batch, lr, threads),
-                "W3" => general ? new HpcSgdRunner<W3General>(data, batch, lr) : new HpcSgdRunner<W3>(data, batch, lr, threads),
-                "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr, threads),
+                "W1n100" or "W1" => general ? new HpcSgdRunner<W1General>(data, batch, lr) : new HpcSgdRunner<W1>(data, batch, lr, threads, chunkSize),
+                "W2" => general ? new HpcSgdRunner<W2General>(data, batch, lr) : new HpcSgdRunner<W2>(data, batch, lr, threads, chunkSize),
+                "W3" => general ? new HpcSgdRunner<W3General>(data, batch, lr) : new HpcSgdRunner<W3>(data, batch, lr, threads, chunkSize),
+                "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr, threads, chunkSize),
                 _ => throw new ArgumentException(workload),
             },
             "Scalar" => new HandWrittenRunner<ScalarRows>(data, batch, lr),

@@ -108,3 +108,38 @@ public class ThreadScalingBenchmarks
     [Benchmark(Description = "2 threads")]
     public void TwoThreads() => runner.Step();
 }
+
+/// <summary>
+/// Large batches on one thread: one pass over the whole batch (ChunkSize = 0) against the cache-sized chunks the
+/// session uses by default once a batch's inputs exceed 4 MiB (W3/W4 at 2048: 6.4 MB).
+/// </summary>
+[MemoryDiagnoser]
+public class ChunkingBenchmarks
+{
+    private IStepRunner runner = null!;
+
+    public static IEnumerable<Cell> Cells()
+    {
+        string? only = Environment.GetEnvironmentVariable("HPCSGD_BENCH_CELLS");
+        Cell[] cells = [new("W3", 2048), new("W4", 2048)];
+        return cells.Where(c => string.IsNullOrEmpty(only) || only.Split(',').Contains(c.ToString()));
+    }
+
+    [ParamsSource(nameof(Cells))]
+    public Cell Case { get; set; } = new("W4", 2048);
+
+    [GlobalSetup(Target = nameof(OnePass))]
+    public void SetupOnePass() => runner = RunnerFactory.Create("Specialized", Case.Workload, Case.Batch, chunkSize: 0);
+
+    [GlobalSetup(Target = nameof(Chunked))]
+    public void SetupChunked() => runner = RunnerFactory.Create("Specialized", Case.Workload, Case.Batch);
+
+    [GlobalCleanup]
+    public void Cleanup() => (runner as IDisposable)?.Dispose();
+
+    [Benchmark(Baseline = true, Description = "one pass")]
+    public void OnePass() => runner.Step();
+
+    [Benchmark(Description = "chunked (default)")]
+    public void Chunked() => runner.Step();
+}

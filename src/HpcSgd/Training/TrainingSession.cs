@@ -29,6 +29,8 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     private readonly float[] validationWorkspace;
     private readonly int[] order;
     private readonly ParallelGradient? parallel;
+    private readonly int chunkRows;
+    private readonly float[] chunkGradient = [];
     private SeededRandom random;
     private int position;
     private int lastBatchSize;
@@ -64,6 +66,14 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         if (options.Threads > 1)
         {
             parallel = new ParallelGradient(this, options.Threads);
+        }
+        else
+        {
+            chunkRows = ChunkRows(options, description);
+            if (chunkRows > 0)
+            {
+                chunkGradient = new float[description.ParameterCount];
+            }
         }
         TotalSteps = options.TotalSteps(data.Count);
     }
@@ -105,7 +115,11 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         UpdateRule rule = options.RuleAt(learningRate);
         // One thread: the model's fused step, which skips the update itself when the loss fails the limit (none is
         // known before the first loss). Several: the chunked gradient, then the update below.
-        float loss = parallel is null ? FusedStep(batch, rule) : parallel.LossAndGradient(batch);
+        // Chunked (large batches, one thread): chunk by chunk gradients, then the update below.
+        bool chunked = parallel is null && chunkRows > 0 && batch > chunkRows;
+        float loss = parallel is not null ? parallel.LossAndGradient(batch)
+            : chunked ? ChunkedLossAndGradient(batch)
+            : FusedStep(batch, rule);
         LastLoss = loss;
         if (StepsDone == 0)
         {
@@ -116,7 +130,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             Diverged = true;
             return false;
         }
-        if (parallel is not null)
+        if (parallel is not null || chunked)
         {
             TModel.Update(model.Parameters, gradient, velocity, rule);
         }
@@ -177,6 +191,40 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         Gather(data.Targets, targetWidth, indices, targets);
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule,
             StepsDone == 0 ? float.PositiveInfinity : divergenceLimit);
+    }
+
+    /// <summary>
+    /// The batch's mean-loss gradient as the size-weighted sum of chunk gradients, each chunk gathered right before
+    /// its kernels run so its rows are still in L2 when the backward pass re-reads them. Fixed chunk order.
+    /// </summary>
+    private float ChunkedLossAndGradient(int batch)
+    {
+        Span<float> sum = gradient;
+        sum.Clear();
+        double loss = 0;
+        for (int start = 0; start < batch; start += chunkRows)
+        {
+            int count = Math.Min(chunkRows, batch - start);
+            float chunkLoss = LossAndGradient(start, count, chunkGradient, workspace);
+            TensorPrimitives.MultiplyAdd(chunkGradient, (float)count / batch, sum, sum);
+            loss += (double)chunkLoss * count;
+        }
+        return (float)(loss / batch);
+    }
+
+    /// <summary>Rows per chunk for this run (0: no chunking); see <see cref="TrainingOptions.ChunkSize"/>.</summary>
+    private static int ChunkRows(TrainingOptions options, ModelDescription description)
+    {
+        if (options.ChunkSize is int forced)
+        {
+            return forced;
+        }
+        if ((long)options.BatchSize * description.InputCount * sizeof(float) <= TrainingOptions.ChunkingThresholdBytes)
+        {
+            return 0;
+        }
+        int declared = description.DeclaredBatchSizes.Where(b => b is >= 64 and <= 256).DefaultIfEmpty(0).Max();
+        return declared > 0 ? declared : 128;
     }
 
     /// <summary>
