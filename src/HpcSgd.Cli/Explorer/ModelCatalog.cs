@@ -18,14 +18,18 @@ internal static class ModelCatalog
     public static readonly CatalogModel[] Models =
     [
         new("classic", ClassicRegression.Description, "1 input -> 1 output, linear regression (the classic y = 3x + 2 example)",
-            (name, title, s, seed) => Experiment.Create<ClassicRegression>(name, title, s.TrainFeatures, s.TrainTargets, s.ValidationFeatures, s.ValidationTargets, seed)),
+            Binder<ClassicRegression>()),
         new("digits-softmax", DigitsSoftmax.Description, "64 inputs -> 10 classes, softmax regression",
-            (name, title, s, seed) => Experiment.Create<DigitsSoftmax>(name, title, s.TrainFeatures, s.TrainTargets, s.ValidationFeatures, s.ValidationTargets, seed)),
+            Binder<DigitsSoftmax>()),
         new("digits-mlp", DigitsMlp.Description, "64 inputs -> 32 ReLU -> 10 classes, MLP",
-            (name, title, s, seed) => Experiment.Create<DigitsMlp>(name, title, s.TrainFeatures, s.TrainTargets, s.ValidationFeatures, s.ValidationTargets, seed)),
+            Binder<DigitsMlp>()),
     ];
 
     public static string Names => string.Join(", ", Models.Select(m => m.Name));
+
+    /// <summary>Binds a split to <typeparamref name="TModel"/>.</summary>
+    private static Func<string, string, TrainValidationSplit, ulong, Experiment> Binder<TModel>() where TModel : ISgdModel<TModel> =>
+        (name, title, s, seed) => Experiment.Create<TModel>(name, title, s.TrainFeatures, s.TrainTargets, s.ValidationFeatures, s.ValidationTargets, seed);
 
     public static CatalogModel Find(string name) =>
         Models.FirstOrDefault(m => m.Name == name)

@@ -7,13 +7,7 @@ namespace HpcSgd.Tests.Cli;
 /// <summary>The main job as the README runs it, and its answers to bad input.</summary>
 public class CommandLineTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = Program.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRun.Run(args);
 
     [Fact]
     public void Train_FitsTheClassicExampleToLeastSquares()

@@ -1,4 +1,3 @@
-using HpcSgd.Cli;
 using HpcSgd.Tuning;
 
 namespace HpcSgd.Tests.Cli;
@@ -11,13 +10,7 @@ public sealed class ExplorerCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = Program.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRun.Run(args);
 
     [Fact]
     public void Default_run_writes_the_report_finds_the_article_unconverged_and_prints_the_recommendation()
