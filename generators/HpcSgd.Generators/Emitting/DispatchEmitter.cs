@@ -11,7 +11,7 @@ internal static class DispatchEmitter
 {
     private const string P = "ref parameters0, ";
 
-    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches, IReadOnlyList<BatchShape> fusedBatches)
+    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches, IReadOnlyList<BatchShape> fusedBatches, bool fusedRegression)
     {
         string rs = Names.ReadOnlySpan;
         string s = Names.Span;
@@ -83,29 +83,23 @@ internal static class DispatchEmitter
         }
         w.Line();
 
-        w.Line("/// <summary>Forward pass and loss head; unless the loss fails the limit, the backward pass and update (fused at the batch sizes that allow it).</summary>");
+        w.Line("/// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>");
         w.Line(Names.FullyOptimized);
         using (w.Open($"private static float TrainStepCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in {Names.UpdateRule} rule, float lossLimit) {Names.WidthConstraints}"))
         {
-            w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
-            w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
-            w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
-            using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
+            if (fusedRegression)
             {
+                w.Line($"float loss = FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize);");
+                using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
+                {
+                    w.Line("return loss;");
+                }
+                w.Line($"UpdateCore{Names.WidthTypeParameters}(ref parameters0, ref gradient0, ref velocity0, in rule);");
                 w.Line("return loss;");
             }
-            using (w.Open("switch (batchSize)"))
+            else
             {
-                foreach (BatchShape batch in fusedBatches)
-                {
-                    w.Line($"case {batch.Count}:");
-                    w.Line($"    BackwardUpdate_{batch.Suffix}{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref velocity0, in rule);");
-                    w.Line("    return loss;");
-                }
-                w.Line("default:");
-                w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
-                w.Line($"    UpdateCore{Names.WidthTypeParameters}(ref parameters0, ref gradient0, ref velocity0, in rule);");
-                w.Line("    return loss;");
+                EmitLayeredTrainStep(w, model, fusedBatches);
             }
         }
         w.Line();
@@ -114,16 +108,51 @@ internal static class DispatchEmitter
         w.Line(Names.FullyOptimized);
         using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize) {Names.WidthConstraints}"))
         {
-            w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
-            w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
-            w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
-            w.Line($"Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
-            w.Line("return loss;");
+            if (fusedRegression)
+            {
+                w.Line($"return FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize);");
+            }
+            else
+            {
+                w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
+                w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+                w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
+                w.Line($"Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+                w.Line("return loss;");
+            }
         }
         w.Line();
 
         BatchSwitch(w, "Forward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0", batches);
-        BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0", batches);
+        if (!fusedRegression)
+        {
+            BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0", batches);
+        }
+    }
+
+    /// <summary>Forward pass and loss head, then unless the loss fails the limit the backward pass and update, fused at the batch sizes that allow it.</summary>
+    private static void EmitLayeredTrainStep(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> fusedBatches)
+    {
+        w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
+        w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+        w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
+        using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
+        {
+            w.Line("return loss;");
+        }
+        using (w.Open("switch (batchSize)"))
+        {
+            foreach (BatchShape batch in fusedBatches)
+            {
+                w.Line($"case {batch.Count}:");
+                w.Line($"    BackwardUpdate_{batch.Suffix}{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref velocity0, in rule);");
+                w.Line("    return loss;");
+            }
+            w.Line("default:");
+            w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+            w.Line($"    UpdateCore{Names.WidthTypeParameters}(ref parameters0, ref gradient0, ref velocity0, in rule);");
+            w.Line("    return loss;");
+        }
     }
 
     private static string LossCall(ModelSpec model, string kind) => model.Loss switch

@@ -37,12 +37,21 @@ internal static class ModelEmitter
         using (w.Open($"partial {model.TypeKeyword} {model.TypeName} : {Names.Models}.ISgdModel<{model.TypeName}>"))
         {
             LayoutEmitter.Emit(w, model, layout);
-            List<BatchShape> fused = batches.Where(b => GradientEmitter.CanFuseUpdate(model, layout, b)).ToList();
-            DispatchEmitter.Emit(w, model, batches, fused);
+            // Linear regression trains through its fused single-layer kernel; the layered backward pass would be unused.
+            bool fusedRegression = FusedRegressionEmitter.Applies(model);
+            List<BatchShape> fused = fusedRegression ? new List<BatchShape>() : batches.Where(b => GradientEmitter.CanFuseUpdate(model, layout, b)).ToList();
+            DispatchEmitter.Emit(w, model, batches, fused, fusedRegression);
+            if (fusedRegression)
+            {
+                FusedRegressionEmitter.Emit(w, model, layout);
+            }
             foreach (BatchShape batch in batches)
             {
                 ForwardEmitter.Emit(w, model, layout, batch);
-                GradientEmitter.Emit(w, model, layout, batch, fusedUpdate: false);
+                if (!fusedRegression)
+                {
+                    GradientEmitter.Emit(w, model, layout, batch, fusedUpdate: false);
+                }
                 if (fused.Contains(batch))
                 {
                     GradientEmitter.Emit(w, model, layout, batch, fusedUpdate: true);

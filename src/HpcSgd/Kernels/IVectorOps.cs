@@ -85,7 +85,12 @@ public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
         Vector512.ConditionalSelect(Vector512.GreaterThan(condition, Vector512<float>.Zero), ifPositive, otherwise);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+    public static float Sum(Vector512<float> value)
+    {
+        // Halves first: Vector512.Sum reduces each 128-bit quarter fully and adds the four scalars, ~3x the instructions.
+        Vector256<float> half = value.GetLower() + value.GetUpper();
+        return Vector128.Sum(half.GetLower() + half.GetUpper());
+    }
 }
 
 /// <summary>256-bit registers (AVX2 on x64).</summary>
@@ -125,7 +130,7 @@ public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
         Vector256.ConditionalSelect(Vector256.GreaterThan(condition, Vector256<float>.Zero), ifPositive, otherwise);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+    public static float Sum(Vector256<float> value) => Vector128.Sum(value.GetLower() + value.GetUpper());
 }
 
 /// <summary>128-bit registers (SSE on x64, NEON on ARM64).</summary>

@@ -12,6 +12,14 @@ public partial class SeedRegression { }
 [Dense(37, 3)]
 public partial class WideRegression { }
 
+/// <summary>
+/// Linear regression with one output (the fused single-layer path): 37 inputs leave a tail at every vector width,
+/// and the batch sizes leave every remainder of its groups of four samples.
+/// </summary>
+[SgdModel(Loss.MeanSquaredError, BatchSizes = [4, 9, 64])]
+[Dense(37, 1)]
+public partial class SingleOutputRegression { }
+
 /// <summary>Logistic regression.</summary>
 [SgdModel(Loss.BinaryCrossEntropy, BatchSizes = new[] { 16, 50 })]
 [Dense(19, 1)]

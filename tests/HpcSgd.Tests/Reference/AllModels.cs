@@ -14,7 +14,7 @@ internal static class AllModels
 {
     public static readonly string[] Names =
     [
-        nameof(SeedRegression), nameof(WideRegression), nameof(LogisticModel),
+        nameof(SeedRegression), nameof(WideRegression), nameof(SingleOutputRegression), nameof(LogisticModel),
         nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression), nameof(TiledMlp),
         nameof(BinaryMlp), nameof(BinaryDeep), nameof(SoftmaxMixed), nameof(ReLUOutput), nameof(SigmoidOutput),
     ];
@@ -26,6 +26,7 @@ internal static class AllModels
     {
         nameof(SeedRegression) => SeedRegression.Description,
         nameof(WideRegression) => WideRegression.Description,
+        nameof(SingleOutputRegression) => SingleOutputRegression.Description,
         nameof(LogisticModel) => LogisticModel.Description,
         nameof(SoftmaxModel) => SoftmaxModel.Description,
         nameof(DeepSoftmax) => DeepSoftmax.Description,
@@ -46,6 +47,7 @@ internal static class AllModels
         {
             case nameof(SeedRegression): check.Run<SeedRegression>(); break;
             case nameof(WideRegression): check.Run<WideRegression>(); break;
+            case nameof(SingleOutputRegression): check.Run<SingleOutputRegression>(); break;
             case nameof(LogisticModel): check.Run<LogisticModel>(); break;
             case nameof(SoftmaxModel): check.Run<SoftmaxModel>(); break;
             case nameof(DeepSoftmax): check.Run<DeepSoftmax>(); break;
