@@ -1,3 +1,4 @@
+using HpcSgd.Kernels;
 using HpcSgd.Data;
 
 namespace HpcSgd.Models;
@@ -12,13 +13,13 @@ public sealed class Model<TModel> where TModel : ISgdModel<TModel>
     /// <summary>Samples per kernel call in <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>; bounds the workspace.</summary>
     internal const int PredictionChunk = 256;
 
-    private readonly float[] parameters;
-    private float[]? workspace;
+    private readonly AlignedFloats parameters;
+    private AlignedFloats workspace;
 
     /// <summary>A model with seeded initial parameters (see <see cref="ParameterInitializer"/>).</summary>
     public Model(ulong seed = 0)
     {
-        parameters = new float[TModel.Description.ParameterCount];
+        parameters = new AlignedFloats(TModel.Description.ParameterCount);
         ParameterInitializer.Initialize(TModel.Description, parameters, seed);
     }
 
@@ -30,7 +31,8 @@ public sealed class Model<TModel> where TModel : ISgdModel<TModel>
             throw new ArgumentException(
                 $"parameters holds {parameters.Length} floats but {TModel.Description.Name} has {TModel.Description.ParameterCount}.", nameof(parameters));
         }
-        this.parameters = parameters.ToArray();
+        this.parameters = new AlignedFloats(parameters.Length);
+        parameters.CopyTo(this.parameters);
     }
 
     /// <summary>The declared shape and layout.</summary>
@@ -127,5 +129,12 @@ public sealed class Model<TModel> where TModel : ISgdModel<TModel>
     /// <summary>Loads a model saved by <see cref="Save"/>; refuses another model's file, an unknown format, or a damaged file.</summary>
     public static Model<TModel> Load(string path) => new(ModelFile.Load(path, Description));
 
-    private Span<float> Workspace() => workspace ??= new float[TModel.WorkspaceLength(PredictionChunk)];
+    private Span<float> Workspace()
+    {
+        if (workspace.Length == 0)
+        {
+            workspace = new AlignedFloats(TModel.WorkspaceLength(PredictionChunk));
+        }
+        return workspace;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace HpcSgd.Training;
 
@@ -61,12 +62,57 @@ internal struct SeededRandom
     {
         // A local copy lets the JIT keep the four state words in registers instead of memory (this lives in a heap object).
         SeededRandom local = this;
-        for (int i = items.Length - 1; i > 0; i--)
+        if (items.Length * sizeof(int) > CacheResidentBytes)
         {
-            int j = local.NextInt(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
+            ShuffleAhead(ref local, items);
+        }
+        else
+        {
+            for (int i = items.Length - 1; i > 0; i--)
+            {
+                int j = local.NextInt(i + 1);
+                (items[i], items[j]) = (items[j], items[i]);
+            }
         }
         this = local;
+    }
+
+    /// <summary>Arrays up to this size swap within L2; larger ones wait on a cache miss per swap unless it is prefetched.</summary>
+    private const int CacheResidentBytes = 256 * 1024;
+
+    /// <summary>How many swaps ahead the random partner is drawn and its line prefetched.</summary>
+    private const int Ahead = 16;
+
+    /// <summary>
+    /// The same Fisher-Yates (the same draws in the same order, so the same permutation) with each random partner drawn
+    /// <see cref="Ahead"/> swaps early and its cache line requested then: the misses overlap instead of queuing
+    /// (a 10^6-sample epoch order: 4 MB, out of L2).
+    /// </summary>
+    private static void ShuffleAhead(ref SeededRandom state, Span<int> items)
+    {
+        SeededRandom random = state; // in registers, as in Shuffle
+        int swaps = items.Length - 1;
+        Span<int> partners = stackalloc int[Ahead];
+        ref int first = ref MemoryMarshal.GetReference(items);
+        for (int t = 0; t < Ahead && t < swaps; t++)
+        {
+            partners[t] = random.NextInt(items.Length - t);
+            CacheHints.Prefetch(ref Unsafe.Add(ref first, partners[t]));
+        }
+        for (int t = 0; t < swaps; t++)
+        {
+            int i = swaps - t;
+            int j = partners[t & (Ahead - 1)];
+            int later = t + Ahead;
+            if (later < swaps)
+            {
+                int partner = random.NextInt(items.Length - later);
+                partners[later & (Ahead - 1)] = partner;
+                CacheHints.Prefetch(ref Unsafe.Add(ref first, partner));
+            }
+            (Unsafe.Add(ref first, i), Unsafe.Add(ref first, j)) = (Unsafe.Add(ref first, j), Unsafe.Add(ref first, i));
+        }
+        state = random;
     }
 
     private static ulong SplitMix(ref ulong x)

@@ -21,16 +21,16 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     private readonly Dataset<TModel> data;
     private readonly Dataset<TModel>? validation;
     private readonly TrainingOptions options;
-    private readonly float[] batchInputs;
-    private readonly float[] batchTargets;
-    private readonly float[] gradient;
-    private readonly float[] velocity;
-    private readonly float[] workspace;
-    private readonly float[] validationWorkspace;
+    private readonly AlignedFloats batchInputs;
+    private readonly AlignedFloats batchTargets;
+    private readonly AlignedFloats gradient;
+    private readonly AlignedFloats velocity;
+    private readonly AlignedFloats workspace;
+    private readonly AlignedFloats validationWorkspace;
     private readonly int[] order;
     private readonly ParallelGradient? parallel;
     private readonly int chunkRows;
-    private readonly float[] chunkGradient = [];
+    private readonly AlignedFloats chunkGradient;
     private SeededRandom random;
     private int position;
     private int lastBatchSize;
@@ -50,12 +50,12 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         this.validation = validation;
         ModelDescription description = TModel.Description;
         int batch = options.BatchSize;
-        batchInputs = new float[batch * description.InputCount];
-        batchTargets = new float[batch * description.TargetWidth];
-        gradient = new float[description.ParameterCount];
-        velocity = options.Momentum > 0f ? new float[description.ParameterCount] : [];
-        workspace = new float[TModel.WorkspaceLength(batch)];
-        validationWorkspace = validation is null ? [] : new float[TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk)];
+        batchInputs = new AlignedFloats(batch * description.InputCount);
+        batchTargets = new AlignedFloats(batch * description.TargetWidth);
+        gradient = new AlignedFloats(description.ParameterCount);
+        velocity = new AlignedFloats(options.Momentum > 0f ? description.ParameterCount : 0);
+        workspace = new AlignedFloats(TModel.WorkspaceLength(batch));
+        validationWorkspace = new AlignedFloats(validation is null ? 0 : TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk));
         order = new int[data.Count];
         for (int i = 0; i < order.Length; i++)
         {
@@ -72,7 +72,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             chunkRows = ChunkRows(options, description);
             if (chunkRows > 0)
             {
-                chunkGradient = new float[description.ParameterCount];
+                chunkGradient = new AlignedFloats(description.ParameterCount);
             }
         }
         TotalSteps = options.TotalSteps(data.Count);
@@ -185,8 +185,8 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
         ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
-        Span<float> inputs = batchInputs.AsSpan(0, batch * inputWidth);
-        Span<float> targets = batchTargets.AsSpan(0, batch * targetWidth);
+        Span<float> inputs = batchInputs.Slice(0, batch * inputWidth);
+        Span<float> targets = batchTargets.Slice(0, batch * targetWidth);
         Gather(data.Features, inputWidth, indices, inputs);
         Gather(data.Targets, targetWidth, indices, targets);
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule,
@@ -199,7 +199,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     /// </summary>
     private float ChunkedLossAndGradient(int batch)
     {
-        Span<float> sum = gradient;
+        Span<float> sum = gradient.Span;
         sum.Clear();
         double loss = 0;
         for (int start = 0; start < batch; start += chunkRows)
@@ -231,14 +231,14 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     /// Gathers rows [start, start + count) of the current batch into the batch buffers and writes their mean loss's
     /// gradient into <paramref name="chunkGradient"/>; returns the mean loss.
     /// </summary>
-    private float LossAndGradient(int start, int count, float[] chunkGradient, float[] chunkWorkspace)
+    private float LossAndGradient(int start, int count, AlignedFloats chunkGradient, AlignedFloats chunkWorkspace)
     {
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
         ReadOnlySpan<int> indices = order.AsSpan(position - lastBatchSize + start, count);
-        Span<float> inputs = batchInputs.AsSpan(start * inputWidth, count * inputWidth);
-        Span<float> targets = batchTargets.AsSpan(start * targetWidth, count * targetWidth);
+        Span<float> inputs = batchInputs.Slice(start * inputWidth, count * inputWidth);
+        Span<float> targets = batchTargets.Slice(start * targetWidth, count * targetWidth);
         Gather(data.Features, inputWidth, indices, inputs);
         Gather(data.Targets, targetWidth, indices, targets);
         return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
@@ -253,8 +253,8 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     {
         private readonly TrainingSession<TModel> session;
         private readonly WorkerPool pool;
-        private readonly float[][] gradients;
-        private readonly float[][] workspaces;
+        private readonly AlignedFloats[] gradients;
+        private readonly AlignedFloats[] workspaces;
         private readonly float[] losses;
         private readonly int[] counts;
         private int batch;
@@ -264,12 +264,12 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         {
             this.session = session;
             int chunk = (session.options.BatchSize + workers - 1) / workers;
-            gradients = new float[workers][];
-            workspaces = new float[workers][];
+            gradients = new AlignedFloats[workers];
+            workspaces = new AlignedFloats[workers];
             for (int w = 0; w < workers; w++)
             {
-                gradients[w] = new float[TModel.Description.ParameterCount];
-                workspaces[w] = new float[TModel.WorkspaceLength(chunk)];
+                gradients[w] = new AlignedFloats(TModel.Description.ParameterCount);
+                workspaces[w] = new AlignedFloats(TModel.WorkspaceLength(chunk));
             }
             losses = new float[workers];
             counts = new int[workers];
@@ -307,13 +307,13 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             int per = (parameters / workers + 15) & ~15;
             int from = Math.Min(parameters, worker * per);
             int to = worker == workers - 1 ? parameters : Math.Min(parameters, from + per);
-            Span<float> sum = session.gradient.AsSpan(from, to - from);
+            Span<float> sum = session.gradient.Slice(from, to - from);
             sum.Clear();
             for (int w = 0; w < workers; w++)
             {
                 if (counts[w] > 0)
                 {
-                    TensorPrimitives.MultiplyAdd(gradients[w].AsSpan(from, to - from), (float)counts[w] / batch, sum, sum);
+                    TensorPrimitives.MultiplyAdd(gradients[w].Slice(from, to - from), (float)counts[w] / batch, sum, sum);
                 }
             }
         }
@@ -388,22 +388,9 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             // this one, so the copy waits on memory bandwidth, not latency.
             if (b + Ahead < indices.Length)
             {
-                Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + Ahead] * width), width);
+                CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + Ahead] * width), width);
             }
             source.Slice(indices[b] * width, width).CopyTo(destination.Slice(b * width, width));
-        }
-    }
-
-    private static unsafe void Prefetch(ref float row, int width)
-    {
-        if (Sse.IsSupported)
-        {
-            // A prefetch never faults, so an address the GC has since moved costs nothing but a wasted line.
-            byte* start = (byte*)Unsafe.AsPointer(ref row);
-            for (int offset = 0; offset < width * sizeof(float); offset += 64)
-            {
-                Sse.Prefetch0(start + offset);
-            }
         }
     }
 

@@ -1,4 +1,5 @@
 using HpcSgd.Data;
+using HpcSgd.Kernels;
 using HpcSgd.Models;
 using HpcSgd.Training;
 
@@ -238,11 +239,11 @@ public static class GradientNoise
         private const int Chunk = 256;
         private readonly Dataset<TModel> data;
         private readonly int[] order;
-        private readonly float[] inputs;
-        private readonly float[] targets;
-        private readonly float[] gradient;
-        private readonly float[] chunkGradient;
-        private readonly float[] workspace;
+        private readonly AlignedFloats inputs;
+        private readonly AlignedFloats targets;
+        private readonly AlignedFloats gradient;
+        private readonly AlignedFloats chunkGradient;
+        private readonly AlignedFloats workspace;
 
         public Scratch(Dataset<TModel> data, int largestBatch)
         {
@@ -254,11 +255,11 @@ public static class GradientNoise
             {
                 order[i] = i;
             }
-            inputs = new float[rows * d.InputCount];
-            targets = new float[rows * d.TargetWidth];
-            gradient = new float[d.ParameterCount];
-            chunkGradient = new float[d.ParameterCount];
-            workspace = new float[TModel.WorkspaceLength(rows)];
+            inputs = new AlignedFloats(rows * d.InputCount);
+            targets = new AlignedFloats(rows * d.TargetWidth);
+            gradient = new AlignedFloats(d.ParameterCount);
+            chunkGradient = new AlignedFloats(d.ParameterCount);
+            workspace = new AlignedFloats(TModel.WorkspaceLength(rows));
         }
 
         /// <summary>The mean-loss gradient over all samples, chunk by chunk, weighted by chunk size.</summary>
@@ -272,9 +273,10 @@ public static class GradientNoise
                 TModel.LossAndGradient(parameters, data.Features.Slice(start * inputWidth, n * inputWidth),
                     data.Targets.Slice(start * targetWidth, n * targetWidth), chunkGradient, workspace, n);
                 float weight = (float)n / data.Count;
+                Span<float> chunk = chunkGradient;
                 for (int i = 0; i < result.Length; i++)
                 {
-                    result[i] += weight * chunkGradient[i];
+                    result[i] += weight * chunk[i];
                 }
             }
         }
@@ -287,12 +289,12 @@ public static class GradientNoise
             {
                 int j = i + random.NextInt(order.Length - i);
                 (order[i], order[j]) = (order[j], order[i]);
-                data.FeaturesOf(order[i]).CopyTo(inputs.AsSpan(i * inputWidth, inputWidth));
-                data.TargetOf(order[i]).CopyTo(targets.AsSpan(i * targetWidth, targetWidth));
+                data.FeaturesOf(order[i]).CopyTo(inputs.Slice(i * inputWidth, inputWidth));
+                data.TargetOf(order[i]).CopyTo(targets.Slice(i * targetWidth, targetWidth));
             }
-            TModel.LossAndGradient(parameters, inputs.AsSpan(0, batch * inputWidth), targets.AsSpan(0, batch * targetWidth),
+            TModel.LossAndGradient(parameters, inputs.Slice(0, batch * inputWidth), targets.Slice(0, batch * targetWidth),
                 gradient, workspace, batch);
-            return gradient;
+            return gradient.Span;
         }
     }
 }

@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+
+namespace HpcSgd.Kernels;
+
+/// <summary>
+/// A float buffer whose first element sits on a 64-byte boundary, a cache line and one Vector512: with row strides
+/// that are whole lines (784 inputs = 49 lines), no vector load of the kernels then splits across two lines. Measured
+/// on the W4 step at batch 64 (parameters, inputs and workspace aligned vs 16 bytes off, as a plain float[] may be):
+/// forward 84-90 vs 68 GFLOP/s, loss and gradient 83-85 vs 69-71 GFLOP/s.
+/// </summary>
+internal readonly struct AlignedFloats
+{
+    private const int Alignment = 64;
+    private readonly float[] array;
+    private readonly int offset;
+
+    /// <summary>Allocates <paramref name="length"/> zeros on the pinned object heap, where the GC never moves them, so the alignment lasts.</summary>
+    public unsafe AlignedFloats(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        if (length == 0)
+        {
+            array = [];
+            return;
+        }
+        array = GC.AllocateArray<float>(length + Alignment / sizeof(float) - 1, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref array[0]);
+        offset = (int)((Alignment - (address & (Alignment - 1))) & (Alignment - 1)) / sizeof(float);
+    }
+
+    public int Length { get; }
+
+    public Span<float> Span => array is null ? default : array.AsSpan(offset, Length);
+
+    public Span<float> Slice(int start, int length) => Span.Slice(start, length);
+
+    public static implicit operator Span<float>(AlignedFloats buffer) => buffer.Span;
+
+    public static implicit operator ReadOnlySpan<float>(AlignedFloats buffer) => buffer.Span;
+}
