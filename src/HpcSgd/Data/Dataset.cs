@@ -65,6 +65,39 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
     /// <summary>All targets, row-major: Count x TargetWidth (class labels as floats for classifiers).</summary>
     public ReadOnlySpan<float> Targets => targets;
 
+    /// <summary>
+    /// Samples of at most this many floats (features and target together) are also kept side by side in
+    /// <see cref="InterleavedRows"/>, so that a shuffled batch reads one cache line per sample instead of one in each array.
+    /// </summary>
+    internal const int InterleavedRowLimit = 16;
+
+    /// <summary>True when the samples are narrow enough for <see cref="InterleavedRows"/>.</summary>
+    internal static bool HasNarrowRows => TModel.Description.InputCount + TModel.Description.TargetWidth <= InterleavedRowLimit;
+
+    /// <summary>
+    /// Features then target of each sample, Count rows of InputCount + TargetWidth floats; built on first use (narrow
+    /// samples only, see <see cref="HasNarrowRows"/>), at most once even when several sessions share the data set.
+    /// </summary>
+    internal float[] InterleavedRows => Volatile.Read(ref interleaved) ?? LazyInitializer.EnsureInitialized(ref interleaved, Interleave);
+
+    private float[]? interleaved;
+
+    private float[] Interleave()
+    {
+        if (!HasNarrowRows)
+        {
+            throw new InvalidOperationException($"{TModel.Description.Name}'s samples are too wide to interleave.");
+        }
+        int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth, stride = inputWidth + targetWidth;
+        var rows = new float[(long)Count * stride];
+        for (int i = 0; i < Count; i++)
+        {
+            features.AsSpan(i * inputWidth, inputWidth).CopyTo(rows.AsSpan(i * stride, inputWidth));
+            targets.AsSpan(i * targetWidth, targetWidth).CopyTo(rows.AsSpan(i * stride + inputWidth, targetWidth));
+        }
+        return rows;
+    }
+
     /// <summary>The features of sample <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> FeaturesOf(int index) => features.AsSpan(index * TModel.Description.InputCount, TModel.Description.InputCount);
 

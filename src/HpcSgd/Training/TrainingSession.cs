@@ -28,6 +28,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     private readonly AlignedFloats workspace;
     private readonly AlignedFloats validationWorkspace;
     private readonly int[] order;
+    private readonly float[]? interleavedRows;
     private readonly ParallelGradient? parallel;
     private readonly int chunkRows;
     private readonly AlignedFloats chunkGradient;
@@ -57,6 +58,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         workspace = new AlignedFloats(TModel.WorkspaceLength(batch));
         validationWorkspace = new AlignedFloats(validation is null ? 0 : TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk));
         order = new int[data.Count];
+        interleavedRows = Dataset<TModel>.HasNarrowRows ? data.InterleavedRows : null;
         for (int i = 0; i < order.Length; i++)
         {
             order[i] = i;
@@ -187,8 +189,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
         Span<float> inputs = batchInputs.Slice(0, batch * inputWidth);
         Span<float> targets = batchTargets.Slice(0, batch * targetWidth);
-        Gather(data.Features, inputWidth, indices, inputs);
-        Gather(data.Targets, targetWidth, indices, targets);
+        GatherBatch(indices, inputs, targets);
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule,
             StepsDone == 0 ? float.PositiveInfinity : divergenceLimit);
     }
@@ -239,8 +240,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         ReadOnlySpan<int> indices = order.AsSpan(position - lastBatchSize + start, count);
         Span<float> inputs = batchInputs.Slice(start * inputWidth, count * inputWidth);
         Span<float> targets = batchTargets.Slice(start * targetWidth, count * targetWidth);
-        Gather(data.Features, inputWidth, indices, inputs);
-        Gather(data.Targets, targetWidth, indices, targets);
+        GatherBatch(indices, inputs, targets);
         return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
     }
 
@@ -361,6 +361,43 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         int size = Math.Min(batch, remaining);
         position += size;
         return size;
+    }
+
+    /// <summary>Rows ahead whose line a narrow gather requests (W1, 10^6 samples, batch 2048: 60 -> 37 us per step; 8 ahead gained less, 32 no more).</summary>
+    private const int NarrowAhead = 16;
+
+    /// <summary>Copies the features and targets of the samples <paramref name="indices"/> into consecutive rows of the batch buffers.</summary>
+    private void GatherBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
+    {
+        int inputWidth = TModel.Description.InputCount;
+        int targetWidth = TModel.Description.TargetWidth;
+        if (interleavedRows is not null)
+        {
+            // One cache line per sample from the side-by-side rows, instead of one from each array.
+            ref float from = ref MemoryMarshal.GetArrayDataReference(interleavedRows);
+            ref float toInputs = ref MemoryMarshal.GetReference(inputs);
+            ref float toTargets = ref MemoryMarshal.GetReference(targets);
+            int stride = inputWidth + targetWidth;
+            for (int b = 0; b < indices.Length; b++)
+            {
+                if (b + NarrowAhead < indices.Length)
+                {
+                    CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + NarrowAhead] * stride));
+                }
+                ref float row = ref Unsafe.Add(ref from, (nint)indices[b] * stride);
+                for (int i = 0; i < inputWidth; i++)
+                {
+                    Unsafe.Add(ref toInputs, b * inputWidth + i) = Unsafe.Add(ref row, i);
+                }
+                for (int t = 0; t < targetWidth; t++)
+                {
+                    Unsafe.Add(ref toTargets, b * targetWidth + t) = Unsafe.Add(ref row, inputWidth + t);
+                }
+            }
+            return;
+        }
+        Gather(data.Features, inputWidth, indices, inputs);
+        Gather(data.Targets, targetWidth, indices, targets);
     }
 
     /// <summary>Copies the rows <paramref name="indices"/> of <paramref name="source"/> into consecutive rows of <paramref name="destination"/>.</summary>
