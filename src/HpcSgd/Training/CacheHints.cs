@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace HpcSgd.Training;
 
-/// <summary>Software prefetches for the random accesses of sampling: shuffling the epoch order and gathering rows.</summary>
+/// <summary>Software prefetches for the random accesses of sampling: shuffling the epoch order and gathering narrow rows.</summary>
 internal static class CacheHints
 {
     /// <summary>Asks for the cache line holding <paramref name="item"/>; a no-op without SSE.</summary>
@@ -14,19 +14,6 @@ internal static class CacheHints
         {
             // A prefetch never faults, so an address the GC has since moved costs nothing but a wasted line.
             Sse.Prefetch0(Unsafe.AsPointer(ref item));
-        }
-    }
-
-    /// <summary>Asks for every cache line of a row of <paramref name="width"/> floats.</summary>
-    public static unsafe void Prefetch(ref float row, int width)
-    {
-        if (Sse.IsSupported)
-        {
-            byte* start = (byte*)Unsafe.AsPointer(ref row);
-            for (int offset = 0; offset < width * sizeof(float); offset += 64)
-            {
-                Sse.Prefetch0(start + offset);
-            }
         }
     }
 }

