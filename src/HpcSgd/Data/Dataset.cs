@@ -78,7 +78,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
     /// Features then target of each sample, Count rows of InputCount + TargetWidth floats; built on first use (narrow
     /// samples only, see <see cref="HasNarrowRows"/>), at most once even when several sessions share the data set.
     /// </summary>
-    internal float[] InterleavedRows => Volatile.Read(ref interleaved) ?? LazyInitializer.EnsureInitialized(ref interleaved, Interleave);
+    internal float[] InterleavedRows => LazyInitializer.EnsureInitialized(ref interleaved, Interleave);
 
     private float[]? interleaved;
 

@@ -21,30 +21,15 @@ public class GatherTests
         Assert.False(Dataset<FashionMlp>.HasNarrowRows); // 784 inputs: gathered from the two arrays
     }
 
+    /// <summary>One input and one target: the side-by-side rows; batches below, at and above the prefetch distance.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(64)]
-    public void A_session_step_trains_on_the_drawn_samples(int batch)
+    public void A_session_step_on_narrow_rows_trains_on_the_drawn_samples(int batch)
     {
-        var random = new Random(3);
-        int count = 500;
-        float[] x = Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).ToArray();
-        float[] y = x.Select(v => 3f * v + 2f + (float)random.NextDouble()).ToArray();
-        var data = new Dataset<SeedRegression>(x, y);
-        var model = new Model<SeedRegression>(seed: 4);
-        var expected = model.Parameters.ToArray();
-        using var session = new TrainingSession<SeedRegression>(model, data, new TrainingOptions { LearningRate = 0.1f, BatchSize = batch, Steps = 5, Seed = 9 });
-        for (int step = 0; step < 5; step++)
-        {
-            Assert.True(session.Step());
-            int[] drawn = session.LastBatchIndices.ToArray();
-            float[] inputs = drawn.Select(i => x[i]).ToArray(), targets = drawn.Select(i => y[i]).ToArray();
-            float loss = SeedRegression.TrainStep(expected, inputs, targets, new float[expected.Length], default,
-                new float[SeedRegression.WorkspaceLength(batch)], batch, new UpdateRule(0.1f, 0f, 0f, false), float.PositiveInfinity);
-            Assert.Equal(loss, session.LastLoss);
-            Assert.Equal(expected, model.Parameters.ToArray());
-        }
+        Assert.True(Dataset<SeedRegression>.HasNarrowRows);
+        AssertStepsTrainOnDrawnSamples<SeedRegression>(batch, count: 500);
     }
 
     /// <summary>37 inputs (vector tails at every width) and 3 targets; batches with and without a remainder of eight rows.</summary>
@@ -54,23 +39,30 @@ public class GatherTests
     [InlineData(33)]
     public void A_session_step_on_wide_rows_trains_on_the_drawn_samples(int batch)
     {
-        var random = new Random(5);
-        int count = 300;
-        float[] x = Enumerable.Range(0, count * 37).Select(_ => (float)random.NextDouble()).ToArray();
-        float[] y = Enumerable.Range(0, count * 3).Select(_ => (float)random.NextDouble()).ToArray();
-        var data = new Dataset<WideRegression>(x, y);
         Assert.False(Dataset<WideRegression>.HasNarrowRows);
-        var model = new Model<WideRegression>(seed: 4);
-        var expected = model.Parameters.ToArray();
-        using var session = new TrainingSession<WideRegression>(model, data, new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = 4, Seed = 9 });
+        AssertStepsTrainOnDrawnSamples<WideRegression>(batch, count: 300);
+    }
+
+    /// <summary>Each session step's loss and parameters equal <c>TrainStep</c> on the rows the step says it drew, copied by hand.</summary>
+    private static void AssertStepsTrainOnDrawnSamples<TModel>(int batch, int count) where TModel : ISgdModel<TModel>
+    {
+        int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+        var random = new Random(5);
+        float[] x = Enumerable.Range(0, count * inputWidth).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] y = Enumerable.Range(0, count * targetWidth).Select(_ => (float)random.NextDouble()).ToArray();
+        var model = new Model<TModel>(seed: 4);
+        float[] expected = model.Parameters.ToArray();
+        var rule = new UpdateRule(0.05f, 0f, 0f, false);
+        using var session = new TrainingSession<TModel>(model, new Dataset<TModel>(x, y),
+            new TrainingOptions { LearningRate = rule.LearningRate, BatchSize = batch, Steps = 4, Seed = 9 });
         for (int step = 0; step < 4; step++)
         {
             Assert.True(session.Step());
             int[] drawn = session.LastBatchIndices.ToArray();
-            float[] inputs = drawn.SelectMany(i => x.Skip(i * 37).Take(37)).ToArray();
-            float[] targets = drawn.SelectMany(i => y.Skip(i * 3).Take(3)).ToArray();
-            float loss = WideRegression.TrainStep(expected, inputs, targets, new float[expected.Length], default,
-                new float[WideRegression.WorkspaceLength(batch)], batch, new UpdateRule(0.05f, 0f, 0f, false), float.PositiveInfinity);
+            float[] inputs = drawn.SelectMany(i => x.Skip(i * inputWidth).Take(inputWidth)).ToArray();
+            float[] targets = drawn.SelectMany(i => y.Skip(i * targetWidth).Take(targetWidth)).ToArray();
+            float loss = TModel.TrainStep(expected, inputs, targets, new float[expected.Length], default,
+                new float[TModel.WorkspaceLength(batch)], batch, rule, float.PositiveInfinity);
             Assert.Equal(loss, session.LastLoss);
             Assert.Equal(expected, model.Parameters.ToArray());
         }
