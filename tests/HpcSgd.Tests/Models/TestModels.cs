@@ -30,6 +30,19 @@ public partial struct LogisticModel { }
 [Dense(23, 4)]
 public partial class SoftmaxModel { }
 
+/// <summary>
+/// Softmax regression with 10 classes (as Fashion-MNIST, output-major weights): 70 inputs leave a tail at every vector
+/// width; batch sizes 1, 8 and 19 (rows left over by every tile height).
+/// </summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 19])]
+[Dense(70, 10)]
+public partial class SoftmaxTenClasses { }
+
+/// <summary>Softmax regression with 13 classes; 9 inputs are fewer than a Vector512's lanes.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [3, 16])]
+[Dense(9, 13)]
+public partial class SoftmaxManyClasses { }
+
 /// <summary>A three-layer network exercising every activation's backward pass.</summary>
 [SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [12])]
 [Dense(9, 17, Activation = Activation.Tanh)]

@@ -15,7 +15,8 @@ internal static class AllModels
     public static readonly string[] Names =
     [
         nameof(SeedRegression), nameof(WideRegression), nameof(SingleOutputRegression), nameof(LogisticModel),
-        nameof(SoftmaxModel), nameof(DeepSoftmax), nameof(Outer.NestedRegression), nameof(TiledMlp),
+        nameof(SoftmaxModel), nameof(SoftmaxTenClasses), nameof(SoftmaxManyClasses), nameof(DeepSoftmax),
+        nameof(Outer.NestedRegression), nameof(TiledMlp),
         nameof(BinaryMlp), nameof(BinaryDeep), nameof(SoftmaxMixed), nameof(ReLUOutput), nameof(SigmoidOutput),
     ];
 
@@ -29,6 +30,8 @@ internal static class AllModels
         nameof(SingleOutputRegression) => SingleOutputRegression.Description,
         nameof(LogisticModel) => LogisticModel.Description,
         nameof(SoftmaxModel) => SoftmaxModel.Description,
+        nameof(SoftmaxTenClasses) => SoftmaxTenClasses.Description,
+        nameof(SoftmaxManyClasses) => SoftmaxManyClasses.Description,
         nameof(DeepSoftmax) => DeepSoftmax.Description,
         nameof(Outer.NestedRegression) => Outer.NestedRegression.Description,
         nameof(TiledMlp) => TiledMlp.Description,
@@ -50,6 +53,8 @@ internal static class AllModels
             case nameof(SingleOutputRegression): check.Run<SingleOutputRegression>(); break;
             case nameof(LogisticModel): check.Run<LogisticModel>(); break;
             case nameof(SoftmaxModel): check.Run<SoftmaxModel>(); break;
+            case nameof(SoftmaxTenClasses): check.Run<SoftmaxTenClasses>(); break;
+            case nameof(SoftmaxManyClasses): check.Run<SoftmaxManyClasses>(); break;
             case nameof(DeepSoftmax): check.Run<DeepSoftmax>(); break;
             case nameof(Outer.NestedRegression): check.Run<Outer.NestedRegression>(); break;
             case nameof(TiledMlp): check.Run<TiledMlp>(); break;
