@@ -75,8 +75,9 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
     internal static bool HasNarrowRows => TModel.Description.InputCount + TModel.Description.TargetWidth <= InterleavedRowLimit;
 
     /// <summary>
-    /// Features then target of each sample, Count rows of InputCount + TargetWidth floats; built on first use (narrow
-    /// samples only, see <see cref="HasNarrowRows"/>), at most once even when several sessions share the data set.
+    /// Features then target of each sample, Count rows of InputCount + TargetWidth floats and <see cref="InterleavedRowLimit"/>
+    /// floats of padding (a 16-lane load from the last row stays inside); built on first use (narrow samples only, see
+    /// <see cref="HasNarrowRows"/>), at most once even when several sessions share the data set.
     /// </summary>
     internal float[] InterleavedRows => LazyInitializer.EnsureInitialized(ref interleaved, Interleave);
 
@@ -89,7 +90,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
             throw new InvalidOperationException($"{TModel.Description.Name}'s samples are too wide to interleave.");
         }
         int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth, stride = inputWidth + targetWidth;
-        var rows = new float[(long)Count * stride];
+        var rows = new float[(long)Count * stride + InterleavedRowLimit];
         for (int i = 0; i < Count; i++)
         {
             features.AsSpan(i * inputWidth, inputWidth).CopyTo(rows.AsSpan(i * stride, inputWidth));

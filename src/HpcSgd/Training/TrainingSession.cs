@@ -374,32 +374,70 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         int targetWidth = TModel.Description.TargetWidth;
         if (interleavedRows is not null)
         {
-            // One cache line per sample from the side-by-side rows, instead of one from each array.
-            ref float from = ref MemoryMarshal.GetArrayDataReference(interleavedRows);
-            ref float toInputs = ref MemoryMarshal.GetReference(inputs);
-            ref float toTargets = ref MemoryMarshal.GetReference(targets);
-            int stride = inputWidth + targetWidth;
-            for (int b = 0; b < indices.Length; b++)
+            // One cache line per sample from the side-by-side rows, instead of one from each array; each row's
+            // features and target move as one vector each (the widest row part rounded up to 4, 8 or 16 lanes).
+            int widest = Math.Max(inputWidth, targetWidth);
+            if (widest <= 4)
             {
-                if (b + NarrowAhead < indices.Length)
-                {
-                    CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[b + NarrowAhead] * stride));
-                }
-                ref float row = ref Unsafe.Add(ref from, (nint)indices[b] * stride);
-                for (int i = 0; i < inputWidth; i++)
-                {
-                    Unsafe.Add(ref toInputs, b * inputWidth + i) = Unsafe.Add(ref row, i);
-                }
-                for (int t = 0; t < targetWidth; t++)
-                {
-                    Unsafe.Add(ref toTargets, b * targetWidth + t) = Unsafe.Add(ref row, inputWidth + t);
-                }
+                GatherNarrow<Vector128Ops, Vector128<float>>(indices, inputs, targets, inputWidth, targetWidth);
+            }
+            else if (widest <= 8)
+            {
+                GatherNarrow<Vector256Ops, Vector256<float>>(indices, inputs, targets, inputWidth, targetWidth);
+            }
+            else
+            {
+                GatherNarrow<Vector512Ops, Vector512<float>>(indices, inputs, targets, inputWidth, targetWidth);
             }
             return;
         }
         Gather(data.Features, inputWidth, indices, inputs);
         Gather(data.Targets, targetWidth, indices, targets);
     }
+
+    /// <summary>
+    /// The narrow gather: per sample, one vector load of its features and one of its target from the side-by-side rows
+    /// (padded at the end, so a vector from the last row stays inside the array), each stored whole at the sample's
+    /// place in the batch; the lanes past it are overwritten by the next sample's store. The last samples, whose vectors
+    /// would reach past the end of the batch buffers, are copied element by element.
+    /// </summary>
+    private void GatherNarrow<TOps, TVec>(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets, int inputWidth, int targetWidth)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        ref float from = ref MemoryMarshal.GetArrayDataReference(interleavedRows!);
+        ref float toInputs = ref MemoryMarshal.GetReference(inputs);
+        ref float toTargets = ref MemoryMarshal.GetReference(targets);
+        nint stride = inputWidth + targetWidth;
+        int count = indices.Length;
+        // Samples whose whole-vector stores stay inside both batch buffers.
+        int whole = Math.Min(count, Math.Min(WholeStores(inputs.Length, inputWidth, TOps.Count), WholeStores(targets.Length, targetWidth, TOps.Count)));
+        int b = 0;
+        for (; b < whole; b++)
+        {
+            if (b + NarrowAhead < count)
+            {
+                CacheHints.Prefetch(ref Unsafe.Add(ref from, indices[b + NarrowAhead] * stride));
+            }
+            ref float row = ref Unsafe.Add(ref from, indices[b] * stride);
+            TOps.Store(TOps.Load(ref row, 0), ref toInputs, (nuint)(b * inputWidth));
+            TOps.Store(TOps.Load(ref row, (nuint)inputWidth), ref toTargets, (nuint)(b * targetWidth));
+        }
+        for (; b < count; b++)
+        {
+            ref float row = ref Unsafe.Add(ref from, indices[b] * stride);
+            for (int i = 0; i < inputWidth; i++)
+            {
+                Unsafe.Add(ref toInputs, b * inputWidth + i) = Unsafe.Add(ref row, i);
+            }
+            for (int t = 0; t < targetWidth; t++)
+            {
+                Unsafe.Add(ref toTargets, b * targetWidth + t) = Unsafe.Add(ref row, inputWidth + t);
+            }
+        }
+    }
+
+    /// <summary>Rows b of width <paramref name="width"/> for which a store of <paramref name="lanes"/> floats at b * width ends inside <paramref name="length"/>.</summary>
+    private static int WholeStores(int length, int width, int lanes) => length < lanes ? 0 : (length - lanes) / width + 1;
 
     /// <summary>Copies the rows <paramref name="indices"/> of <paramref name="source"/> into consecutive rows of <paramref name="destination"/>.</summary>
     private static void Gather(ReadOnlySpan<float> source, int width, ReadOnlySpan<int> indices, Span<float> destination)

@@ -1,3 +1,4 @@
+using HpcSgd;
 using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
@@ -17,7 +18,8 @@ public class GatherTests
     {
         var data = new Dataset<SeedRegression>([1f, 2f, 3f], [10f, 20f, 30f]);
         Assert.True(Dataset<SeedRegression>.HasNarrowRows);
-        Assert.Equal([1f, 10f, 2f, 20f, 3f, 30f], data.InterleavedRows.ToArray());
+        Assert.Equal([1f, 10f, 2f, 20f, 3f, 30f], data.InterleavedRows.AsSpan(0, 6).ToArray());
+        Assert.Equal(6 + 16, data.InterleavedRows.Length); // padding: a 16-lane load from the last row stays inside
         Assert.False(Dataset<FashionMlp>.HasNarrowRows); // 784 inputs: gathered from the two arrays
     }
 
@@ -30,6 +32,22 @@ public class GatherTests
     {
         Assert.True(Dataset<SeedRegression>.HasNarrowRows);
         AssertStepsTrainOnDrawnSamples<SeedRegression>(batch, count: 500);
+    }
+
+    /// <summary>
+    /// Wider narrow rows, copied a 256-bit vector (5 inputs + 2 targets) or a 512-bit one (9 inputs + 1 label) per part:
+    /// batches whose last rows' vectors would reach past the batch buffers (copied element by element).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(17)]
+    public void A_session_step_on_wider_narrow_rows_trains_on_the_drawn_samples(int batch)
+    {
+        Assert.True(Dataset<Outer.NestedRegression>.HasNarrowRows);
+        Assert.True(Dataset<SoftmaxManyClasses>.HasNarrowRows);
+        AssertStepsTrainOnDrawnSamples<Outer.NestedRegression>(batch, count: 200);
+        AssertStepsTrainOnDrawnSamples<SoftmaxManyClasses>(batch, count: 200);
     }
 
     /// <summary>37 inputs (vector tails at every width) and 3 targets; batches with and without a remainder of eight rows.</summary>
@@ -49,7 +67,9 @@ public class GatherTests
         int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
         var random = new Random(5);
         float[] x = Enumerable.Range(0, count * inputWidth).Select(_ => (float)random.NextDouble()).ToArray();
-        float[] y = Enumerable.Range(0, count * targetWidth).Select(_ => (float)random.NextDouble()).ToArray();
+        bool labels = TModel.Description.Loss == Loss.SoftmaxCrossEntropy;
+        float[] y = Enumerable.Range(0, count * targetWidth)
+            .Select(_ => labels ? random.Next(TModel.Description.OutputCount) : (float)random.NextDouble()).ToArray();
         var model = new Model<TModel>(seed: 4);
         float[] expected = model.Parameters.ToArray();
         var rule = new UpdateRule(0.05f, 0f, 0f, false);
