@@ -54,7 +54,19 @@ internal static class DispatchEmitter
             CheckTargets(w, model);
             w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
-            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize");
+            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f");
+        }
+        w.Line();
+
+        w.Line("/// <inheritdoc/>");
+        using (w.Open($"public static float AccumulateLossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize, float weight)"))
+        {
+            CheckCommon(w);
+            CheckTargets(w, model);
+            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            w.Line($"{Names.KernelArguments}.CheckWeight(weight);");
+            Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
+            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight");
         }
         w.Line();
 
@@ -89,7 +101,7 @@ internal static class DispatchEmitter
         {
             if (fusedRegression)
             {
-                w.Line($"float loss = FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize);");
+                w.Line($"float loss = FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize, false, 1f);");
                 using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
                 {
                     w.Line("return loss;");
@@ -104,20 +116,25 @@ internal static class DispatchEmitter
         }
         w.Line();
 
-        w.Line("/// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass.</summary>");
+        w.Line("/// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass: writes the gradient, or adds <paramref name=\"weight\"/> times it to <paramref name=\"gradient0\"/>.</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize) {Names.WidthConstraints}"))
+        using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) {Names.WidthConstraints}"))
         {
             if (fusedRegression)
             {
-                w.Line($"return FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize);");
+                w.Line($"return FusedRegression{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize, addToGradient, weight);");
             }
             else
             {
                 w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
                 w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
                 w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
-                w.Line($"Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+                // The gradient is linear in dL/dz: weighting the deltas weights every layer's gradient.
+                using (w.Open("if (weight != 1f)"))
+                {
+                    w.Line($"{Names.DenseMath}.Scale{Names.WidthTypeParameters}(ref outputs0, batchSize * OutputCount, weight);");
+                }
+                w.Line($"Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, addToGradient, batchSize);");
                 w.Line("return loss;");
             }
         }
@@ -126,7 +143,7 @@ internal static class DispatchEmitter
         BatchSwitch(w, "Forward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0", batches);
         if (!fusedRegression)
         {
-            BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0", batches);
+            BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0, bool addToGradient", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, addToGradient", batches);
         }
     }
 
@@ -149,7 +166,7 @@ internal static class DispatchEmitter
                 w.Line("    return loss;");
             }
             w.Line("default:");
-            w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, batchSize);");
+            w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, false, batchSize);");
             w.Line($"    UpdateCore{Names.WidthTypeParameters}(ref parameters0, ref gradient0, ref velocity0, in rule);");
             w.Line("    return loss;");
         }

@@ -23,13 +23,13 @@ internal static class FusedRegressionEmitter
     public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout)
     {
         int inputs = model.InputCount;
-        w.Line($"/// <summary>Linear regression in one pass over the batch: returns the mean squared error and writes its gradient (r = x.w + b - y; dW = 2/B sum r x, db = 2/B sum r).</summary>");
+        w.Line($"/// <summary>Linear regression in one pass over the batch: returns the mean squared error and writes its gradient (r = x.w + b - y; dW = 2/B sum r x, db = 2/B sum r), or adds <paramref name=\"gradientWeight\"/> times it to <paramref name=\"gradient\"/>.</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static float FusedRegression{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float targets, ref float gradient, int batchSize) {Names.WidthConstraints}"))
+        using (w.Open($"private static float FusedRegression{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float targets, ref float gradient, int batchSize, bool addToGradient, float gradientWeight) {Names.WidthConstraints}"))
         {
             w.Line("nuint batch = (nuint)batchSize;");
             w.Line($"float bias = {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[0]});");
-            w.Line("float scale = 2f / batchSize;");
+            w.Line("float scale = 2f / batchSize * gradientWeight;");
             if (inputs == 1)
             {
                 EmitAlongSamples(w, layout);
@@ -80,22 +80,25 @@ internal static class FusedRegressionEmitter
             w.Line("products += r * x;");
             w.Line("residuals += r;");
         }
-        w.Line($"{u}.Add(ref gradient, {layout.WeightOffsets[0]}) = products * scale;");
-        w.Line($"{u}.Add(ref gradient, {layout.BiasOffsets[0]}) = residuals * scale;");
+        StoreOrAdd(w, $"{u}.Add(ref gradient, {layout.WeightOffsets[0]})", "products * scale");
+        StoreOrAdd(w, $"{u}.Add(ref gradient, {layout.BiasOffsets[0]})", "residuals * scale");
         w.Line("return squares / batchSize;");
     }
 
+    private static void StoreOrAdd(IndentedWriter w, string target, string value) =>
+        w.Line($"if (addToGradient) {target} += {value}; else {target} = {value};");
+
     /// <summary>
     /// Several inputs: per group of samples, their dot products with the weights (vectors along the inputs), then
-    /// dW += sum over the group of r x, reading the group's rows again from L1. dW is summed unscaled in the gradient
-    /// buffer and scaled at the end.
+    /// dW += sum over the group of (scale r) x, reading the group's rows again from L1, straight into the gradient
+    /// buffer (cleared first unless adding to it).
     /// </summary>
     private static void EmitPerSample(IndentedWriter w, ModelLayout layout, int inputs)
     {
         string u = Names.Unsafe;
         w.Line($"ref float weights = ref {u}.Add(ref parameters, {layout.WeightOffsets[0]});");
         w.Line($"ref float gradWeights = ref {u}.Add(ref gradient, {layout.WeightOffsets[0]});");
-        w.Line($"{u}.InitBlockUnaligned(ref {u}.As<float, byte>(ref gradWeights), 0, {inputs * sizeof(float)});");
+        w.Line($"if (!addToGradient) {u}.InitBlockUnaligned(ref {u}.As<float, byte>(ref gradWeights), 0, {inputs * sizeof(float)});");
         w.Line("float squares = 0f, residuals = 0f;");
         w.Line("nuint b = 0;");
         using (w.Open($"for (; b + {Group} <= batch; b += {Group})"))
@@ -106,11 +109,7 @@ internal static class FusedRegressionEmitter
         {
             EmitGroup(w, inputs, 1);
         }
-        using (w.Open($"for (nuint k = 0; k < {inputs}; k++)"))
-        {
-            w.Line($"{u}.Add(ref gradWeights, k) *= scale;");
-        }
-        w.Line($"{u}.Add(ref gradient, {layout.BiasOffsets[0]}) = residuals * scale;");
+        StoreOrAdd(w, $"{u}.Add(ref gradient, {layout.BiasOffsets[0]})", "residuals * scale");
         w.Line("return squares / batchSize;");
     }
 
@@ -156,7 +155,8 @@ internal static class FusedRegressionEmitter
             w.Line($"float r{s} = z{s} - {u}.Add(ref targets, b + {s});");
             w.Line($"squares += r{s} * r{s};");
             w.Line($"residuals += r{s};");
-            w.Line($"TVec rv{s} = TOps.Broadcast(r{s});");
+            w.Line($"float q{s} = r{s} * scale;");
+            w.Line($"TVec rv{s} = TOps.Broadcast(q{s});");
         }
         w.Line("nuint g = 0;");
         using (w.Open($"for (; g + (nuint)TOps.Count <= {inputs}; g += (nuint)TOps.Count)"))
@@ -170,7 +170,7 @@ internal static class FusedRegressionEmitter
         }
         using (w.Open($"for (; g < {inputs}; g++)"))
         {
-            string terms = string.Join(" + ", Enumerable.Range(0, samples).Select(s => $"r{s} * {u}.Add(ref x{s}, g)"));
+            string terms = string.Join(" + ", Enumerable.Range(0, samples).Select(s => $"q{s} * {u}.Add(ref x{s}, g)"));
             w.Line($"{u}.Add(ref gradWeights, g) += {terms};");
         }
     }

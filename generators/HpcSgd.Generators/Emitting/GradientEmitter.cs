@@ -5,7 +5,8 @@ namespace HpcSgd.Generators.Emitting;
 
 /// <summary>
 /// Emits the backward pass for one batch shape: from dL/dz of the last layer (left in the logits buffer by
-/// the loss head) through every layer. Plain form: writes the mean gradient. Fused form (declared batch sizes
+/// the loss head) through every layer. Plain form: writes the gradient, or adds it to what the gradient buffer
+/// holds when told to (a large batch's chunks summed in place). Fused form (declared batch sizes
 /// whose weight-gradient products need no depth blocking): applies the SGD step straight from the registers
 /// holding each finished gradient tile, so the gradient is never stored. Each layer propagates to the previous
 /// one before its weights change; the first layer computes no gradient with respect to the model's inputs.
@@ -18,9 +19,9 @@ internal static class GradientEmitter
         string name = fusedUpdate ? "BackwardUpdate" : "Backward";
         w.Line(fusedUpdate
             ? $"/// <summary>Backward pass and SGD step for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; updates <paramref name=\"parameters\"/> (and <paramref name=\"velocity\"/>) by <paramref name=\"rule\"/>.</summary>"
-            : $"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>.</summary>");
+            : $"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>, or adds them to it when <paramref name=\"addToGradient\"/> is set.</summary>");
         w.Line(Names.FullyOptimized);
-        string target = fusedUpdate ? $"ref float velocity, in {Names.UpdateRule} rule" : "ref float gradient";
+        string target = fusedUpdate ? $"ref float velocity, in {Names.UpdateRule} rule" : "ref float gradient, bool addToGradient";
         using (w.Open($"private static void {name}_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, {target}{batch.Parameter}) {Names.WidthConstraints}"))
         {
             string buffer = fusedUpdate ? "velocity" : "gradient";
@@ -31,7 +32,7 @@ internal static class GradientEmitter
                 string inputDelta = l == 0 ? "" : $", ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l - 1])})";
                 string biasTargets = fusedUpdate ? $", ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]})" : "";
                 w.Line($"{KernelName(model, l, batch, fusedUpdate)}{Names.WidthTypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
-                       $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : "")}{batch.Argument});");
+                       $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : ", addToGradient")}{batch.Argument});");
             }
         }
         w.Line();
@@ -92,7 +93,7 @@ internal static class GradientEmitter
         string inputDeltaParameter = propagates ? ", ref float inputDelta" : "";
         string targets = fusedUpdate
             ? $"ref float velocityWeights, ref float bias, ref float velocityBias{inputDeltaParameter}, in {Names.UpdateRule} rule"
-            : $"ref float gradWeights, ref float gradBias{inputDeltaParameter}";
+            : $"ref float gradWeights, ref float gradBias{inputDeltaParameter}, bool addToGradient";
         w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {KernelName(model, index, batch, fusedUpdate)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, {targets}{batch.Parameter}) {Names.WidthConstraints}"))
         {
@@ -119,8 +120,8 @@ internal static class GradientEmitter
             }
             else
             {
-                w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias);");
-                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "gradWeights"));
+                w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias, addToGradient);");
+                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient"));
             }
         }
     }

@@ -60,17 +60,42 @@ public static class DenseMath
         }
     }
 
+    /// <summary>Sets y[i] *= factor for i &lt; length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Scale<TOps, TVec>(ref float y, int length, float factor)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        nuint n = (nuint)length;
+        nuint width = (nuint)TOps.Count;
+        nuint i = 0;
+        TVec f = TOps.Broadcast(factor);
+        for (; i + width <= n; i += width)
+        {
+            TOps.Store(TOps.Multiply(TOps.Load(ref y, i), f), ref y, i);
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref y, i) *= factor;
+        }
+    }
+
     /// <summary>Sets y[i] = 0 for i &lt; length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Clear(ref float y, int length) =>
         Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref y), 0, (uint)length * sizeof(float));
 
-    /// <summary>sums[j] = sum over r &lt; rows of m[r * width + j], for j &lt; width: the bias gradient from a batch of deltas.</summary>
+    /// <summary>
+    /// sums[j] = sum over r &lt; rows of m[r * width + j], for j &lt; width: the bias gradient from a batch of deltas;
+    /// with <paramref name="addToSums"/> the column sums are added to what <paramref name="sums"/> holds.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ColumnSums<TOps, TVec>(ref float m, int rows, int width, ref float sums)
+    public static void ColumnSums<TOps, TVec>(ref float m, int rows, int width, ref float sums, bool addToSums)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        Clear(ref sums, width);
+        if (!addToSums)
+        {
+            Clear(ref sums, width);
+        }
         for (nuint r = 0; r < (nuint)rows; r++)
         {
             AddScaled<TOps, TVec>(ref sums, ref Unsafe.Add(ref m, r * (nuint)width), 1f, width);

@@ -38,6 +38,15 @@ public interface ISgdModel<TSelf> where TSelf : ISgdModel<TSelf>
     static abstract float LossAndGradient(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> workspace, int batchSize);
 
     /// <summary>
+    /// Returns the mean loss over <paramref name="batchSize"/> samples and adds <paramref name="weight"/> times the
+    /// gradient of that mean loss to <paramref name="gradient"/>, which keeps what it held. A large batch processed in
+    /// chunks (each chunk's rows still in cache when its backward pass re-reads them) sums its gradient this way with
+    /// weight = chunk size / batch size: the weight-gradient kernels add each finished tile to the sum instead of
+    /// storing a chunk gradient that a further pass would add up. Throws when <paramref name="weight"/> is not finite.
+    /// </summary>
+    static abstract float AccumulateLossAndGradient(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> workspace, int batchSize, float weight);
+
+    /// <summary>
     /// Applies one SGD step to <paramref name="parameters"/> (see <see cref="UpdateRule"/>);
     /// <paramref name="velocity"/> holds the momentum buffer and may be empty when the momentum is 0.
     /// </summary>

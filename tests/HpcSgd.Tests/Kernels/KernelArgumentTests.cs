@@ -53,6 +53,16 @@ public class KernelArgumentTests
         Assert.StartsWith("targets[0] is 4, which is not a class index in [0, 4).",
             LossAndGradientError(1, 96, 23, 1, 96, SoftmaxModel.WorkspaceLength(1), label: 4f));
 
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void NonFiniteWeight_OfAnAddedGradient_IsNamed(float weight)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxModel.AccumulateLossAndGradient(
+            Parameters, new float[23], new float[1], Gradient, new float[SoftmaxModel.WorkspaceLength(1)], 1, weight));
+        Assert.Equal("weight", error.ParamName);
+    }
+
     [Fact]
     public void ShortOutputs_InPredict_AreNamed()
     {

@@ -31,13 +31,15 @@ public class ChunkedBatchTests
     private static TrainingSession<FashionMlp> Session(Model<FashionMlp> model, Dataset<FashionMlp> data, int? chunk, int steps = 3) =>
         new(model, data, new TrainingOptions { LearningRate = 0.05f, BatchSize = Batch, Steps = steps, Seed = 2, Momentum = 0.9f, ChunkSize = chunk });
 
-    [Fact]
-    public void Chunked_steps_match_one_pass_over_the_batch()
+    [Theory]
+    [InlineData(null)] // automatic: chunks of 64 (declared)
+    [InlineData(100)] // 20 chunks of 100 and one of 48: each chunk's gradient weighted by its size
+    public void Chunked_steps_match_one_pass_over_the_batch(int? chunk)
     {
         Dataset<FashionMlp> data = Data();
         var chunkedModel = new Model<FashionMlp>(seed: 1);
         var wholeModel = new Model<FashionMlp>(seed: 1);
-        using TrainingSession<FashionMlp> chunked = Session(chunkedModel, data, chunk: null); // automatic: chunks of 64 (declared)
+        using TrainingSession<FashionMlp> chunked = Session(chunkedModel, data, chunk);
         using TrainingSession<FashionMlp> whole = Session(wholeModel, data, chunk: 0);
         for (int step = 0; step < 3; step++)
         {

@@ -119,10 +119,17 @@ internal static class BroadcastProductWriter
     private static void WriteEpilogue(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)
     {
         string Offset(int r, int j) => $"(m + {r}) * {p.Ldc} + n + {lanes.Offset(0, j)}";
-        if (blocked)
+        string? addToC = p.Epilogue == EpilogueKind.Store ? p.AddToCFlag : null;
+        if (blocked || addToC is not null)
         {
-            // Later depth blocks add to what the earlier ones stored.
-            using (w.Open("if (k0 != 0)"))
+            // Later depth blocks add to what the earlier ones stored; a product told to add to C adds from the first.
+            string condition = (blocked, addToC) switch
+            {
+                (true, null) => "k0 != 0",
+                (true, _) => $"k0 != 0 || {addToC}",
+                _ => addToC!,
+            };
+            using (w.Open($"if ({condition})"))
             {
                 for (int r = 0; r < rows; r++)
                 {

@@ -98,6 +98,18 @@ internal sealed class MatrixProduct
     /// <summary>The momentum buffer laid out like C (<see cref="EpilogueKind.Update"/>).</summary>
     public string? Velocity { get; private set; }
 
+    /// <summary>
+    /// A bool the kernel receives: when true, a <see cref="EpilogueKind.Store"/> product adds c to what C holds
+    /// (summing the gradients of a large batch's chunks in place) instead of overwriting it.
+    /// </summary>
+    public string? AddToCFlag { get; private set; }
+
+    public MatrixProduct AddingToCWhen(string flag)
+    {
+        AddToCFlag = flag;
+        return this;
+    }
+
     public MatrixProduct WithUpdate(string velocity)
     {
         Epilogue = EpilogueKind.Update;
