@@ -217,7 +217,9 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         {
             return forced;
         }
-        if ((long)options.BatchSize * description.InputCount * sizeof(float) <= TrainingOptions.ChunkingThresholdBytes)
+        // What one pass keeps in cache: the batch's inputs, the parameters, the activations and deltas.
+        long workingSet = ((long)options.BatchSize * description.InputCount + description.ParameterCount + TModel.WorkspaceLength(options.BatchSize)) * sizeof(float);
+        if (workingSet <= TrainingOptions.ChunkingThresholdBytes)
         {
             return 0;
         }
