@@ -65,13 +65,11 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         }
         random = new SeededRandom(options.Seed);
         position = order.Length; // the first step starts a new epoch
+        // Each thread's share of the batch is what one pass keeps in cache, so it decides the chunking.
+        chunkRows = ChunkRows(options, description, (batch + options.Threads - 1) / options.Threads);
         if (options.Threads > 1)
         {
             parallel = new ParallelGradient(this, options.Threads);
-        }
-        else
-        {
-            chunkRows = ChunkRows(options, description);
         }
         TotalSteps = options.TotalSteps(data.Count);
     }
@@ -116,7 +114,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
         // Chunked (large batches, one thread): chunk by chunk gradients, then the update below.
         bool chunked = parallel is null && chunkRows > 0 && batch > chunkRows;
         float loss = parallel is not null ? parallel.LossAndGradient(batch)
-            : chunked ? ChunkedLossAndGradient(batch)
+            : chunked ? ChunkedLossAndGradient(0, batch, batch, gradient, workspace)
             : FusedStep(batch, rule);
         LastLoss = loss;
         if (StepsDone == 0)
@@ -191,50 +189,42 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     }
 
     /// <summary>
-    /// The batch's mean-loss gradient as the size-weighted sum of chunk gradients, each chunk gathered right before
-    /// its kernels run so its rows are still in L2 when the backward pass re-reads them, and its gradient added to the
-    /// sum by the weight-gradient kernels themselves (no chunk gradient stored and summed in a further pass: W4 batch
-    /// 2048 ~7% faster). Fixed chunk order.
+    /// Writes into <paramref name="sum"/> the share of the batch's mean-loss gradient that rows [start, start + count)
+    /// contribute (their gradient weighted by count / batch), chunk by chunk (<see cref="chunkRows"/>; one chunk when 0):
+    /// each chunk is gathered right before its kernels run, so its rows are still in L2 when the backward pass re-reads
+    /// them, and the weight-gradient kernels add its gradient to the sum themselves (no chunk gradient stored and summed
+    /// in a further pass: W4 batch 2048 ~7% faster). Fixed chunk order. Returns the rows' mean loss.
     /// </summary>
-    private float ChunkedLossAndGradient(int batch)
+    private float ChunkedLossAndGradient(int start, int count, int batch, AlignedFloats sum, AlignedFloats chunkWorkspace)
     {
-        gradient.Span.Clear();
+        sum.Span.Clear();
+        int rowsPerChunk = chunkRows > 0 ? chunkRows : count;
         double loss = 0;
-        for (int start = 0; start < batch; start += chunkRows)
+        for (int offset = 0; offset < count; offset += rowsPerChunk)
         {
-            int count = Math.Min(chunkRows, batch - start);
-            GatherChunk(start, count, out Span<float> inputs, out Span<float> targets);
-            float chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, gradient, workspace, count, (float)count / batch);
-            loss += (double)chunkLoss * count;
+            int rows = Math.Min(rowsPerChunk, count - offset);
+            GatherChunk(start + offset, rows, out Span<float> inputs, out Span<float> targets);
+            float chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, (float)rows / batch);
+            loss += (double)chunkLoss * rows;
         }
-        return (float)(loss / batch);
+        return (float)(loss / count);
     }
 
     /// <summary>Rows per chunk for this run (0: no chunking); see <see cref="TrainingOptions.ChunkSize"/>.</summary>
-    private static int ChunkRows(TrainingOptions options, ModelDescription description)
+    private static int ChunkRows(TrainingOptions options, ModelDescription description, int rowsPerPass)
     {
         if (options.ChunkSize is int forced)
         {
             return forced;
         }
-        // What one pass keeps in cache: the batch's inputs, the parameters, the activations and deltas.
-        long workingSet = ((long)options.BatchSize * description.InputCount + description.ParameterCount + TModel.WorkspaceLength(options.BatchSize)) * sizeof(float);
+        // What one pass keeps in cache: its rows' inputs, the parameters, the activations and deltas.
+        long workingSet = ((long)rowsPerPass * description.InputCount + description.ParameterCount + TModel.WorkspaceLength(rowsPerPass)) * sizeof(float);
         if (workingSet <= TrainingOptions.ChunkingThresholdBytes)
         {
             return 0;
         }
         int declared = description.DeclaredBatchSizes.Where(b => b is >= 64 and <= 256).DefaultIfEmpty(0).Max();
         return declared > 0 ? declared : 128;
-    }
-
-    /// <summary>
-    /// Gathers rows [start, start + count) of the current batch into the batch buffers and writes their mean loss's
-    /// gradient into <paramref name="chunkGradient"/>; returns the mean loss.
-    /// </summary>
-    private float LossAndGradient(int start, int count, AlignedFloats chunkGradient, AlignedFloats chunkWorkspace)
-    {
-        GatherChunk(start, count, out Span<float> inputs, out Span<float> targets);
-        return TModel.LossAndGradient(model.Parameters, inputs, targets, chunkGradient, chunkWorkspace, count);
     }
 
     /// <summary>Gathers rows [start, start + count) of the current batch into their place in the batch buffers.</summary>
@@ -250,9 +240,9 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
     }
 
     /// <summary>
-    /// The batch split into one contiguous chunk per worker (sizes fixed by batch and worker count), each chunk's
-    /// gradient in the worker's own buffer; then each worker sums one slice of the parameters over the chunks in
-    /// chunk order, weighted by chunk size. Nothing depends on which thread runs first.
+    /// The batch split into one contiguous part per worker (sizes fixed by batch and worker count), each part's
+    /// share of the gradient in the worker's own buffer (in chunks when the part is larger than the cache); then each
+    /// worker sums one slice of the parameters over the parts in part order. Nothing depends on which thread runs first.
     /// </summary>
     private sealed class ParallelGradient : IParallelWork, IDisposable
     {
@@ -304,7 +294,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             {
                 (int start, int count) = Chunk(batch, workers, worker);
                 counts[worker] = count;
-                losses[worker] = count == 0 ? 0f : session.LossAndGradient(start, count, gradients[worker], workspaces[worker]);
+                losses[worker] = count == 0 ? 0f : session.ChunkedLossAndGradient(start, count, batch, gradients[worker], workspaces[worker]);
                 return;
             }
             // Slices of the parameters, 16-float aligned so neighbouring workers never share a cache line.
@@ -318,7 +308,7 @@ public sealed class TrainingSession<TModel> : IDisposable where TModel : ISgdMod
             {
                 if (counts[w] > 0)
                 {
-                    TensorPrimitives.MultiplyAdd(gradients[w].Slice(from, to - from), (float)counts[w] / batch, sum, sum);
+                    TensorPrimitives.Add(gradients[w].Slice(from, to - from), sum, sum);
                 }
             }
         }

@@ -12,11 +12,11 @@ public class ParallelTrainingTests
     /// <summary>Two groupings of the same float sums: relative differences of a few ulps per step, compounding over steps.</summary>
     private const float ThreadCountTolerance = 1e-4f;
 
-    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9, int steps = 40)
+    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9, int steps = 40, int? chunk = null)
     {
         (float[] x, float[] y) = TestData.Batch(TiledMlp.Description, 1000, seed: 4);
         var model = new Model<TiledMlp>(seed: 2);
-        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = steps, Seed = seed, Threads = threads, Momentum = 0.5f };
+        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = steps, Seed = seed, Threads = threads, Momentum = 0.5f, ChunkSize = chunk };
         return (model, new TrainingSession<TiledMlp>(model, new Dataset<TiledMlp>(x, y), options));
     }
 
@@ -24,11 +24,12 @@ public class ParallelTrainingTests
     [InlineData(2, 300)]
     [InlineData(3, 300)]
     [InlineData(2, 7)] // odd batch: chunks of 4 and 3, general-path kernels
-    public void ManyThreads_AreBitForBitRepeatable_AndMatchOneThread(int threads, int batch)
+    [InlineData(2, 300, 64)] // each worker's 150 rows in chunks of 64, 64 and 22, added to its buffer in the kernels
+    public void ManyThreads_AreBitForBitRepeatable_AndMatchOneThread(int threads, int batch, int? chunk = null)
     {
         float[] Train(int t)
         {
-            (Model<TiledMlp> model, TrainingSession<TiledMlp> session) = Session(t, batch);
+            (Model<TiledMlp> model, TrainingSession<TiledMlp> session) = Session(t, batch, chunk: chunk);
             using (session)
             {
                 Assert.Equal(TrainingStatus.Completed, session.Run().Status);
