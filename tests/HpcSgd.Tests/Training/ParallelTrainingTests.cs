@@ -64,10 +64,12 @@ public class ParallelTrainingTests
         }
     }
 
-    [Fact]
-    public void ManyThreads_AllocateNothingPerStep_OnAnyThread()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(64)] // each worker's part in chunks added to its buffer
+    public void ManyThreads_AllocateNothingPerStep_OnAnyThread(int? chunk)
     {
-        (_, TrainingSession<TiledMlp> session) = Session(2, 300, steps: 400);
+        (_, TrainingSession<TiledMlp> session) = Session(2, 300, steps: 400, chunk: chunk);
         using (session)
         {
             // Warm-up long enough for tiered compilation to settle on both threads (a Debug build's first promotions
