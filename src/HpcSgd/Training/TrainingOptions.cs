@@ -68,10 +68,10 @@ public sealed record TrainingOptions
     /// <summary>
     /// A batch (with several <see cref="Threads"/>, each thread's part of it) whose working set (its inputs, the
     /// parameters, the activations) exceeds <see cref="ChunkingThresholdBytes"/> is gathered and differentiated in
-    /// chunks of this many rows, each chunk's
-    /// rows still in cache when its backward pass re-reads them; each chunk's gradient is added to the sum, weighted
-    /// by its size, in order, then the update runs (results differ from one pass over the batch only in the last
-    /// bits). Null (the default) picks the largest declared batch size from 64 to 256, else 128; 0 never chunks.
+    /// chunks of this many rows, each chunk's rows still in cache when its backward pass re-reads them; each chunk's
+    /// gradient is added to the sum, weighted by its size, in order, then the update runs (results differ from one
+    /// pass over the batch only in the last bits). Null (the default) picks the largest declared batch size from 64
+    /// to 256, else 128; 0 never chunks.
     /// </summary>
     public int? ChunkSize { get; init; }
 
