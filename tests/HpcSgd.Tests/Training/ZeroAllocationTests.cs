@@ -68,17 +68,24 @@ public class ZeroAllocationTests
             {
                 Assert.True(session.Step());
             }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < MeasuredSteps; i++)
+            // Two windows of 1,000 steps; one must allocate nothing. Anything a step, an epoch or a progress report
+            // allocates shows up in both; a one-time runtime event (seen once in 15 full test runs under load, e.g. a
+            // method's promotion to optimized code landing inside the window) can show up in one only.
+            var windows = new long[2];
+            for (int w = 0; w < windows.Length; w++)
             {
-                session.Step();
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < MeasuredSteps; i++)
+                {
+                    session.Step();
+                }
+                windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
             }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
             Assert.False(session.Diverged);
-            Assert.Equal(MeasuredSteps + 50, session.StepsDone);
-            Assert.Equal((MeasuredSteps + 50) / 10, reports);
-            Assert.True(allocated == 0, $"{d.Name}, batch {batch}, {sampling}: {allocated} bytes over {MeasuredSteps} steps");
+            Assert.Equal(2 * MeasuredSteps + 50, session.StepsDone);
+            Assert.Equal((2 * MeasuredSteps + 50) / 10, reports);
+            Assert.True(windows.Min() == 0, $"{d.Name}, batch {batch}, {sampling}: {windows[0]} and {windows[1]} bytes over two windows of {MeasuredSteps} steps");
         }
     }
 }
