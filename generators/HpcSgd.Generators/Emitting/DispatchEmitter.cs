@@ -50,9 +50,7 @@ internal static class DispatchEmitter
         w.Line("/// <inheritdoc/>");
         using (w.Open($"public static float LossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize)"))
         {
-            CheckCommon(w);
-            CheckTargets(w, model);
-            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            CheckGradientArguments(w, model);
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
             WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f");
         }
@@ -61,9 +59,7 @@ internal static class DispatchEmitter
         w.Line("/// <inheritdoc/>");
         using (w.Open($"public static float AccumulateLossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize, float weight)"))
         {
-            CheckCommon(w);
-            CheckTargets(w, model);
-            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            CheckGradientArguments(w, model);
             w.Line($"{Names.KernelArguments}.CheckWeight(weight);");
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
             WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight");
@@ -84,9 +80,7 @@ internal static class DispatchEmitter
         w.Line("/// <inheritdoc/>");
         using (w.Open($"public static float TrainStep({s} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} velocity, {s} workspace, int batchSize, in {Names.UpdateRule} rule, float lossLimit)"))
         {
-            CheckCommon(w);
-            CheckTargets(w, model);
-            w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
+            CheckGradientArguments(w, model);
             w.Line($"if (rule.Momentum != 0f) {Names.KernelArguments}.CheckLength(velocity.Length, ParameterCount, nameof(velocity), \"ParameterCount, for momentum\");");
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
             // Without momentum the velocity is never read; point at the parameters rather than past an empty span.
@@ -187,6 +181,14 @@ internal static class DispatchEmitter
         w.Line($"{Names.KernelArguments}.CheckLength(parameters.Length, ParameterCount, nameof(parameters), \"ParameterCount\");");
         w.Line($"{Names.KernelArguments}.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), \"batch size x InputCount\");");
         w.Line($"{Names.KernelArguments}.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), \"WorkspaceLength(batchSize)\");");
+    }
+
+    /// <summary>The checks of every entry point that computes a gradient: batch, spans, targets, gradient length.</summary>
+    private static void CheckGradientArguments(IndentedWriter w, ModelSpec model)
+    {
+        CheckCommon(w);
+        CheckTargets(w, model);
+        w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
     }
 
     private static void CheckTargets(IndentedWriter w, ModelSpec model)
