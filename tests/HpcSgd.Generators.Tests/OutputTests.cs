@@ -100,4 +100,34 @@ public class OutputTests
         Assert.Contains("case 64:", text);
         Assert.Contains("global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated", text);
     }
+
+    [Fact]
+    public void BatchOneKernels_SkipZeroInputs_OfTheModelInputAndOfReLUOutputsOnly()
+    {
+        (_, _, GeneratorDriverRunResult run) = GeneratorHarness.Generate("""
+            using HpcSgd;
+            [SgdModel(Loss.MeanSquaredError, BatchSizes = [1, 8])]
+            [Dense(40, 32, Activation = Activation.ReLU)]
+            [Dense(32, 16, Activation = Activation.Tanh)]
+            [Dense(16, 16)]
+            [Dense(16, 3)]
+            public partial class Net { }
+            """);
+        string text = Assert.Single(run.GeneratedTrees).GetText().ToString();
+
+        // Layer 0 reads the model's input, layer 1 a ReLU output: both skip zeros at batch 1, forward and fused update,
+        // when at least 1/8 of the input is zero.
+        Assert.Contains("if (global::HpcSgd.Kernels.DenseMath.CountZeros(ref x, 40) >= 5)", text);
+        Assert.Contains("Dense0_Forward_40x32_B1_SkippingZeros<TOps, TVec>(ref x, ref w, ref y, ref bias);", text);
+        Assert.Contains("private static void Dense0_BackwardUpdate_40x32_B1_SkippingZeros<TOps, TVec>(", text);
+        Assert.Contains("if (global::HpcSgd.Kernels.UpdateMath.ZeroGradientKeepsParameter(in rule) && global::HpcSgd.Kernels.DenseMath.CountZeros(ref x, 32) >= 4)", text);
+        Assert.Contains("private static void Dense1_Forward_32x16_B1_SkippingZeros<TOps, TVec>(", text);
+        // Layer 2 reads tanh outputs (no exact zeros); layer 3 is output-major; batch 8 and the general path stay dense.
+        Assert.DoesNotContain("Dense2_Forward_16x16_B1_SkippingZeros", text);
+        Assert.DoesNotContain("Dense3_Forward_16x3_B1_SkippingZeros", text);
+        Assert.DoesNotContain("_B8_SkippingZeros", text);
+        Assert.DoesNotContain("_General_SkippingZeros", text);
+        // The plain two-pass backward (the gradient stored for LossAndGradient) writes every row, zero or not.
+        Assert.DoesNotContain("Dense0_Backward_40x32_B1_SkippingZeros", text);
+    }
 }

@@ -16,6 +16,9 @@ internal readonly struct BatchShape
 
     public bool IsGeneral => size == 0;
 
+    /// <summary>The batch of one sample, whose products are matrix-vector products and rank-1 updates.</summary>
+    public bool IsSingleSample => size == 1;
+
     /// <summary>Method-name suffix: <c>B64</c> or <c>General</c>.</summary>
     public string Suffix => IsGeneral ? "General" : "B" + size;
 

@@ -44,6 +44,7 @@ internal static class ForwardEmitter
         string activation = layer.Activation == ActivationKind.Identity ? "z" : $"{layer.Activation}(z)";
         WeightLayoutKind weights = layout.WeightLayouts[index];
         w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {inputs} inputs of x[b, i] * w[o, i], {outputs} outputs; weights {weights}.</summary>");
+        MatrixProduct? skipping = null;
         w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float bias, ref float y{batch.Parameter}) {Names.WidthConstraints}"))
         {
@@ -53,6 +54,10 @@ internal static class ForwardEmitter
                 // Z[B x O] = X[B x I] W[I x O]: broadcast x[b, i], vectors along a row of weights.
                 var product = new MatrixProduct("y = x w", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", outputs)
                     .WithBiasActivation("bias", MatrixProduct.Fuses(layer.Activation) ? layer.Activation : ActivationKind.Identity);
+                if (ZeroSkipping.Applies(model, layout, index, batch))
+                {
+                    skipping = product.SkippingZerosOfA(KernelName(model, index, batch) + "_SkippingZeros");
+                }
                 BroadcastProductWriter.Write(w, product);
                 if (!MatrixProduct.Fuses(layer.Activation))
                 {
@@ -66,6 +71,11 @@ internal static class ForwardEmitter
                     .WithBiasActivation("bias", layer.Activation);
                 DotProductWriter.Write(w, product);
             }
+        }
+        if (skipping is not null)
+        {
+            w.Line();
+            BroadcastProductWriter.WriteZeroSkippingKernel(w, skipping);
         }
     }
 }

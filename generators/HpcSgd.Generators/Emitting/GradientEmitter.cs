@@ -94,6 +94,7 @@ internal static class GradientEmitter
         string targets = fusedUpdate
             ? $"ref float velocityWeights, ref float bias, ref float velocityBias{inputDeltaParameter}, in {Names.UpdateRule} rule"
             : $"ref float gradWeights, ref float gradBias{inputDeltaParameter}, bool addToGradient";
+        MatrixProduct? skipping = null;
         w.Line(Names.FullyOptimized);
         using (w.Open($"private static void {KernelName(model, index, batch, fusedUpdate)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, {targets}{batch.Parameter}) {Names.WidthConstraints}"))
         {
@@ -116,13 +117,23 @@ internal static class GradientEmitter
             if (fusedUpdate)
             {
                 w.Line($"{Names.UpdateMath}.BiasStep{Names.WidthTypeParameters}(ref delta, {samples.Expression.Replace("(nuint)", "")}, {outputs}, ref bias, ref velocityBias, in rule);");
-                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "w").WithUpdate("velocityWeights"));
+                MatrixProduct step = WeightGradient(layer, weights, samples, "w").WithUpdate("velocityWeights");
+                if (ZeroSkipping.Applies(model, layout, index, batch))
+                {
+                    skipping = step.SkippingZerosOfA(KernelName(model, index, batch, fusedUpdate) + "_SkippingZeros");
+                }
+                BroadcastProductWriter.Write(w, step);
             }
             else
             {
                 w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias, addToGradient);");
                 BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient"));
             }
+        }
+        if (skipping is not null)
+        {
+            w.Line();
+            BroadcastProductWriter.WriteZeroSkippingKernel(w, skipping);
         }
     }
 }

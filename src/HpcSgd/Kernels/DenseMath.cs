@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace HpcSgd.Kernels;
 
@@ -100,5 +102,55 @@ public static class DenseMath
         {
             AddScaled<TOps, TVec>(ref sums, ref Unsafe.Add(ref m, r * (nuint)width), 1f, width);
         }
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="indices"/> the positions i &lt; <paramref name="length"/> with values[i] != 0, in
+    /// order, and returns how many. Branch-free (every position is written, the count advances only for a nonzero
+    /// value), so a random zero pattern costs no mispredictions; <paramref name="indices"/> must hold
+    /// <paramref name="length"/> ints.
+    /// </summary>
+    public static int NonzeroIndices(ref float values, int length, ref int indices)
+    {
+        int count = 0;
+        for (int i = 0; i < length; i++)
+        {
+            Unsafe.Add(ref indices, count) = i;
+            count += Unsafe.Add(ref values, i) != 0f ? 1 : 0;
+        }
+        return count;
+    }
+
+    /// <summary>How many of values[0 .. length) are zero (either sign).</summary>
+    public static int CountZeros(ref float values, int length)
+    {
+        int zeros = 0;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<float>.Count <= length; i += Vector512<float>.Count)
+            {
+                zeros += BitOperations.PopCount(Vector512.Equals(Vector512.LoadUnsafe(ref values, (nuint)i), Vector512<float>.Zero).ExtractMostSignificantBits());
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
+            {
+                zeros += BitOperations.PopCount(Vector256.Equals(Vector256.LoadUnsafe(ref values, (nuint)i), Vector256<float>.Zero).ExtractMostSignificantBits());
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + Vector128<float>.Count <= length; i += Vector128<float>.Count)
+            {
+                zeros += BitOperations.PopCount(Vector128.Equals(Vector128.LoadUnsafe(ref values, (nuint)i), Vector128<float>.Zero).ExtractMostSignificantBits());
+            }
+        }
+        for (; i < length; i++)
+        {
+            zeros += Unsafe.Add(ref values, i) == 0f ? 1 : 0;
+        }
+        return zeros;
     }
 }

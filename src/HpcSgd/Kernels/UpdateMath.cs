@@ -72,6 +72,13 @@ public static class UpdateMath
         TOps.Store(TOps.Subtract(pv, TOps.Multiply(lr, direction)), ref p, offset);
     }
 
+    /// <summary>
+    /// True when <paramref name="rule"/> leaves a parameter whose gradient is zero exactly as it is (plain SGD without
+    /// weight decay), so a kernel may skip such parameters; momentum and weight decay change every parameter.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ZeroGradientKeepsParameter(in UpdateRule rule) => rule.Momentum == 0f && rule.WeightDecay == 0f;
+
     /// <summary>The bias step: g[j] = sum over rows of delta[r * width + j] (as DenseMath.ColumnSums adds), then <see cref="Step{TOps, TVec}"/> on p[j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BiasStep<TOps, TVec>(ref float delta, int rows, int width, ref float p, ref float v, in UpdateRule rule)

@@ -26,6 +26,21 @@ internal static class TestData
         return (inputs, targets);
     }
 
+    /// <summary>Sets a random <paramref name="zeroFraction"/> of <paramref name="inputs"/> to zero (as image pixels or one-hot features are).</summary>
+    public static float[] WithZeros(float[] inputs, double zeroFraction, int seed)
+    {
+        var random = new Random(seed);
+        float[] sparse = (float[])inputs.Clone();
+        for (int i = 0; i < sparse.Length; i++)
+        {
+            if (random.NextDouble() < zeroFraction)
+            {
+                sparse[i] = 0f;
+            }
+        }
+        return sparse;
+    }
+
     /// <summary>Parameters drawn wider than the initializer's, so no unit sits idle (e.g. a dead ReLU) by chance.</summary>
     public static float[] Parameters(ModelDescription model, int seed)
     {

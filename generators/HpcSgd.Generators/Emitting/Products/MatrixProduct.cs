@@ -104,6 +104,21 @@ internal sealed class MatrixProduct
     /// </summary>
     public string? AddToCFlag { get; private set; }
 
+    /// <summary>
+    /// Set on a matrix-vector product (M = 1) or a rank-1 update (K = 1) whose A may hold exact zeros: the kernel then
+    /// visits only the depth steps, or rows, whose element of A is nonzero (see <see cref="ZeroSkipping"/>).
+    /// </summary>
+    public bool SkipsZerosOfA => ZeroSkippingKernel is not null;
+
+    /// <summary>The method holding the zero-skipping form, which the product's caller also writes.</summary>
+    public string? ZeroSkippingKernel { get; private set; }
+
+    public MatrixProduct SkippingZerosOfA(string kernel)
+    {
+        ZeroSkippingKernel = kernel;
+        return this;
+    }
+
     public MatrixProduct AddingToCWhen(string flag)
     {
         AddToCFlag = flag;
