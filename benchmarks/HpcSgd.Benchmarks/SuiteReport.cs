@@ -32,6 +32,9 @@ public static class SuiteReport
         MachineProbe.Limits? machine = File.Exists(Path.Combine(folder, "machine.json"))
             ? JsonSerializer.Deserialize<MachineProbe.Limits>(File.ReadAllText(Path.Combine(folder, "machine.json")))
             : null;
+        MachineProbe.Limits? machineAtEnd = File.Exists(Path.Combine(folder, "machine-end.json"))
+            ? JsonSerializer.Deserialize<MachineProbe.Limits>(File.ReadAllText(Path.Combine(folder, "machine-end.json")))
+            : null;
         QualityCheck.Result[] quality = File.Exists(Path.Combine(folder, "quality.json"))
             ? JsonSerializer.Deserialize<QualityCheck.Result[]>(File.ReadAllText(Path.Combine(folder, "quality.json"))) ?? []
             : [];
@@ -43,6 +46,12 @@ public static class SuiteReport
         if (machine is not null)
         {
             md.AppendLine(inv, $"Machine: {machine.Cpu}; measured FMA peak {machine.PeakGflops:F1} GFLOP/s per core; read bandwidth {machine.L2ReadGBs:F0} GB/s (256 KiB, L2), {machine.L3ReadGBs:F0} GB/s (8 MiB, L3), {machine.MemoryReadGBs:F1} GB/s (512 MiB, memory).");
+            if (machineAtEnd is not null)
+            {
+                // A virtual machine's speed drifts: the same probe after the benchmarks shows by how much during this run.
+                md.AppendLine();
+                md.AppendLine(inv, $"The FMA peak measured again after the step benchmarks: {machineAtEnd.PeakGflops:F1} GFLOP/s ({100 * machineAtEnd.PeakGflops / machine.PeakGflops:F0}% of the first measurement); % of peak below is against the first.");
+            }
         }
         md.AppendLine(inv, $"PyTorch: {torchInfo}.");
         md.AppendLine();
@@ -81,6 +90,11 @@ public static class SuiteReport
             var threads = ReadBenchmarkDotNet(threadsPath);
             md.AppendLine("## Two cores: TrainingOptions.Threads = 2 against one thread (same run)");
             md.AppendLine();
+            if (machine is { TwoThreadPeakGflops: > 0 })
+            {
+                md.AppendLine(inv, $"The FMA probe on two threads at once ran {machine.TwoThreadPeakGflops / machine.PeakGflops:F2}x its one-thread rate ({machine.TwoThreadPeakGflops:F1} GFLOP/s): the most a compute-bound step can gain from the second core here.");
+                md.AppendLine();
+            }
             md.AppendLine("| cell | 1 thread us/step | 2 threads us/step | speed-up | alloc B/step (2 threads, calling thread) |");
             md.AppendLine("|---|---:|---:|---:|---:|");
             foreach (Cell cell in ThreadScalingBenchmarks.Cells())
