@@ -7,7 +7,7 @@ namespace HpcSgd.Benchmarks;
 
 /// <summary>
 /// The machine's limits on one core, so each figure can be stated as a fraction of them: the FMA peak
-/// (12 independent Vector512 fused multiply-add chains) and the read bandwidth of a buffer that fits L2,
+/// (12 independent fused multiply-add chains at the widest accelerated width) and the read bandwidth of a buffer that fits L2,
 /// one that fits L3 and one in main memory (Vector512 sums). Best of several runs, as BenchmarkDotNet's minimum.
 /// Also the same FMA chains on two threads at once (their combined rate): on a virtual machine the second vCPU may
 /// share its core or be busy with a neighbour, and this is the ceiling of a compute-bound step's two-core speed-up.
@@ -18,21 +18,17 @@ public static class MachineProbe
 
     private const long ChainSteps = 20_000_000;
 
-    private const double FlopsPerRun = ChainSteps * 12 * 16 * 2;
-
     public static Limits Measure()
     {
         // One and two threads take turns, so a slow spell of the VM does not fall on one of them only.
         double peak = 0, twoThreads = 0;
-        Chains(1000);
+        PairedSteps.Probe(1000);
         for (int i = 0; i < 7; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            Chains(ChainSteps);
-            peak = Math.Max(peak, FlopsPerRun / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
+            peak = Math.Max(peak, PairedSteps.Probe(ChainSteps));
             twoThreads = Math.Max(twoThreads, TwoThreadRate());
         }
-        return new Limits(peak, ReadBandwidth(256 << 10), ReadBandwidth(8 << 20), ReadBandwidth(512 << 20), CpuName(), Vector512.IsHardwareAccelerated ? 16 : 8, twoThreads);
+        return new Limits(peak, ReadBandwidth(256 << 10), ReadBandwidth(8 << 20), ReadBandwidth(512 << 20), CpuName(), PairedSteps.ProbeLanes, twoThreads);
     }
 
     public static void Write(string path)
@@ -52,7 +48,7 @@ public static class MachineProbe
             threads[t] = new Thread(() =>
             {
                 start.SignalAndWait();
-                Chains(ChainSteps);
+                PairedSteps.Probe(ChainSteps);
             });
             threads[t].Start();
         }
@@ -62,7 +58,7 @@ public static class MachineProbe
         {
             thread.Join();
         }
-        return 2 * FlopsPerRun / Stopwatch.GetElapsedTime(begin).TotalSeconds / 1e9;
+        return 2 * ChainSteps * 12.0 * PairedSteps.ProbeLanes * 2 / Stopwatch.GetElapsedTime(begin).TotalSeconds / 1e9;
     }
 
     private static double Best(Func<double> run)
@@ -110,23 +106,7 @@ public static class MachineProbe
         return Vector512.Sum(a0 + a1 + a2 + a3);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector512<float> Chains(long n)
-    {
-        var m = Vector512.Create(0.999999f);
-        var a = Vector512.Create(1e-7f);
-        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (long i = 0; i < n; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a);
-            c3 = Vector512.FusedMultiplyAdd(c3, m, a); c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a); c8 = Vector512.FusedMultiplyAdd(c8, m, a);
-            c9 = Vector512.FusedMultiplyAdd(c9, m, a); c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-        }
-        return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
-    }
-
-    private static string CpuName()
+    public static string CpuName()
     {
         try
         {

@@ -2,6 +2,7 @@ using HpcSgd.Generators.Diagnostics;
 using HpcSgd.Generators.Emitting;
 using HpcSgd.Generators.Model;
 using HpcSgd.Generators.Parsing;
+using HpcSgd.Generators.Planning;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -9,7 +10,8 @@ namespace HpcSgd.Generators;
 
 /// <summary>
 /// Generates shape-specialized SGD kernels for every type marked [SgdModel]:
-/// attribute -> <see cref="ModelParser"/> -> equatable <see cref="ModelSpec"/> -> <see cref="ModelEmitter"/>.
+/// attribute -> <see cref="ModelParser"/> -> equatable <see cref="ModelSpec"/> -> <see cref="ModelPlanner"/> ->
+/// equatable <see cref="ModelPlan"/> (every choice of kernel variant, per target instruction set) -> <see cref="ModelEmitter"/>.
 /// Diagnostics and source travel on separate branches so an edit that changes only a location does not re-emit.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -23,6 +25,9 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
 
         /// <summary>The model to emit.</summary>
         public const string Model = nameof(Model);
+
+        /// <summary>The model's kernel plan.</summary>
+        public const string Plan = nameof(Plan);
 
         /// <summary>The diagnostics to report.</summary>
         public const string Diagnostics = nameof(Diagnostics);
@@ -58,8 +63,12 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(diagnostics, Report);
         context.RegisterSourceOutput(orphanLayers, Report);
 
-        context.RegisterSourceOutput(models, static (output, model) =>
-            output.AddSource(ModelEmitter.HintName(model), ModelEmitter.Emit(model)));
+        IncrementalValuesProvider<ModelPlan> plans = models
+            .Select(static (model, _) => ModelPlanner.Plan(model))
+            .WithTrackingName(Steps.Plan);
+
+        context.RegisterSourceOutput(plans, static (output, plan) =>
+            output.AddSource(ModelEmitter.HintName(plan.Model), ModelEmitter.Emit(plan)));
     }
 
     private static void Report(SourceProductionContext output, EquatableArray<DiagnosticInfo> items)

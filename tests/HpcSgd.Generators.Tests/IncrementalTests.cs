@@ -29,6 +29,7 @@ public class IncrementalTests
 
         AssertAllReasons(result, SgdModelGenerator.Steps.Parse, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
         AssertAllReasons(result, SgdModelGenerator.Steps.Model, IncrementalStepRunReason.Cached);
+        AssertAllReasons(result, SgdModelGenerator.Steps.Plan, IncrementalStepRunReason.Cached);
         Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
             output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
     }
@@ -86,6 +87,7 @@ public class IncrementalTests
         var forbidden = new[] { typeof(ISymbol), typeof(Compilation), typeof(SyntaxNode), typeof(Location), typeof(SemanticModel) };
         var seen = new HashSet<Type>();
         Walk(typeof(ModelSpec));
+        Walk(typeof(HpcSgd.Generators.Planning.ModelPlan));
 
         void Walk(Type type)
         {

@@ -14,6 +14,8 @@ internal readonly struct BatchShape
 
     public static BatchShape General => new(0);
 
+    public static BatchShape Of(Planning.BatchPlan plan) => new(plan.Size);
+
     public bool IsGeneral => size == 0;
 
     /// <summary>The batch of one sample, whose products are matrix-vector products and rank-1 updates.</summary>

@@ -1,5 +1,6 @@
 using HpcSgd.Generators.Emitting.Products;
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting;
 
@@ -10,8 +11,10 @@ namespace HpcSgd.Generators.Emitting;
 /// </summary>
 internal static class ForwardEmitter
 {
-    public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout, BatchShape batch)
+    public static void Emit(IndentedWriter w, ModelPlan plan, ModelLayout layout, BatchPlan batchPlan)
     {
+        ModelSpec model = plan.Model;
+        var batch = BatchShape.Of(batchPlan);
         int last = model.Layers.Count - 1;
         w.Line($"/// <summary>Forward pass for {batch.Description}: hidden outputs into the workspace, last-layer outputs into <paramref name=\"outputs\"/>.</summary>");
         w.Line(Names.FullyOptimized);
@@ -28,7 +31,7 @@ internal static class ForwardEmitter
 
         for (int l = 0; l <= last; l++)
         {
-            EmitLayer(w, model, layout, l, batch);
+            EmitLayer(w, model, layout, l, batch, batchPlan.Layers[l].Forward);
             w.Line();
         }
     }
@@ -36,7 +39,7 @@ internal static class ForwardEmitter
     public static string KernelName(ModelSpec model, int layer, BatchShape batch) =>
         $"Dense{layer}_Forward_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
 
-    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch)
+    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch, ProductPlan plan)
     {
         LayerSpec layer = model.Layers[index];
         int inputs = layer.Inputs;
@@ -44,38 +47,29 @@ internal static class ForwardEmitter
         string activation = layer.Activation == ActivationKind.Identity ? "z" : $"{layer.Activation}(z)";
         WeightLayoutKind weights = layout.WeightLayouts[index];
         w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {inputs} inputs of x[b, i] * w[o, i], {outputs} outputs; weights {weights}.</summary>");
-        MatrixProduct? skipping = null;
-        w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void {KernelName(model, index, batch)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float bias, ref float y{batch.Parameter}) {Names.WidthConstraints}"))
+        Extent rows = Extent.Of(batch);
+        string name = KernelName(model, index, batch);
+        MatrixProduct product = weights == WeightLayoutKind.InputMajor
+            // Z[B x O] = X[B x I] W[I x O]: broadcast x[b, i], vectors along a row of weights.
+            ? new MatrixProduct(plan, "y = x w", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", outputs)
+                .WithBiasActivation("bias", MatrixProduct.Fuses(layer.Activation) ? layer.Activation : ActivationKind.Identity)
+                .WithZeroSkippingKernel(name + "_SkippingZeros")
+            // Z[B x O] = X[B x I] W^T with W[O x I]: both run along the inputs.
+            : new MatrixProduct(plan, "y = x w^T", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", inputs)
+                .WithBiasActivation("bias", layer.Activation);
+        KernelVariants.Write(w, name, $"ref float x, ref float w, ref float bias, ref float y{batch.Parameter}", KernelVariants.Of(plan.Tiles), variant =>
         {
-            Extent rows = Extent.Of(batch);
-            if (weights == WeightLayoutKind.InputMajor)
+            ProductWriter.Write(w, product, variant);
+            // The broadcast form's store fuses only the cheap activations; tanh and sigmoid take a vector pass.
+            if (weights == WeightLayoutKind.InputMajor && !MatrixProduct.Fuses(layer.Activation))
             {
-                // Z[B x O] = X[B x I] W[I x O]: broadcast x[b, i], vectors along a row of weights.
-                var product = new MatrixProduct("y = x w", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", outputs)
-                    .WithBiasActivation("bias", MatrixProduct.Fuses(layer.Activation) ? layer.Activation : ActivationKind.Identity);
-                if (ZeroSkipping.Applies(model, layout, index, batch))
-                {
-                    skipping = product.SkippingZerosOfA(KernelName(model, index, batch) + "_SkippingZeros");
-                }
-                BroadcastProductWriter.Write(w, product);
-                if (!MatrixProduct.Fuses(layer.Activation))
-                {
-                    w.Line($"{Names.Activation(layer.Activation)}.ApplyInPlace(ref y, (int)({rows.Expression} * {outputs}));");
-                }
+                w.Line($"{Names.Activation(layer.Activation)}.ApplyInPlace(ref y, (int)({rows.Expression} * {outputs}));");
             }
-            else
-            {
-                // Z[B x O] = X[B x I] W^T with W[O x I]: both run along the inputs.
-                var product = new MatrixProduct("y = x w^T", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", inputs)
-                    .WithBiasActivation("bias", layer.Activation);
-                DotProductWriter.Write(w, product);
-            }
-        }
-        if (skipping is not null)
+        });
+        if (product.ZeroSkippingKernel is not null)
         {
             w.Line();
-            BroadcastProductWriter.WriteZeroSkippingKernel(w, skipping);
+            BroadcastProductWriter.WriteZeroSkippingKernel(w, product);
         }
     }
 }

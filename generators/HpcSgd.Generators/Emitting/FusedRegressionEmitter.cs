@@ -16,10 +16,6 @@ internal static class FusedRegressionEmitter
     /// <summary>Samples per group in the per-sample form: their dot products share each weight load, their gradient terms one load and store of dW.</summary>
     private const int Group = 4;
 
-    public static bool Applies(ModelSpec model) =>
-        model.Layers.Count == 1 && model.OutputCount == 1 && model.Loss == LossKind.MeanSquaredError
-        && model.Layers[0].Activation == ActivationKind.Identity;
-
     public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout)
     {
         int inputs = model.InputCount;

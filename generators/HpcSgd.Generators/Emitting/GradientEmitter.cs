@@ -1,5 +1,6 @@
 using HpcSgd.Generators.Emitting.Products;
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting;
 
@@ -13,8 +14,10 @@ namespace HpcSgd.Generators.Emitting;
 /// </summary>
 internal static class GradientEmitter
 {
-    public static void Emit(IndentedWriter w, ModelSpec model, ModelLayout layout, BatchShape batch, bool fusedUpdate)
+    public static void Emit(IndentedWriter w, ModelPlan plan, ModelLayout layout, BatchPlan batchPlan, bool fusedUpdate)
     {
+        ModelSpec model = plan.Model;
+        var batch = BatchShape.Of(batchPlan);
         int last = model.Layers.Count - 1;
         string name = fusedUpdate ? "BackwardUpdate" : "Backward";
         w.Line(fusedUpdate
@@ -39,40 +42,23 @@ internal static class GradientEmitter
 
         for (int l = last; l >= 0; l--)
         {
-            EmitLayer(w, model, layout, l, batch, fusedUpdate);
+            EmitLayer(w, model, layout, l, batch, batchPlan.Layers[l], fusedUpdate);
             w.Line();
         }
-    }
-
-    /// <summary>True when every weight-gradient product of <paramref name="batch"/> sums the batch in one depth block, so its tiles can end in the update.</summary>
-    public static bool CanFuseUpdate(ModelSpec model, ModelLayout layout, BatchShape batch)
-    {
-        if (batch.IsGeneral)
-        {
-            return false;
-        }
-        for (int l = 0; l < model.Layers.Count; l++)
-        {
-            if (BroadcastProductWriter.IsBlocked(WeightGradient(model.Layers[l], layout.WeightLayouts[l], Extent.Of(batch), "gradWeights")))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static string KernelName(ModelSpec model, int layer, BatchShape batch, bool fusedUpdate) =>
         $"Dense{layer}_{(fusedUpdate ? "BackwardUpdate" : "Backward")}_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
 
     /// <summary>dW[I x O] = X^T delta (input-major) or dW[O x I] = delta^T X (output-major), written to <paramref name="c"/>.</summary>
-    private static MatrixProduct WeightGradient(LayerSpec layer, WeightLayoutKind weights, Extent samples, string c) =>
+    private static MatrixProduct WeightGradient(ProductPlan plan, LayerSpec layer, WeightLayoutKind weights, Extent samples, string c) =>
         weights == WeightLayoutKind.InputMajor
             // Broadcast x[b, i] down a column of X, vectors along a row of deltas.
-            ? new MatrixProduct("dW = x^T delta", Extent.Of(layer.Inputs), layer.Outputs, samples, c, layer.Outputs, "x", 1, layer.Inputs, "delta", layer.Outputs)
+            ? new MatrixProduct(plan, "dW = x^T delta", Extent.Of(layer.Inputs), layer.Outputs, samples, c, layer.Outputs, "x", 1, layer.Inputs, "delta", layer.Outputs)
             // Broadcast delta[b, o] down a column of deltas, vectors along a row of X.
-            : new MatrixProduct("dW = delta^T x", Extent.Of(layer.Outputs), layer.Inputs, samples, c, layer.Inputs, "delta", 1, layer.Outputs, "x", layer.Inputs);
+            : new MatrixProduct(plan, "dW = delta^T x", Extent.Of(layer.Outputs), layer.Inputs, samples, c, layer.Inputs, "delta", 1, layer.Outputs, "x", layer.Inputs);
 
-    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch, bool fusedUpdate)
+    private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch, LayerPlan plan, bool fusedUpdate)
     {
         LayerSpec layer = model.Layers[index];
         int inputs = layer.Inputs;
@@ -94,46 +80,44 @@ internal static class GradientEmitter
         string targets = fusedUpdate
             ? $"ref float velocityWeights, ref float bias, ref float velocityBias{inputDeltaParameter}, in {Names.UpdateRule} rule"
             : $"ref float gradWeights, ref float gradBias{inputDeltaParameter}, bool addToGradient";
-        MatrixProduct? skipping = null;
-        w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void {KernelName(model, index, batch, fusedUpdate)}{Names.WidthTypeParameters}(ref float x, ref float w, ref float delta, {targets}{batch.Parameter}) {Names.WidthConstraints}"))
+        string name = KernelName(model, index, batch, fusedUpdate);
+        Extent samples = Extent.Of(batch);
+        MatrixProduct? inputGradient = plan.InputGradient is not ProductPlan inputGradientPlan ? null
+            : weights == WeightLayoutKind.InputMajor
+                // inputDelta[B x I] = delta W^T with W[I x O]: both run along the outputs.
+                ? new MatrixProduct(inputGradientPlan, "inputDelta = delta w^T", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", outputs)
+                    .WithBackPropagation("x", inputActivation)
+                // inputDelta[B x I] = delta W with W[O x I]: broadcast delta[b, o], vectors along a row of weights.
+                : new MatrixProduct(inputGradientPlan, "inputDelta = delta w", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", inputs)
+                    .WithBackPropagation("x", inputActivation);
+        MatrixProduct? weightStep = !fusedUpdate ? null
+            : WeightGradient(plan.FusedWeightUpdate ?? throw new System.InvalidOperationException("The plan has no fused update for this batch."), layer, weights, samples, "w")
+                .WithUpdate("velocityWeights")
+                .WithZeroSkippingKernel(name + "_SkippingZeros");
+        MatrixProduct? weightGradient = fusedUpdate ? null
+            : WeightGradient(plan.WeightGradient, layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient");
+        var variants = KernelVariants.Of(plan.InputGradient?.Tiles ?? default, (weightStep ?? weightGradient)!.Plan.Tiles);
+        KernelVariants.Write(w, name, $"ref float x, ref float w, ref float delta, {targets}{batch.Parameter}", variants, variant =>
         {
-            Extent samples = Extent.Of(batch);
-            if (propagates)
+            if (inputGradient is not null)
             {
-                if (weights == WeightLayoutKind.InputMajor)
-                {
-                    // inputDelta[B x I] = delta W^T with W[I x O]: both run along the outputs.
-                    DotProductWriter.Write(w, new MatrixProduct("inputDelta = delta w^T", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", outputs)
-                        .WithBackPropagation("x", inputActivation));
-                }
-                else
-                {
-                    // inputDelta[B x I] = delta W with W[O x I]: broadcast delta[b, o], vectors along a row of weights.
-                    BroadcastProductWriter.Write(w, new MatrixProduct("inputDelta = delta w", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", inputs)
-                        .WithBackPropagation("x", inputActivation));
-                }
+                ProductWriter.Write(w, inputGradient, variant);
             }
-            if (fusedUpdate)
+            if (weightStep is not null)
             {
                 w.Line($"{Names.UpdateMath}.BiasStep{Names.WidthTypeParameters}(ref delta, {samples.Expression.Replace("(nuint)", "")}, {outputs}, ref bias, ref velocityBias, in rule);");
-                MatrixProduct step = WeightGradient(layer, weights, samples, "w").WithUpdate("velocityWeights");
-                if (ZeroSkipping.Applies(model, layout, index, batch))
-                {
-                    skipping = step.SkippingZerosOfA(KernelName(model, index, batch, fusedUpdate) + "_SkippingZeros");
-                }
-                BroadcastProductWriter.Write(w, step);
+                ProductWriter.Write(w, weightStep, variant);
             }
             else
             {
                 w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias, addToGradient);");
-                BroadcastProductWriter.Write(w, WeightGradient(layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient"));
+                ProductWriter.Write(w, weightGradient!, variant);
             }
-        }
-        if (skipping is not null)
+        });
+        if (weightStep?.ZeroSkippingKernel is not null)
         {
             w.Line();
-            BroadcastProductWriter.WriteZeroSkippingKernel(w, skipping);
+            BroadcastProductWriter.WriteZeroSkippingKernel(w, weightStep);
         }
     }
 }

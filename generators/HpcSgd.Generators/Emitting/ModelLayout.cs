@@ -1,17 +1,19 @@
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting;
 
 /// <summary>
-/// Offsets derived from a <see cref="ModelSpec"/>. Parameters: per layer, weights (outputs x inputs, in the
+/// Offsets derived from a <see cref="ModelPlan"/>. Parameters: per layer, weights (outputs x inputs, in the
 /// layer's <see cref="WeightLayouts"/> order) then bias. Workspace, per sample and in floats: hidden-layer outputs, then the
 /// last layer's outputs (logits, overwritten by dL/dz in the backward pass), then one dL/dz buffer per
 /// hidden layer.
 /// </summary>
 internal sealed class ModelLayout
 {
-    public ModelLayout(ModelSpec model)
+    public ModelLayout(ModelPlan plan)
     {
+        ModelSpec model = plan.Model;
         int count = model.Layers.Count;
         WeightOffsets = new int[count];
         BiasOffsets = new int[count];
@@ -24,7 +26,7 @@ internal sealed class ModelLayout
         {
             LayerSpec layer = model.Layers[l];
             WeightOffsets[l] = parameters;
-            WeightLayouts[l] = ChooseLayout(layer);
+            WeightLayouts[l] = plan.Layouts[l].Weights;
             BiasOffsets[l] = parameters + layer.Inputs * layer.Outputs;
             parameters = BiasOffsets[l] + layer.Outputs;
             if (l < count - 1)
@@ -44,14 +46,6 @@ internal sealed class ModelLayout
         }
         WorkspacePerSample = delta;
     }
-
-    /// <summary>
-    /// Input-major when the outputs fill whole 16-lane vectors: the forward pass then broadcasts inputs against
-    /// rows of weights (the BLIS form, no horizontal sums). Otherwise output-major, PyTorch's layout, whose
-    /// forward pass runs vectors along the inputs (dot form) and so wastes no lanes on few outputs.
-    /// </summary>
-    public static WeightLayoutKind ChooseLayout(LayerSpec layer) =>
-        layer.Outputs % 16 == 0 ? WeightLayoutKind.InputMajor : WeightLayoutKind.OutputMajor;
 
     public int[] WeightOffsets { get; }
 

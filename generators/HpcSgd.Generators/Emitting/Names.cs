@@ -24,6 +24,9 @@ internal static class Names
     /// </summary>
     public const string FullyOptimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
+    /// <summary>On a dispatcher between a kernel's per-target variants: inlined into its caller, leaving one direct call.</summary>
+    public const string Inlined = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
     /// <summary>Type parameters and constraints shared by every width-generic kernel.</summary>
     public const string WidthTypeParameters = "<TOps, TVec>";
     public const string WidthConstraints = "where TOps : struct, " + Kernels + ".IVectorOps<TVec> where TVec : struct";

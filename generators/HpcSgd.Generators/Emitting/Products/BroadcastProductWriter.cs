@@ -1,28 +1,29 @@
 using System.Collections.Generic;
 using System.Linq;
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting.Products;
 
 /// <summary>
 /// Writes a product in broadcast form, the BLIS microkernel: C tiles of MR rows x NR vectors stay in registers
-/// while k runs; per k, MR elements A(m + r, k) are broadcast and each of the NR vectors B(k, n + j W ..) is loaded
-/// just before its MR fused multiply-adds. k is unrolled 4x with constant offsets; A(m, k) is at
-/// A[m * ARowStride + k * ADepthStride], B(k, n) at B[k * BStride + n]. Leftover rows take a narrower tile,
-/// leftover columns a one-vector tile and then scalar columns. A deep product is cut into depth blocks
-/// (<see cref="TilePlanner.DepthBlock"/>) so a panel of B stays in L1 across all row strips; later blocks add
-/// into C and the epilogue runs with the last block.
+/// while k runs; per k, MR elements A(m + r, k) are broadcast and NR vectors B(k, n + j W ..) loaded, in the order the
+/// planned tile says (B first: NR B registers and one broadcast live; else MR broadcasts and one B), each feeding its
+/// fused multiply-adds. k is unrolled 4x with constant offsets; A(m, k) is at A[m * ARowStride + k * ADepthStride],
+/// B(k, n) at B[k * BStride + n]. Leftover rows take a narrower tile, leftover columns a one-vector tile and then scalar
+/// columns. A deep product is cut into the planned depth blocks so a panel of B stays in L1 across all row strips;
+/// later blocks add into C and the epilogue runs with the last block.
 /// </summary>
 internal static class BroadcastProductWriter
 {
     private const string W = "(nuint)TOps.Count";
     private const int Unroll = 4;
 
-    public static void Write(IndentedWriter w, MatrixProduct p)
+    public static void Write(IndentedWriter w, MatrixProduct p, KernelVariant variant)
     {
-        if (!p.SkipsZerosOfA)
+        if (p.ZeroSkippingKernel is null)
         {
-            WriteDense(w, p);
+            WriteDense(w, p, variant);
             return;
         }
         // Listing the nonzero positions and going through the list cost 6-8% of a W4 batch-1 step over the dense kernel
@@ -37,7 +38,7 @@ internal static class BroadcastProductWriter
         }
         using (w.Open("else"))
         {
-            WriteDense(w, p);
+            WriteDense(w, p, variant);
         }
     }
 
@@ -46,11 +47,8 @@ internal static class BroadcastProductWriter
     {
         (bool alongDepth, int length) = SkippedExtent(p);
         w.Line($"/// <summary>{p.Description} over the nonzero elements of {p.A} only (see the caller).</summary>");
-        w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void {p.ZeroSkippingKernel}{Names.WidthTypeParameters}({string.Join(", ", ZeroSkippingOperands(p).Select(o => o.Parameter))}) {Names.WidthConstraints}"))
-        {
-            WriteSkippingZeros(w, p, alongDepth, length);
-        }
+        KernelVariants.Write(w, p.ZeroSkippingKernel!, string.Join(", ", ZeroSkippingOperands(p).Select(o => o.Parameter)),
+            KernelVariants.Of(p.Plan.ZeroSkippingTiles), variant => WriteSkippingZeros(w, p, alongDepth, length, variant));
         w.Line();
     }
 
@@ -77,16 +75,17 @@ internal static class BroadcastProductWriter
         }
     }
 
-    private static void WriteDense(IndentedWriter w, MatrixProduct p)
+    private static void WriteDense(IndentedWriter w, MatrixProduct p, KernelVariant variant)
     {
-        (int mr, int nr) = TilePlanner.Broadcast(p.M.Value, p.N);
-        int block = Block(p);
-        bool blocked = IsBlocked(p);
+        int block = p.Plan.DepthBlock;
+        bool blocked = p.Plan.Blocked;
         if (blocked && p.Epilogue == EpilogueKind.Update)
         {
             throw new System.InvalidOperationException("A fused update needs the whole depth in one block.");
         }
-        w.Line($"// {p.Description}: broadcast form, {mr} x {nr} vector tiles" + (blocked ? $", depth in blocks of {block}." : "."));
+        Tile tile = variant.TileOf(p.Plan.Tiles);
+        (int mr, int nr) = (tile.Rows, tile.Columns);
+        w.Line($"// {p.Description}, broadcast form" + (blocked ? $", depth in blocks of {block}" : "") + $"; vector tiles on {variant.Describe(tile)}.");
         using (w.Open())
         {
             if (blocked)
@@ -100,18 +99,18 @@ internal static class BroadcastProductWriter
                 w.Line("nuint n = 0;");
                 using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
                 {
-                    WriteColumnPanel(w, p, mr, nr, Lanes.Vector, blocked);
+                    WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked);
                 }
                 if (nr > 1)
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
-                        WriteColumnPanel(w, p, mr, 1, Lanes.Vector, blocked);
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked);
                     }
                 }
                 using (w.Open($"for (; n < {p.N}; n++)"))
                 {
-                    WriteColumnPanel(w, p, mr, 1, Lanes.Scalar, blocked);
+                    WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked);
                 }
             }
         }
@@ -126,20 +125,22 @@ internal static class BroadcastProductWriter
     /// positions listed by DenseMath.NonzeroIndices, one block of A at a time, in tiles of one row x NR vectors: the same
     /// multiply-adds as the dense form minus those with a zero factor, so the same result.
     /// </summary>
-    private static void WriteSkippingZeros(IndentedWriter w, MatrixProduct p, bool alongDepth, int length)
+    private static void WriteSkippingZeros(IndentedWriter w, MatrixProduct p, bool alongDepth, int length, KernelVariant variant)
     {
         if ((alongDepth ? p.ADepthStride : p.ARowStride) != 1 || (!alongDepth && (p.K.Value != 1 || p.Epilogue != EpilogueKind.Update)))
         {
             throw new System.InvalidOperationException("Zero skipping takes a matrix-vector product or a fused rank-1 update with A contiguous along the skipped extent.");
         }
-        (_, int nr) = TilePlanner.Broadcast(1, p.N);
+        Tile tile = variant.TileOf(p.Plan.ZeroSkippingTiles);
+        int nr = tile.Columns;
+        string description = variant.Describe(tile);
         // Along the depth, the dense form's blocks, so partial sums pass through C at the same places (the same result
         // bit for bit); along the rows, blocks bound only the stack buffer.
-        int block = alongDepth ? Block(p) : ZeroSkipBlock;
+        int block = alongDepth ? p.Plan.DepthBlock : ZeroSkipBlock;
         bool blocked = length > block;
         string start = alongDepth ? "k0" : "m0";
         string end = alongDepth ? "kEnd" : "mEnd";
-        w.Line($"// {p.Description}: broadcast form over the {(alongDepth ? "depth steps" : "rows")} whose element of {p.A} is nonzero, 1 x {nr} vector tiles.");
+        w.Line($"// {p.Description}, broadcast form over the {(alongDepth ? "depth steps" : "rows")} whose element of {p.A} is nonzero; vector tiles on {description}.");
         using (w.Open())
         {
             w.Line($"global::System.Span<int> visit = stackalloc int[{System.Math.Min(length, block)}];");
@@ -184,7 +185,7 @@ internal static class BroadcastProductWriter
                 w.Line($"nuint k = k0 + (nuint){Names.Unsafe}.Add(ref visit0, t);");
                 w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, k);");
                 w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k * {p.BStride} + n);");
-                WriteStep(w, p, 1, vectors, lanes, 0);
+                WriteStep(w, p, 1, vectors, false, lanes, 0);
             }
             WriteEpilogue(w, p, 1, vectors, lanes, blocked);
             return;
@@ -220,18 +221,12 @@ internal static class BroadcastProductWriter
         }
     }
 
-    /// <summary>True when the product's depth spans more than one block (then partial sums pass through C).</summary>
-    public static bool IsBlocked(MatrixProduct p) => p.K.Value is not int depth || depth > Block(p);
-
-    /// <summary>The block follows the tile planned for any row count, so specialized and general kernels group sums alike.</summary>
-    private static int Block(MatrixProduct p) => TilePlanner.DepthBlock(TilePlanner.Broadcast(null, p.N).Vectors);
-
-    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, Lanes lanes, bool blocked)
+    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, bool bFirst, Lanes lanes, bool blocked)
     {
-        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, lanes, blocked));
+        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, bFirst, lanes, blocked));
     }
 
-    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)
+    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, bool blocked)
     {
         DeclareAccumulators(w, rows, vectors, lanes);
         w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});");
@@ -243,7 +238,7 @@ internal static class BroadcastProductWriter
             {
                 using (w.Open())
                 {
-                    WriteStep(w, p, rows, vectors, lanes, u);
+                    WriteStep(w, p, rows, vectors, bFirst, lanes, u);
                 }
             }
             w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * p.ADepthStride});");
@@ -251,15 +246,32 @@ internal static class BroadcastProductWriter
         }
         using (w.Open("for (; k < kEnd; k++)"))
         {
-            WriteStep(w, p, rows, vectors, lanes, 0);
+            WriteStep(w, p, rows, vectors, bFirst, lanes, 0);
             w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
             w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {p.BStride});");
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
 
-    private static void WriteStep(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, int u)
+    /// <summary>One depth step: B first (NR loads, then per row a broadcast and its NR multiply-adds) or A first (MR broadcasts, then per vector of B a load and its MR multiply-adds). Each accumulator sees the same sequence either way.</summary>
+    private static void WriteStep(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, int u)
     {
+        if (bFirst)
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {lanes.Offset(u * p.BStride, j)});");
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * p.ADepthStride + r * p.ARowStride}));");
+                for (int j = 0; j < vectors; j++)
+                {
+                    w.Line($"c{r}_{j} = {lanes.Ops}.MultiplyAdd(a{r}, b{j}, c{r}_{j});");
+                }
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * p.ADepthStride + r * p.ARowStride}));");

@@ -1,4 +1,5 @@
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting.Products;
 
@@ -10,14 +11,14 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// </summary>
 internal static class DotProductWriter
 {
-    public static void Write(IndentedWriter w, MatrixProduct p)
+    public static void Write(IndentedWriter w, MatrixProduct p, KernelVariant variant)
     {
         int depth = p.K.Value ?? throw new System.InvalidOperationException("A dot-form product needs a depth known at generation time.");
-        (int mr, int nr) = TilePlanner.Dot(p.M.Value, p.N);
-        w.Line($"// {p.Description}: dot form, {mr} x {nr} tiles.");
+        Tile tile = variant.TileOf(p.Plan.Tiles);
+        w.Line($"// {p.Description}, dot form; tiles on {variant.Describe(tile)}.");
         using (w.Open())
         {
-            RowStrips.Write(w, p.M, mr, rows => WriteRowStrip(w, p, depth, rows, nr));
+            RowStrips.Write(w, p.M, tile.Rows, rows => WriteRowStrip(w, p, depth, rows, tile.Columns));
         }
     }
 

@@ -1,4 +1,5 @@
 using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting.Products;
 
@@ -39,14 +40,15 @@ internal enum EpilogueKind
 }
 
 /// <summary>
-/// One matrix product C[M x N] = sum over K of A(m, k) * B(k, n), as a kernel computes it, every stride a literal.
-/// C(m, n) is at C[m * Ldc + n]. Operand access depends on the form the writer emits (see
-/// <see cref="BroadcastProductWriter"/> and <see cref="DotProductWriter"/>).
+/// One matrix product C[M x N] = sum over K of A(m, k) * B(k, n), as a kernel computes it, every stride a literal,
+/// with the <see cref="ProductPlan"/> that says how. C(m, n) is at C[m * Ldc + n]. Operand access depends on the planned
+/// form (see <see cref="BroadcastProductWriter"/> and <see cref="DotProductWriter"/>).
 /// </summary>
 internal sealed class MatrixProduct
 {
-    public MatrixProduct(string description, Extent m, int n, Extent k, string c, int ldc, string a, int aRowStride, int aDepthStride, string b, int bStride)
+    public MatrixProduct(ProductPlan plan, string description, Extent m, int n, Extent k, string c, int ldc, string a, int aRowStride, int aDepthStride, string b, int bStride)
     {
+        Plan = plan;
         Description = description;
         M = m;
         N = n;
@@ -59,6 +61,8 @@ internal sealed class MatrixProduct
         B = b;
         BStride = bStride;
     }
+
+    public ProductPlan Plan { get; }
 
     public string Description { get; }
 
@@ -105,17 +109,16 @@ internal sealed class MatrixProduct
     public string? AddToCFlag { get; private set; }
 
     /// <summary>
-    /// Set on a matrix-vector product (M = 1) or a rank-1 update (K = 1) whose A may hold exact zeros: the kernel then
-    /// visits only the depth steps, or rows, whose element of A is nonzero (see <see cref="ZeroSkipping"/>).
+    /// The method holding the zero-skipping form, which the product's caller also writes, when the plan skips zeros of A:
+    /// a matrix-vector product (M = 1) or a rank-1 update (K = 1) then visits only the depth steps, or rows, whose
+    /// element of A is nonzero.
     /// </summary>
-    public bool SkipsZerosOfA => ZeroSkippingKernel is not null;
-
-    /// <summary>The method holding the zero-skipping form, which the product's caller also writes.</summary>
     public string? ZeroSkippingKernel { get; private set; }
 
-    public MatrixProduct SkippingZerosOfA(string kernel)
+    /// <summary>Names the zero-skipping method (used only where the plan skips zeros).</summary>
+    public MatrixProduct WithZeroSkippingKernel(string kernel)
     {
-        ZeroSkippingKernel = kernel;
+        ZeroSkippingKernel = Plan.SkipsZeros ? kernel : null;
         return this;
     }
 

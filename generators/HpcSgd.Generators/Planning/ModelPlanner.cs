@@ -1,0 +1,106 @@
+using System.Collections.Generic;
+using System.Linq;
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Planning;
+
+/// <summary>
+/// The plan stage between parsing and emitting: <see cref="ModelSpec"/> -> <see cref="ModelPlan"/>. Every choice of
+/// variant lives here (weight layout, fused regression, fused update, product form, tiles per target, depth blocks, zero
+/// skipping); the emitters only write the plan.
+/// </summary>
+internal static class ModelPlanner
+{
+    public static ModelPlan Plan(ModelSpec model)
+    {
+        WeightLayoutKind[] layouts = model.Layers.Select(ChooseLayout).ToArray();
+        bool fusedRegression = IsFusedRegression(model);
+        IEnumerable<int> sizes = model.BatchSizes.Append(0);
+        BatchPlan[] batches = sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression)).ToArray();
+        return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression, new EquatableArray<BatchPlan>(batches));
+    }
+
+    /// <summary>
+    /// Input-major when the outputs fill whole 16-lane vectors: the forward pass then broadcasts inputs against rows of
+    /// weights (the BLIS form, no horizontal sums). Otherwise output-major, PyTorch's layout, whose forward pass runs
+    /// vectors along the inputs (dot form) and so wastes no lanes on few outputs. The same on every target, so a saved
+    /// model loads anywhere.
+    /// </summary>
+    public static WeightLayoutKind ChooseLayout(LayerSpec layer) =>
+        layer.Outputs % 16 == 0 ? WeightLayoutKind.InputMajor : WeightLayoutKind.OutputMajor;
+
+    /// <summary>Linear regression (one dense layer, one output, identity, MSE) trains through its fused single-layer kernel.</summary>
+    public static bool IsFusedRegression(ModelSpec model) =>
+        model.Layers.Count == 1 && model.OutputCount == 1 && model.Loss == LossKind.MeanSquaredError
+        && model.Layers[0].Activation == ActivationKind.Identity;
+
+    private static BatchPlan PlanBatch(ModelSpec model, WeightLayoutKind[] layouts, int? batch, bool fusedRegression)
+    {
+        var layers = new LayerPlan[model.Layers.Count];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            layers[l] = PlanLayer(model, layouts, l, batch);
+        }
+        // The update can end each weight-gradient tile only when the tile holds the whole batch's sum (one depth block).
+        bool fused = !fusedRegression && batch is not null && layers.All(l => !l.WeightGradient.Blocked);
+        if (fused)
+        {
+            for (int l = 0; l < layers.Length; l++)
+            {
+                layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true) };
+            }
+        }
+        return new BatchPlan(batch ?? 0, fused, new EquatableArray<LayerPlan>(layers));
+    }
+
+    private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch)
+    {
+        LayerSpec layer = model.Layers[l];
+        bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
+        // Forward: Z[B x O] = X W, broadcast x against rows of W (input-major), or dot products along the inputs.
+        ProductPlan forward = inputMajor
+            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null)
+            : Dot(batch, layer.Outputs);
+        // dL/dz of the previous layer, inputDelta[B x I] = delta W^T: along the outputs (input-major) or broadcast delta.
+        ProductPlan? inputGradient = l == 0 ? null
+            : inputMajor ? Dot(batch, layer.Inputs) : Broadcast(batch, layer.Inputs, layer.Outputs, null);
+        return new LayerPlan(forward, WeightGradient(model, layouts, l, batch, fusedUpdate: false), inputGradient, null);
+    }
+
+    /// <summary>dW = x^T delta (input-major, [I x O]) or delta^T x (output-major, [O x I]): depth over the batch.</summary>
+    private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate)
+    {
+        LayerSpec layer = model.Layers[l];
+        bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
+        // The plain backward pass may add to C; only the fused update, whose step needs a zero-gradient row to keep its
+        // parameters, skips the rows of zero inputs.
+        bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
+        return inputMajor
+            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip)
+            : Broadcast(layer.Outputs, layer.Inputs, batch, skip);
+    }
+
+    /// <summary>
+    /// Batch-1 kernels skip exact zeros of an input-major layer's input: with one sample the forward pass is y = x W (a
+    /// weight row per input) and the weight gradient the rank-1 x^T delta, so a zero input adds nothing to y and has an
+    /// all-zero gradient row. The model's input and ReLU outputs hold exact zeros (Fashion-MNIST: half its pixels).
+    /// </summary>
+    private static bool SkipsZeros(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch) =>
+        batch == 1
+        && layouts[l] == WeightLayoutKind.InputMajor
+        && (l == 0 || model.Layers[l - 1].Activation == ActivationKind.ReLU);
+
+    /// <summary>A broadcast-form product C[rows x columns] over <paramref name="depth"/>; <paramref name="skipAlongDepth"/> says whether (and along what) zeros of A are skipped.</summary>
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth)
+    {
+        int block = TilePlanner.DepthBlock(columns);
+        Tile[] tiles = KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray();
+        Tile[] skipping = skipAlongDepth is bool alongDepth
+            ? KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray()
+            : System.Array.Empty<Tile>();
+        return new ProductPlan(ProductForm.Broadcast, new EquatableArray<Tile>(tiles), block, depth is not int k || k > block, new EquatableArray<Tile>(skipping));
+    }
+
+    private static ProductPlan Dot(int? rows, int columns) =>
+        new(ProductForm.Dot, new EquatableArray<Tile>(KernelTarget.All.Select(t => TilePlanner.Dot(rows, columns, t)).ToArray()), 0, false, EquatableArray<Tile>.Empty);
+}

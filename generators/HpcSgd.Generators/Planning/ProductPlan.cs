@@ -1,0 +1,53 @@
+using System.Collections.Generic;
+using System.Linq;
+using HpcSgd.Generators.Model;
+
+namespace HpcSgd.Generators.Planning;
+
+/// <summary>
+/// How one matrix product of a kernel is computed: its form, a register tile per <see cref="KernelTarget"/> (in the
+/// order of <see cref="KernelTarget.All"/>), the depth block of the broadcast form, and whether the batch-1 kernel skips
+/// exact zeros of A (with its own tiles).
+/// </summary>
+/// <param name="Form">Which operand runs along the vector lanes.</param>
+/// <param name="Tiles">One register tile per target, in the order of <see cref="KernelTarget.All"/>.</param>
+/// <param name="DepthBlock">Broadcast form: depth steps per block, the same on every target and for every batch size, so
+/// specialized and general kernels add partial sums in the same order; 0 in the dot form.</param>
+/// <param name="Blocked">True when the depth spans more than one block (partial sums then pass through C).</param>
+/// <param name="ZeroSkippingTiles">The tiles of the batch-1 form that skips exact zeros of A, per target; empty when it does not.</param>
+internal sealed record ProductPlan(
+    ProductForm Form,
+    EquatableArray<Tile> Tiles,
+    int DepthBlock,
+    bool Blocked,
+    EquatableArray<Tile> ZeroSkippingTiles)
+{
+    public bool SkipsZeros => ZeroSkippingTiles.Count > 0;
+}
+
+/// <summary>Where a layer's weights live in the parameter buffer: one row per output, or per input.</summary>
+internal sealed record LayerLayout(WeightLayoutKind Weights);
+
+/// <summary>The products of one layer in one batch kernel.</summary>
+/// <param name="Forward">The layer's outputs.</param>
+/// <param name="WeightGradient">The weight gradient, written or added to the gradient buffer.</param>
+/// <param name="InputGradient">The previous layer's dL/dz; null for the first layer.</param>
+/// <param name="FusedWeightUpdate">The weight gradient ending in the SGD step (the fused backward pass); null where that is not emitted.</param>
+internal sealed record LayerPlan(ProductPlan Forward, ProductPlan WeightGradient, ProductPlan? InputGradient, ProductPlan? FusedWeightUpdate);
+
+/// <summary>The kernels of one batch shape.</summary>
+/// <param name="Size">The declared batch size, or 0 for the general path.</param>
+/// <param name="FusedUpdate">True when a backward pass that ends in the SGD step is emitted for this size.</param>
+/// <param name="Layers">Each layer's products, in layer order.</param>
+internal sealed record BatchPlan(int Size, bool FusedUpdate, EquatableArray<LayerPlan> Layers);
+
+/// <summary>
+/// Every decision about one model's kernels, made once by <see cref="ModelPlanner"/>: the weight layout of each layer,
+/// the fused regression path, and per batch shape the fused update and each product's form, tiles per target, depth
+/// block and zero skipping. Emitters write what it says and decide nothing. Plain values only, so it caches.
+/// </summary>
+internal sealed record ModelPlan(
+    ModelSpec Model,
+    EquatableArray<LayerLayout> Layouts,
+    bool FusedRegression,
+    EquatableArray<BatchPlan> Batches);

@@ -1,0 +1,75 @@
+using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
+
+namespace HpcSgd.Generators.Tests;
+
+/// <summary>The plan stage: tiles fit each target's registers; decisions that fix numerics do not depend on the target.</summary>
+public class PlannerTests
+{
+    private static readonly int?[] RowCounts = [null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 64, 784];
+
+    [Fact]
+    public void EveryTile_FitsItsTargetsRegisters_WithOneToSpare()
+    {
+        foreach (KernelTarget target in KernelTarget.All)
+        {
+            foreach (int? rows in RowCounts)
+            {
+                for (int columns = 1; columns <= 300; columns++)
+                {
+                    Tile broadcast = TilePlanner.Broadcast(rows, columns, target);
+                    Tile dot = TilePlanner.Dot(rows, columns, target);
+                    Assert.True(broadcast.Registers <= target.Registers - 1, $"{target.Name}, broadcast {rows} x {columns}: {broadcast} needs {broadcast.Registers}");
+                    Assert.True(dot.Registers <= target.Registers - 1, $"{target.Name}, dot {rows} x {columns}: {dot} needs {dot.Registers}");
+                    Assert.True(broadcast.Rows >= 1 && broadcast.Columns >= 1 && dot.Rows >= 1 && dot.Columns >= 1);
+                    Assert.True(dot.Columns <= columns, $"{target.Name}, dot {rows} x {columns}: {dot} has more columns than C");
+                    Assert.True(rows is not int m || (broadcast.Rows <= m && dot.Rows <= m), $"{target.Name}: a tile taller than C");
+                    foreach (bool alongDepth in new[] { true, false })
+                    {
+                        Tile skipping = TilePlanner.ZeroSkipping(alongDepth, columns, target);
+                        // A rank-1 update keeps B's row and the accumulators live through the whole loop.
+                        int live = alongDepth ? skipping.Registers : 2 * skipping.Columns + 1;
+                        Assert.True(live <= target.Registers - 1, $"{target.Name}, zero skipping {columns}: {skipping} needs {live}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void SixteenRegisterTargets_TakeBlisHaswellTile_ThirtyTwo_TheMeasuredAvx512One()
+    {
+        Assert.Equal(new Tile(6, 2, LoadsBFirst: true), TilePlanner.Broadcast(null, 128, KernelTarget.Avx2));
+        Assert.Equal(new Tile(6, 2, LoadsBFirst: true), TilePlanner.Broadcast(null, 128, KernelTarget.X64Vector128));
+        Assert.Equal(new Tile(8, 2, LoadsBFirst: false), TilePlanner.Broadcast(null, 128, KernelTarget.Avx512));
+        Assert.Equal(new Tile(8, 2, LoadsBFirst: false), TilePlanner.Broadcast(null, 128, KernelTarget.AdvSimd));
+        Assert.Equal(new Tile(2, 10, LoadsBFirst: false), TilePlanner.Dot(null, 10, KernelTarget.Avx512));
+        Assert.Equal(new Tile(2, 5, LoadsBFirst: false), TilePlanner.Dot(null, 10, KernelTarget.Avx2));
+    }
+
+    [Fact]
+    public void DepthBlocksAndFusion_AreTheSameOnEveryTarget_AndForEveryBatchSizeOfAProduct()
+    {
+        var model = new ModelSpec("App", "Mlp", "class", EquatableArray<ContainingTypeSpec>.Empty, LossKind.SoftmaxCrossEntropy,
+            new EquatableArray<LayerSpec>(new[] { new LayerSpec(784, 128, ActivationKind.ReLU), new LayerSpec(128, 10, ActivationKind.Identity) }),
+            new EquatableArray<int>(new[] { 1, 64, 256, 512 }));
+        ModelPlan plan = ModelPlanner.Plan(model);
+
+        Assert.Equal([1, 64, 256, 512, 0], plan.Batches.Select(b => b.Size));
+        // A fused update needs the whole batch in one depth block of 256.
+        Assert.Equal([true, true, true, false, false], plan.Batches.Select(b => b.FusedUpdate));
+        foreach (int layer in new[] { 0, 1 })
+        {
+            Assert.Single(plan.Batches.Select(b => b.Layers[layer].Forward.DepthBlock).Distinct());
+            Assert.Single(plan.Batches.Select(b => b.Layers[layer].WeightGradient.DepthBlock).Distinct());
+        }
+        // Zero skipping: batch 1 only, the input-major layer reading the model's input.
+        Assert.True(plan.Batches[0].Layers[0].Forward.SkipsZeros);
+        Assert.True(plan.Batches[0].Layers[0].FusedWeightUpdate!.SkipsZeros);
+        Assert.False(plan.Batches[0].Layers[0].WeightGradient.SkipsZeros);
+        Assert.False(plan.Batches[1].Layers[0].Forward.SkipsZeros);
+        Assert.Equal(ProductForm.Dot, plan.Batches[1].Layers[1].Forward.Form);
+        Assert.Equal(ProductForm.Broadcast, plan.Batches[1].Layers[0].Forward.Form);
+        Assert.Equal(plan, ModelPlanner.Plan(model));
+    }
+}
