@@ -1,0 +1,88 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Xunit;
+using Xunit.Sdk;
+
+namespace HpcSgd.KernelCheck;
+
+/// <summary>
+/// Runs every test of HpcSgd.Tests whose class carries [Trait("Category", "Kernels")]: each [Fact], and each [Theory]
+/// once per row of its [InlineData]/[MemberData]. Prints the failures and a count; exit code 1 if any failed or none ran.
+/// <c>--skip TEXT</c> (repeatable) leaves out the tests whose name contains TEXT, and says how many it left out.
+/// On ARM64 it first checks that the 128-bit vectors are accelerated (AdvSimd), so the run exercises the NEON plan.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var skip = args.Select((a, i) => (a, i)).Where(x => x.a == "--skip" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
+        int skipped = 0;
+        Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.FrameworkDescription}; Vector128 accelerated: {Vector128.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}, AdvSimd: {System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported}");
+        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 && !(Vector128.IsHardwareAccelerated && System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported))
+        {
+            Console.WriteLine("FAILED: on ARM64 the kernels should run on AdvSimd, which is not accelerated here.");
+            return 1;
+        }
+        Assembly tests = typeof(HpcSgd.Tests.Kernels.KernelAgreementTests).Assembly;
+        int passed = 0, failed = 0;
+        foreach (Type type in tests.GetTypes().Where(IsKernelTestClass).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            foreach (MethodInfo method in type.GetMethods().Where(m => m.GetCustomAttribute<FactAttribute>() is { Skip: null }))
+            {
+                foreach (object?[] row in Rows(method))
+                {
+                    string name = $"{type.Name}.{method.Name}({string.Join(", ", row)})";
+                    if (skip.Any(name.Contains))
+                    {
+                        skipped++;
+                        continue;
+                    }
+                    try
+                    {
+                        object? instance = method.IsStatic ? null : Activator.CreateInstance(type);
+                        try
+                        {
+                            if (method.Invoke(instance, row) is Task task)
+                            {
+                                task.GetAwaiter().GetResult();
+                            }
+                        }
+                        finally
+                        {
+                            (instance as IDisposable)?.Dispose();
+                        }
+                        passed++;
+                    }
+                    catch (Exception e)
+                    {
+                        failed++;
+                        Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+                        Console.WriteLine($"[FAIL] {name}: {cause.GetType().Name}: {cause.Message}");
+                        Console.WriteLine(string.Join(Environment.NewLine, (cause.StackTrace ?? "").Split(Environment.NewLine).Take(6)));
+                    }
+                }
+            }
+        }
+        Console.WriteLine($"kernel tests: {passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} left out (--skip {string.Join(", ", skip)})" : ""));
+        return failed == 0 && passed > 0 ? 0 : 1;
+    }
+
+    private static bool IsKernelTestClass(Type type) =>
+        type.GetCustomAttributesData().Any(a => a.AttributeType == typeof(TraitAttribute)
+            && a.ConstructorArguments.Select(c => c.Value as string).SequenceEqual(["Category", "Kernels"]));
+
+    private static IEnumerable<object?[]> Rows(MethodInfo method)
+    {
+        if (method.GetCustomAttribute<TheoryAttribute>() is null)
+        {
+            return [[]];
+        }
+        // As xunit does: [InlineData(0, 0.01)] for (float, float) parameters arrives as (int, double).
+        ParameterInfo[] parameters = method.GetParameters();
+        return method.GetCustomAttributes<DataAttribute>().SelectMany(data => data.GetData(method)).Select(row => row.Select((value, i) =>
+            value is IConvertible && i < parameters.Length && value.GetType() != parameters[i].ParameterType && parameters[i].ParameterType.IsPrimitive
+                ? Convert.ChangeType(value, parameters[i].ParameterType, System.Globalization.CultureInfo.InvariantCulture)
+                : value).ToArray());
+    }
+}
