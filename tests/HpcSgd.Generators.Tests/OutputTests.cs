@@ -83,7 +83,7 @@ public class OutputTests
         // Targets whose tiles differ get a method each; the kernel's name dispatches on conditions the JIT folds.
         Assert.Contains("private static void Dense0_Forward_784x128_B64_Avx512<TOps, TVec>(", text);
         Assert.Contains("private static void Dense0_Forward_784x128_B64_Avx2<TOps, TVec>(", text);
-        Assert.Contains("if (TOps.Count == 16 || (TOps.Count == 4 && global::System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported))", text);
+        Assert.Contains("if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))", text);
         Assert.Contains("private static void Dense1_Backward_128x10_B64<TOps, TVec>(", text);
         Assert.Contains("private static void Dense0_Forward_784x128_General<TOps, TVec>(", text);
         // Layer 0 has 128 outputs: input-major weights, broadcast-form tiles with literal strides and trip counts: 8 x 2
@@ -93,20 +93,20 @@ public class OutputTests
         Assert.Contains("for (; m + 8 <= 64; m += 8)", text);
         Assert.Contains("for (; m + 6 <= 64; m += 6)", text);
         Assert.Contains("for (nuint k0 = 0; k0 < 784; k0 += 256)", text);
-        Assert.Contains("global::System.Runtime.CompilerServices.Unsafe.Add(ref aP, 5488)", text);
+        Assert.Contains("CompilerServices::Unsafe.Add(ref aP, 5488)", text);
         Assert.Contains("c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);", text);
-        Assert.Contains("global::HpcSgd.Kernels.ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0))", text);
+        Assert.Contains("Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0))", text);
         // Layer 1 has 10 outputs: output-major weights, dot form; its backward pass propagates through layer 0's ReLU.
         Assert.Contains("// y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 2 x 10 (23 of 32 registers).", text);
         Assert.Contains("// y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 2 x 5 (13 of 16 registers).", text);
-        Assert.Contains("global::HpcSgd.Kernels.ReLUActivation.BackPropagate<TOps, TVec>(", text);
-        Assert.Contains("global::HpcSgd.Models.WeightLayout.InputMajor", text);
-        Assert.Contains("global::HpcSgd.Models.WeightLayout.OutputMajor", text);
+        Assert.Contains("Kernels::ReLUActivation.BackPropagate<TOps, TVec>(", text);
+        Assert.Contains("Models::WeightLayout.InputMajor", text);
+        Assert.Contains("Models::WeightLayout.OutputMajor", text);
         // The general path blocks the batch sum of the weight gradient.
         Assert.Contains("for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)", text);
-        Assert.Contains("global::HpcSgd.Kernels.UpdateMath.Sgd<TOps, TVec>(ref parameters, ref gradient, rule.LearningRate, rule.WeightDecay, 101770)", text);
+        Assert.Contains("Kernels::UpdateMath.Sgd<TOps, TVec>(ref parameters, ref gradient, rule.LearningRate, rule.WeightDecay, 101770)", text);
         Assert.Contains("case 64:", text);
-        Assert.Contains("global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated", text);
+        Assert.Contains("Intrinsics::Vector512.IsHardwareAccelerated", text);
     }
 
     [Fact]
@@ -125,11 +125,11 @@ public class OutputTests
 
         // Layer 0 reads the model's input, layer 1 a ReLU output: both skip zeros at batch 1, forward and fused update,
         // when at least 1/8 of the input is zero.
-        Assert.Contains("if (global::HpcSgd.Kernels.DenseMath.CountZeros(ref x, 40) >= 5)", text);
+        Assert.Contains("if (Kernels::DenseMath.CountZeros(ref x, 40) >= 5)", text);
         Assert.Contains("Dense0_Forward_40x32_B1_SkippingZeros<TOps, TVec>(ref x, ref w, ref y, ref bias);", text);
         Assert.Contains("private static void Dense0_Forward_40x32_B1_SkippingZeros<TOps, TVec>(", text);
         Assert.Contains("private static void Dense0_BackwardUpdate_40x32_B1_SkippingZeros<TOps, TVec>(", text);
-        Assert.Contains("if (global::HpcSgd.Kernels.UpdateMath.ZeroGradientKeepsParameter(in rule) && global::HpcSgd.Kernels.DenseMath.CountZeros(ref x, 32) >= 4)", text);
+        Assert.Contains("if (Kernels::UpdateMath.ZeroGradientKeepsParameter(in rule) && Kernels::DenseMath.CountZeros(ref x, 32) >= 4)", text);
         Assert.Contains("private static void Dense1_Forward_32x16_B1_SkippingZeros<TOps, TVec>(", text);
         // Layer 2 reads tanh outputs (no exact zeros); layer 3 is output-major; batch 8 and the general path stay dense.
         Assert.DoesNotContain("Dense2_Forward_16x16_B1_SkippingZeros", text);

@@ -27,13 +27,13 @@ internal static class LayoutEmitter
         w.Line();
 
         string layers = string.Join(", ", Enumerable.Range(0, model.Layers.Count).Select(l =>
-            $"new {Names.Models}.LayerDescription({model.Layers[l].Inputs}, {model.Layers[l].Outputs}, global::HpcSgd.Activation.{model.Layers[l].Activation}, {layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}, {Names.Models}.WeightLayout.{layout.WeightLayouts[l]})"));
+            $"new {Names.Models}LayerDescription({model.Layers[l].Inputs}, {model.Layers[l].Outputs}, global::HpcSgd.Activation.{model.Layers[l].Activation}, {layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}, {Names.Models}WeightLayout.{layout.WeightLayouts[l]})"));
         string batchSizes = string.Join(", ", model.BatchSizes);
         w.Line("/// <inheritdoc/>");
-        w.Line($"public static {Names.Models}.ModelDescription Description {{ get; }} = new {Names.Models}.ModelDescription(");
+        w.Line($"public static {Names.Models}ModelDescription Description {{ get; }} = new {Names.Models}ModelDescription(");
         w.Line($"    \"{model.FullName}\",");
         w.Line($"    global::HpcSgd.Loss.{model.Loss},");
-        w.Line($"    new {Names.Models}.LayerDescription[] {{ {layers} }},");
+        w.Line($"    new {Names.Models}LayerDescription[] {{ {layers} }},");
         w.Line($"    new int[] {{ {batchSizes} }});");
         w.Line();
         w.Line("/// <inheritdoc/>");

@@ -16,10 +16,10 @@ internal sealed record KernelTarget(string Id, string Name, int Lanes, int Regis
     public static readonly KernelTarget Avx2 = new("Avx2", "x64 AVX2", 8, 16, "TOps.Count == 8");
 
     /// <summary>ARM64 AdvSimd (NEON): 32 registers of 128 bits with fused multiply-add.</summary>
-    public static readonly KernelTarget AdvSimd = new("AdvSimd", "ARM64 AdvSimd", 4, 32, "TOps.Count == 4 && global::System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported");
+    public static readonly KernelTarget AdvSimd = new("AdvSimd", "ARM64 AdvSimd", 4, 32, "TOps.Count == 4 && " + Emitting.Names.AdvSimdSupported);
 
     /// <summary>Vector128 on x64 (SSE, or AVX without AVX2): 16 xmm registers.</summary>
-    public static readonly KernelTarget X64Vector128 = new("Vector128", "x64 128-bit", 4, 16, "TOps.Count == 4 && !global::System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported");
+    public static readonly KernelTarget X64Vector128 = new("Vector128", "x64 128-bit", 4, 16, "TOps.Count == 4 && !" + Emitting.Names.AdvSimdSupported);
 
     /// <summary>No accelerated vectors: one float per register.</summary>
     public static readonly KernelTarget Scalar = new("Scalar", "scalar", 1, 16, "TOps.Count == 1");

@@ -365,7 +365,7 @@ internal readonly struct Lanes
 
     public static Lanes Vector => new("TOps", "TVec", "(nuint)TOps.Count");
 
-    public static Lanes Scalar => new(Names.Kernels + ".ScalarOps", "float", "1");
+    public static Lanes Scalar => new(Names.Kernels + "ScalarOps", "float", "1");
 
     public string Ops { get; }
 

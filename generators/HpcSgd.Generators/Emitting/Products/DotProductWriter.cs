@@ -112,7 +112,7 @@ internal static class DotProductWriter
                         w.Line($"{u}.Add(ref {p.C}, {offset}) = {Names.Activation(p.Activation)}.Apply({t} + {u}.Add(ref {p.Bias}, n + {j}));");
                         break;
                     case EpilogueKind.BackPropagate:
-                        w.Line($"{u}.Add(ref {p.C}, {offset}) = {Names.Activation(p.Activation)}.BackPropagate<{Names.Kernels}.ScalarOps, float>({u}.Add(ref {p.Activations}, {offset}), {t});");
+                        w.Line($"{u}.Add(ref {p.C}, {offset}) = {Names.Activation(p.Activation)}.BackPropagate<{Names.Kernels}ScalarOps, float>({u}.Add(ref {p.Activations}, {offset}), {t});");
                         break;
                     default:
                         w.Line($"{u}.Add(ref {p.C}, {offset}) = {t};");

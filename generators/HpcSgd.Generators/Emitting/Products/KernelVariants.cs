@@ -115,7 +115,7 @@ internal static class KernelVariants
     private static string Signature(string name, string parameters) =>
         $"private static void {name}{Names.WidthTypeParameters}({parameters}) {Names.WidthConstraints}";
 
-    /// <summary>"ref float x, in global::HpcSgd.Kernels.UpdateRule rule, int batchSize" -> "ref x, in rule, batchSize".</summary>
+    /// <summary>"ref float x, in Kernels::UpdateRule rule, int batchSize" -> "ref x, in rule, batchSize".</summary>
     private static string Arguments(string parameters) =>
         string.Join(", ", parameters.Split(new[] { ", " }, StringSplitOptions.None).Select(parameter =>
         {
