@@ -42,22 +42,28 @@ public static class QualityCheck
         var accuracies = new double[Seeds];
         for (int seed = 0; seed < Seeds; seed++)
         {
-            var model = new Model<TModel>(seed: (ulong)seed + 1);
-            var options = new TrainingOptions
-            {
-                LearningRate = 0.1f, BatchSize = 64, Epochs = 1, Seed = (ulong)seed + 5, DropLastPartialBatch = true,
-            };
-            using var session = new TrainingSession<TModel>(model, data, options);
-            long start = Stopwatch.GetTimestamp();
-            TrainingResult result = session.Run();
-            seconds[seed] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (result.Status != TrainingStatus.Completed)
-            {
-                throw new InvalidOperationException($"{name} seed {seed}: training ended {result.Status}");
-            }
-            accuracies[seed] = model.Accuracy(testData);
+            (seconds[seed], accuracies[seed]) = Epoch(name, seed, data, testData);
         }
         double[] sorted = [.. seconds.Order()];
         return new Result(name, sorted[Seeds / 2], seconds[0], accuracies.Average(), accuracies);
+    }
+
+    /// <summary>One epoch of the check with seed <paramref name="seed"/>: its wall time and the test accuracy after it.</summary>
+    public static (double Seconds, double TestAccuracy) Epoch<TModel>(string name, int seed, Dataset<TModel> data, Dataset<TModel> testData) where TModel : ISgdModel<TModel>
+    {
+        var model = new Model<TModel>(seed: (ulong)seed + 1);
+        var options = new TrainingOptions
+        {
+            LearningRate = 0.1f, BatchSize = 64, Epochs = 1, Seed = (ulong)seed + 5, DropLastPartialBatch = true,
+        };
+        using var session = new TrainingSession<TModel>(model, data, options);
+        long start = Stopwatch.GetTimestamp();
+        TrainingResult result = session.Run();
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (result.Status != TrainingStatus.Completed)
+        {
+            throw new InvalidOperationException($"{name} seed {seed}: training ended {result.Status}");
+        }
+        return (seconds, model.Accuracy(testData));
     }
 }

@@ -4,9 +4,24 @@
 eager mode, single thread. Writes JSON: per (workload, batch) the median microseconds per step; the BLAS
 library PyTorch actually loaded; and the W3/W4 quality check (1 epoch, lr 0.1, batch 64, test accuracy and
 epoch wall time). Run with Debian's python3-torch and libopenblas0-pthread: /usr/bin/python3 step_bench.py."""
-import argparse, gzip, json, os, statistics, struct, time
+import argparse, ctypes, gzip, json, os, statistics, struct, sys, time
 
-import torch
+
+def _threads_argument():
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+# torch.set_num_threads does not reach Debian's OpenBLAS (a pthreads build): without this its GEMMs use every core,
+# and a "single-thread" baseline ran on two (sgemm 175 GFLOP/s on a core whose FMA peak is ~105).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_argument())
+os.environ.setdefault("OMP_NUM_THREADS", _threads_argument())
+
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -141,6 +156,14 @@ def blas_library():
     return sorted(found)
 
 
+def blas_threads():
+    """Threads the loaded OpenBLAS will use (openblas_get_num_threads), or None if it is not OpenBLAS."""
+    for path in blas_library():
+        if "openblas" in os.path.basename(path):
+            return ctypes.CDLL(path).openblas_get_num_threads()
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
@@ -172,6 +195,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas_libraries": blas_library(),
+        "blas_threads": blas_threads(),
         "blas_info": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else "unknown",
         "cells": results,
         "quality": [] if args.smoke else [quality("W3"), quality("W4")],

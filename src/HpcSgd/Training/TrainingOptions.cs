@@ -76,10 +76,10 @@ public sealed record TrainingOptions
     public int? ChunkSize { get; init; }
 
     /// <summary>
-    /// Working-set bytes of one pass above which <see cref="ChunkSize"/> applies: 2 MiB, a core's L2 on this generation
-    /// (measured: W4 at batch 512, 2.6 MB, is 4-5% faster in chunks of 128; W3 at 512, 1.7 MB, 4% slower).
+    /// Working-set bytes of one pass above which <see cref="ChunkSize"/> applies: twice the running core's L2
+    /// (<see cref="CacheSizes.L2Bytes"/>), where chunking starts to pay on a 1 MiB-L2 core (benchmarks/README.md).
     /// </summary>
-    public const int ChunkingThresholdBytes = 2 << 20;
+    public static int ChunkingThresholdBytes { get; } = 2 * CacheSizes.L2Bytes;
 
     /// <summary>The update rule at a given learning rate.</summary>
     internal UpdateRule RuleAt(float learningRate) => new(learningRate, Momentum, WeightDecay, Nesterov);

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using HpcSgd.Benchmarks.Workloads;
+using HpcSgd.Data;
+
+namespace HpcSgd.Benchmarks;
+
+/// <summary>
+/// Takes measurement requests on standard input, one per line, and answers each with one line, so another process
+/// (benchmarks/pytorch/versus.py) can interleave its own samples with ours at sub-second granularity: the same minute
+/// of a drifting VM then falls on both sides of a ratio.
+/// <list type="bullet">
+/// <item><c>step W4/B64 SECONDS</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: an FMA-probe sample, then steps for about SECONDS.</item>
+/// <item><c>epoch W4 SEED</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check.</item>
+/// <item><c>machine</c> -> the CPU's name and the probe's vector width.</item>
+/// </list>
+/// The first request for a cell compiles and warms it up; its answer is a real sample all the same.
+/// </summary>
+public static class SampleServer
+{
+    public static int Run()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var runners = new Dictionary<string, (IStepRunner Runner, int StepsPerSecond)>();
+        (Dataset<W3> Train, Dataset<W3> Test)? w3 = null;
+        (Dataset<W4> Train, Dataset<W4> Test)? w4 = null;
+        PairedSteps.Probe(1000);
+        Console.WriteLine("ready");
+        while (Console.ReadLine() is string line)
+        {
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            try
+            {
+                switch (words.FirstOrDefault())
+                {
+                    case "step":
+                        if (!runners.TryGetValue(words[1], out var entry))
+                        {
+                            entry = Warm(words[1]);
+                            runners[words[1]] = entry;
+                        }
+                        int steps = Math.Max(1, (int)(entry.StepsPerSecond * double.Parse(words[2], inv)));
+                        double peak = PairedSteps.Probe(2_000_000);
+                        long start = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < steps; i++)
+                        {
+                            entry.Runner.Step();
+                        }
+                        double us = Stopwatch.GetElapsedTime(start).TotalSeconds * 1e6 / steps;
+                        Console.WriteLine(string.Create(inv, $"{us:R} {peak:R}"));
+                        break;
+                    case "epoch":
+                        int seed = int.Parse(words[2], inv);
+                        (double seconds, double accuracy) = words[1] switch
+                        {
+                            "W3" => Epoch("W3", seed, w3 ??= Load<W3>()),
+                            "W4" => Epoch("W4", seed, w4 ??= Load<W4>()),
+                            _ => throw new ArgumentException($"no quality check for '{words[1]}'"),
+                        };
+                        Console.WriteLine(string.Create(inv, $"{seconds:R} {accuracy:R}"));
+                        break;
+                    case "machine":
+                        Console.WriteLine($"{MachineProbe.CpuName()}; {PairedSteps.ProbeLanes} lanes; Avx512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
+                        break;
+                    case "quit":
+                        return 0;
+                    default:
+                        Console.WriteLine($"error: unknown request '{line}'");
+                        break;
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException)
+            {
+                Console.WriteLine($"error: {e.Message}");
+            }
+        }
+        return 0;
+    }
+
+    private static (IStepRunner, int) Warm(string cell)
+    {
+        string[] parts = cell.Split("/B");
+        if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int batch))
+        {
+            throw new ArgumentException($"'{cell}' is not a cell such as W4/B64");
+        }
+        IStepRunner runner = RunnerFactory.Create("Specialized", parts[0], batch);
+        long start = Stopwatch.GetTimestamp();
+        int n = 0;
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3 || n < 5)
+        {
+            runner.Step();
+            n++;
+        }
+        return (runner, Math.Max(1, (int)(n / Stopwatch.GetElapsedTime(start).TotalSeconds)));
+    }
+
+    private static (double, double) Epoch<TModel>(string name, int seed, (Dataset<TModel> Train, Dataset<TModel> Test) data) where TModel : Models.ISgdModel<TModel> =>
+        QualityCheck.Epoch(name, seed, data.Train, data.Test);
+
+    private static (Dataset<TModel>, Dataset<TModel>) Load<TModel>() where TModel : Models.ISgdModel<TModel>
+    {
+        LabeledImages train = FashionMnist.Load(train: true);
+        LabeledImages test = FashionMnist.Load(train: false);
+        return (new Dataset<TModel>(train.Pixels, train.Labels), new Dataset<TModel>(test.Pixels, test.Labels));
+    }
+}

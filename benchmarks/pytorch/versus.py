@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""HpcSgd against PyTorch + OpenBLAS, interleaved in one run: this process times PyTorch's steps itself and asks a
+long-lived HpcSgd process (HpcSgd.Benchmarks 'serve') for its samples in turn, round by round, so a slow minute of a
+shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an FMA-probe sample taken just before it
+in the same process; both sides' GFLOP/s are given as fractions of that round's probe. Reported: medians over rounds
+of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
+HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 15] [--smoke]
+Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
+import argparse, os, statistics, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import step_bench  # noqa: E402  (sets OPENBLAS_NUM_THREADS=1 before torch loads)
+import torch  # noqa: E402
+
+CELLS = [("W4", b) for b in (1, 8, 32, 64, 128, 512, 2048)] + [("W3", b) for b in (64, 512, 2048)]
+FLOPS_PER_SAMPLE = {"W3": 4.0 * 784 * 10, "W4": 4.0 * 784 * 128 + 6.0 * 128 * 10}
+MODES = {"default": {}, "avx512off": {"DOTNET_EnableAVX512": "0"}}
+
+
+class TorchCell:
+    """One workload at one batch size, warmed up; sample() times whole steps for about the given seconds."""
+
+    _data = {}
+
+    def __init__(self, name, batch):
+        if name not in TorchCell._data:
+            TorchCell._data[name] = step_bench.workload(name)
+        x, y, _, loss_fn, lr = TorchCell._data[name]
+        model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        batches = step_bench.Batches(x.shape[0], batch, seed=5)
+
+        def step():
+            idx = batches.next()
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx)).backward()
+            opt.step()
+
+        self.step = step
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < 0.3 or n < 5:
+            step()
+            n += 1
+        self.steps_per_second = n / (time.perf_counter() - start)
+
+    def sample(self, seconds):
+        steps = max(1, int(self.steps_per_second * seconds))
+        start = time.perf_counter_ns()
+        for _ in range(steps):
+            self.step()
+        return (time.perf_counter_ns() - start) / 1000.0 / steps
+
+
+def torch_epoch(name, seed, train, test):
+    """One epoch of step_bench's quality check (lr 0.1, batch 64) with one seed: seconds, test accuracy."""
+    x, y = train
+    xt, yt = test
+    torch.manual_seed(seed)
+    model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = step_bench.Batches(x.shape[0], 64, seed=5 + seed)
+    start = time.perf_counter()
+    for _ in range(x.shape[0] // 64):
+        idx = batches.next()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x.index_select(0, idx)), y.index_select(0, idx)).backward()
+        opt.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        accuracy = (model(xt).argmax(1) == yt).float().mean().item()
+    return seconds, accuracy
+
+
+class Server:
+    def __init__(self, dll, env):
+        self.process = subprocess.Popen(["dotnet", dll, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env={**os.environ, **env})
+        if self.read() != "ready":
+            raise RuntimeError("the HpcSgd sample server did not start")
+
+    def read(self):
+        line = self.process.stdout.readline().strip()
+        if not line or line.startswith("error"):
+            raise RuntimeError(f"HpcSgd sample server: {line or 'exited'}")
+        return line
+
+    def ask(self, request):
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def quartiles(values):
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--modes", default="default,avx512off")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seconds", type=float, default=0.15, help="length of one sample of each side")
+    parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
+    parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
+    parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if step_bench.blas_threads() not in (None, 1):
+        raise SystemExit(f"OpenBLAS would use {step_bench.blas_threads()} threads: unset OPENBLAS_NUM_THREADS")
+    cells = [("W4", 64), ("W3", 512)] if args.smoke else CELLS
+    rounds, epochs = (2, 1) if args.smoke else (args.rounds, args.epochs)
+    os.makedirs(args.out, exist_ok=True)
+    train, test = step_bench.fashion(train=True), step_bench.fashion(train=False)
+    rows, epoch_rows, machine = [], [], ""
+    for mode in args.modes.split(","):
+        server = Server(args.dll, MODES[mode])
+        machine = server.ask("machine")
+        print(f"== {mode}: HpcSgd on {machine}; PyTorch {torch.__version__}, 1 thread, "
+              f"BLAS {', '.join(os.path.basename(p) for p in step_bench.blas_library())} on {step_bench.blas_threads()} thread(s)", flush=True)
+        torch_cells = {c: TorchCell(*c) for c in cells}
+        samples = {c: [] for c in cells}
+        for _ in range(rounds):
+            for cell in cells:
+                name, batch = cell
+                torch_us = torch_cells[cell].sample(args.seconds)
+                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {args.seconds}").split())
+                samples[cell].append((cs_us, torch_us, probe))
+        for cell in cells:
+            name, batch = cell
+            flops = FLOPS_PER_SAMPLE[name] * batch
+            s = samples[cell]
+            ratio = quartiles([t / c for c, t, _ in s])
+            cs_fraction = quartiles([flops / (c * 1e3) / p for c, _, p in s])
+            torch_fraction = statistics.median([flops / (t * 1e3) / p for _, t, p in s])
+            row = dict(mode=mode, cell=f"{name}/B{batch}", hpcsgd_us=statistics.median(c for c, _, _ in s),
+                       torch_us=statistics.median(t for _, t, _ in s), ratio=ratio[1], ratio_q1=ratio[0], ratio_q3=ratio[2],
+                       hpcsgd_peak=cs_fraction[1], hpcsgd_peak_q1=cs_fraction[0], hpcsgd_peak_q3=cs_fraction[2],
+                       torch_peak=torch_fraction, probe_gflops=statistics.median(p for _, _, p in s), rounds=len(s))
+            rows.append(row)
+            print(f"{row['cell']}: HpcSgd {row['hpcsgd_us']:.1f} us, PyTorch {row['torch_us']:.1f} us, "
+                  f"{row['ratio']:.2f}x [{row['ratio_q1']:.2f}, {row['ratio_q3']:.2f}]; of peak: HpcSgd "
+                  f"{100 * row['hpcsgd_peak']:.0f}% [{100 * row['hpcsgd_peak_q1']:.0f}, {100 * row['hpcsgd_peak_q3']:.0f}], "
+                  f"PyTorch {100 * row['torch_peak']:.0f}%", flush=True)
+        for name in ("W4",) if args.smoke else ("W3", "W4"):
+            for seed in range(epochs):
+                t_seconds, t_accuracy = torch_epoch(name, seed, train, test)
+                c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}").split())
+                epoch_rows.append(dict(mode=mode, workload=name, seed=seed, hpcsgd_seconds=c_seconds, torch_seconds=t_seconds,
+                                       hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy))
+            e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
+            print(f"{name} one epoch: HpcSgd {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} s, PyTorch "
+                  f"{statistics.median(r['torch_seconds'] for r in e):.3f} s, "
+                  f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x; test accuracy "
+                  f"{statistics.mean(r['hpcsgd_accuracy'] for r in e):.4f} vs {statistics.mean(r['torch_accuracy'] for r in e):.4f}",
+                  flush=True)
+        server.close()
+    write_csv(os.path.join(args.out, "versus.csv"), rows)
+    write_csv(os.path.join(args.out, "versus-epoch.csv"), epoch_rows)
+    write_markdown(os.path.join(args.out, "versus.md"), machine, rows, epoch_rows)
+
+
+def write_csv(path, rows):
+    with open(path, "w") as f:
+        f.write(",".join(rows[0].keys()) + "\n")
+        for r in rows:
+            f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in r.values()) + "\n")
+
+
+def write_markdown(path, machine, rows, epoch_rows):
+    lines = [f"HpcSgd on {machine}; PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
+             f"(OpenBLAS threads: {step_bench.blas_threads()}), 1 thread each.", "",
+             "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['mode']} | {r['cell']} | {r['hpcsgd_us']:.1f} | {r['torch_us']:.1f} | {r['ratio']:.2f}x "
+                     f"[{r['ratio_q1']:.2f}, {r['ratio_q3']:.2f}] | {100 * r['hpcsgd_peak']:.0f}% "
+                     f"[{100 * r['hpcsgd_peak_q1']:.0f}, {100 * r['hpcsgd_peak_q3']:.0f}] | {100 * r['torch_peak']:.0f}% |")
+    lines += ["", "| mode | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd accuracy | PyTorch accuracy |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for mode in dict.fromkeys(r["mode"] for r in epoch_rows):
+        for name in dict.fromkeys(r["workload"] for r in epoch_rows):
+            e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
+            lines.append(f"| {mode} | {name} ({len(e)} seeds) | {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} | "
+                         f"{statistics.median(r['torch_seconds'] for r in e):.3f} | "
+                         f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x | "
+                         f"{statistics.mean(r['hpcsgd_accuracy'] for r in e):.4f} | {statistics.mean(r['torch_accuracy'] for r in e):.4f} |")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

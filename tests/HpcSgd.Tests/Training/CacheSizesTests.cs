@@ -1,0 +1,77 @@
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Training;
+
+/// <summary>Cache sizes come from the operating system where it reports them, and size the chunking threshold.</summary>
+public class CacheSizesTests
+{
+    [Theory]
+    [InlineData("32K", 32 << 10)]
+    [InlineData("1024K\n", 1 << 20)]
+    [InlineData("2M", 2 << 20)]
+    [InlineData("512", 512)]
+    public void ParseSize_ReadsSysfsSizes(string text, int bytes) => Assert.Equal(bytes, CacheSizes.ParseSize(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("K")]
+    [InlineData("-4K")]
+    [InlineData("0K")]
+    [InlineData("4G")]
+    [InlineData("9999999M")]
+    public void ParseSize_RefusesWhatIsNotASize(string text) => Assert.Null(CacheSizes.ParseSize(text));
+
+    [Fact]
+    public void ReadLinux_TakesTheDataAndUnifiedCaches_NotTheInstructionCache()
+    {
+        string folder = Directory.CreateTempSubdirectory("hpcsgd-cache").FullName;
+        try
+        {
+            Index(folder, 0, "1", "Data", "48K");
+            Index(folder, 1, "1", "Instruction", "32K");
+            Index(folder, 2, "2", "Unified", "2048K");
+            Index(folder, 3, "3", "Unified", "32768K");
+            Assert.Equal((48 << 10, 2 << 20), CacheSizes.ReadLinux(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ReadLinux_IsNull_WhenALevelIsMissingOrTheFolderIsAbsent()
+    {
+        string folder = Directory.CreateTempSubdirectory("hpcsgd-cache").FullName;
+        try
+        {
+            Index(folder, 0, "1", "Data", "32K");
+            Assert.Null(CacheSizes.ReadLinux(folder));
+            Assert.Null(CacheSizes.ReadLinux(Path.Combine(folder, "absent")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void OnLinux_TheSizesAreTheKernelsAndTheThresholdFollowsTheL2()
+    {
+        Assert.Equal(2 * CacheSizes.L2Bytes, TrainingOptions.ChunkingThresholdBytes);
+        if (!OperatingSystem.IsLinux() || !File.Exists("/sys/devices/system/cpu/cpu0/cache/index2/size"))
+        {
+            return;
+        }
+        Assert.Equal("/sys/devices/system/cpu/cpu0/cache", CacheSizes.Source);
+        Assert.Equal(CacheSizes.ParseSize(File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index2/size")), CacheSizes.L2Bytes);
+    }
+
+    private static void Index(string folder, int index, string level, string type, string size)
+    {
+        string path = Directory.CreateDirectory(Path.Combine(folder, $"index{index}")).FullName;
+        File.WriteAllText(Path.Combine(path, "level"), level + "\n");
+        File.WriteAllText(Path.Combine(path, "type"), type + "\n");
+        File.WriteAllText(Path.Combine(path, "size"), size + "\n");
+    }
+}
