@@ -9,7 +9,8 @@ namespace HpcSgd.KernelCheck;
 /// <summary>
 /// Runs every test of HpcSgd.Tests whose class carries [Trait("Category", "Kernels")]: each [Fact], and each [Theory]
 /// once per row of its [InlineData]/[MemberData]. Prints the failures and a count; exit code 1 if any failed or none ran.
-/// <c>--skip TEXT</c> (repeatable) leaves out the tests whose name contains TEXT, and says how many it left out.
+/// <c>--skip TEXT</c> (repeatable) leaves out the tests whose name contains TEXT, and says how many it left out;
+/// <c>--only TEXT</c> (repeatable) runs only the tests whose name contains one of them.
 /// On ARM64 it first checks that the 128-bit vectors are accelerated (AdvSimd), so the run exercises the NEON plan.
 /// </summary>
 public static class Program
@@ -17,8 +18,9 @@ public static class Program
     public static int Main(string[] args)
     {
         var skip = args.Select((a, i) => (a, i)).Where(x => x.a == "--skip" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
+        var only = args.Select((a, i) => (a, i)).Where(x => x.a == "--only" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
         int skipped = 0;
-        Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.FrameworkDescription}; Vector128 accelerated: {Vector128.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}, AdvSimd: {System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported}");
+        Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.FrameworkDescription}; Vector128 accelerated: {Vector128.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}, AdvSimd: {System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported}; W^X: {(Environment.GetEnvironmentVariable("DOTNET_EnableWriteXorExecute") == "0" ? "off" : "on (under an emulator such as qemu-user, set DOTNET_EnableWriteXorExecute=0)")}");
         if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 && !(Vector128.IsHardwareAccelerated && System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported))
         {
             Console.WriteLine("FAILED: on ARM64 the kernels should run on AdvSimd, which is not accelerated here.");
@@ -33,7 +35,7 @@ public static class Program
                 foreach (object?[] row in Rows(method))
                 {
                     string name = $"{type.Name}.{method.Name}({string.Join(", ", row)})";
-                    if (skip.Any(name.Contains))
+                    if (skip.Any(name.Contains) || (only.Count > 0 && !only.Any(name.Contains)))
                     {
                         skipped++;
                         continue;
@@ -64,7 +66,7 @@ public static class Program
                 }
             }
         }
-        Console.WriteLine($"kernel tests: {passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} left out (--skip {string.Join(", ", skip)})" : ""));
+        Console.WriteLine($"kernel tests: {passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} left out ({string.Join("; ", skip.Select(x => "--skip " + x).Concat(only.Select(x => "--only " + x)))})" : ""));
         return failed == 0 && passed > 0 ? 0 : 1;
     }
 
@@ -82,7 +84,19 @@ public static class Program
         ParameterInfo[] parameters = method.GetParameters();
         return method.GetCustomAttributes<DataAttribute>().SelectMany(data => data.GetData(method)).Select(row => row.Select((value, i) =>
             value is IConvertible && i < parameters.Length && value.GetType() != parameters[i].ParameterType && parameters[i].ParameterType.IsPrimitive
-                ? Convert.ChangeType(value, parameters[i].ParameterType, System.Globalization.CultureInfo.InvariantCulture)
+                ? Convert(method, row, value, parameters[i].ParameterType)
                 : value).ToArray());
+    }
+
+    private static object Convert(MethodInfo method, object?[] row, object value, Type type)
+    {
+        try
+        {
+            return System.Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new InvalidOperationException($"{method.DeclaringType!.Name}.{method.Name}: its data row ({string.Join(", ", row)}) does not fit its parameters: {e.Message}", e);
+        }
     }
 }
