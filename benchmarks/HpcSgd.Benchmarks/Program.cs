@@ -5,7 +5,7 @@ namespace HpcSgd.Benchmarks;
 /// <summary>
 /// The benchmark suite's entry point. With BenchmarkDotNet's arguments (e.g. --filter '*' --job short) it runs the
 /// step benchmarks; 'machine OUT.json' measures the machine's limits; 'quality OUT.json' runs the one-epoch quality
-/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart. benchmarks/run-suite
+/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'roofline DIR' charts DIR/versus.csv; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart. benchmarks/run-suite
 /// runs all of it together with the PyTorch script.
 /// </summary>
 public static class Program
@@ -27,6 +27,8 @@ public static class Program
                 return PairedSteps.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 21, args.Length > 3 ? args[3] : null);
             case "serve":
                 return SampleServer.Run();
+            case "roofline":
+                return RooflineChart.Write(args[1]);
             case "report":
                 return SuiteReport.Write(args[1]);
             default:
