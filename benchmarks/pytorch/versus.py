@@ -176,7 +176,7 @@ def write_csv(path, rows):
 
 
 def write_markdown(path, machine, rows, epoch_rows):
-    lines = [f"HpcSgd on {machine}; PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
+    lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
              f"(OpenBLAS threads: {step_bench.blas_threads()}), 1 thread each.", "",
              "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak |",
              "|---|---|---:|---:|---:|---:|---:|"]
