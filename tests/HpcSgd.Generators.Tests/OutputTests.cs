@@ -110,6 +110,32 @@ public class OutputTests
     }
 
     [Fact]
+    public void DeclaredSizesThatPlanAlike_ShareOneBody_WithTheSizeAsATypeArgument()
+    {
+        var (diagnostics, output, run) = GeneratorHarness.Generate("""
+            [HpcSgd.SgdModel(HpcSgd.Loss.SoftmaxCrossEntropy, BatchSizes = [1, 13, 64, 200, 512])]
+            [HpcSgd.Dense(37, 32, Activation = HpcSgd.Activation.ReLU)]
+            [HpcSgd.Dense(32, 5)]
+            public partial class Shared { }
+            """, "public static class Entry { public static void Main() { } }");
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        string text = run.Results.Single().GeneratedSources.Single().SourceText.ToString();
+
+        // 13, 64 and 200 fit one depth block: one body; 512 needs blocks, 1 has its own plan: bodies of their own.
+        Assert.Contains("private static void Forward_B13_64_200<TOps, TVec, TBatch>(", text);
+        Assert.Contains("Forward_B13_64_200<TOps, TVec, Batch64>(ref parameters0", text);
+        Assert.Contains("private readonly struct Batch200 : Models::IBatchSize { public static int Size => 200; }", text);
+        Assert.Contains("private static void Forward_B512<TOps, TVec>(", text);
+        Assert.Contains("private static void Forward_B1<TOps, TVec>(", text);
+        Assert.DoesNotContain("Forward_B64<", text);
+        // Leftover rows after the strips of 8 (AVX-512) and 6 (AVX2): one strip per leftover the sizes leave.
+        Assert.Contains("if ((nuint)TBatch.Size % 8 == 5)", text);
+        Assert.Contains("if ((nuint)TBatch.Size % 6 == 1)", text);
+        Assert.Contains("else if ((nuint)TBatch.Size % 6 == 4)", text);
+    }
+
+    [Fact]
     public void BatchOneKernels_SkipZeroInputs_OfTheModelInputAndOfReLUOutputsOnly()
     {
         (_, _, GeneratorDriverRunResult run) = GeneratorHarness.Generate("""

@@ -155,9 +155,12 @@ internal static class DispatchEmitter
         {
             foreach (BatchShape batch in fusedBatches)
             {
-                w.Line($"case {batch.Count}:");
-                w.Line($"    BackwardUpdate_{batch.Suffix}{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref velocity0, in rule);");
-                w.Line("    return loss;");
+                foreach (int size in batch.Sizes)
+                {
+                    w.Line($"case {size}:");
+                    w.Line($"    BackwardUpdate_{batch.Suffix}{batch.TypeArgumentsFor(size)}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref velocity0, in rule);");
+                    w.Line("    return loss;");
+                }
             }
             w.Line("default:");
             w.Line($"    Backward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, false, batchSize);");
@@ -232,9 +235,12 @@ internal static class DispatchEmitter
         {
             foreach (BatchShape batch in batches)
             {
-                w.Line(batch.IsGeneral ? "default:" : $"case {batch.Count}:");
-                w.Line($"    {method}_{batch.Suffix}{Names.WidthTypeParameters}({arguments}{batch.Argument});");
-                w.Line("    return;");
+                foreach (int size in batch.Sizes)
+                {
+                    w.Line(batch.IsGeneral ? "default:" : $"case {size}:");
+                    w.Line($"    {method}_{batch.Suffix}{batch.TypeArgumentsFor(size)}({arguments}{batch.Argument});");
+                    w.Line("    return;");
+                }
             }
         }
         w.Line();

@@ -18,13 +18,13 @@ internal static class ForwardEmitter
         int last = model.Layers.Count - 1;
         w.Line($"/// <summary>Forward pass for {batch.Description}: hidden outputs into the workspace, last-layer outputs into <paramref name=\"outputs\"/>.</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static void Forward_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputs{batch.Parameter}) {Names.WidthConstraints}"))
+        using (w.Open($"private static void Forward_{batch.Suffix}{batch.TypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputs{batch.Parameter}) {batch.Constraints}"))
         {
             for (int l = 0; l <= last; l++)
             {
                 string input = l == 0 ? "ref inputs" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.HiddenOffsets[l - 1])})";
                 string output = l == last ? "ref outputs" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.HiddenOffsets[l])})";
-                w.Line($"{KernelName(model, l, batch)}{Names.WidthTypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]}), {output}{batch.Argument});");
+                w.Line($"{KernelName(model, l, batch)}{batch.TypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]}), {output}{batch.Argument});");
             }
         }
         w.Line();
@@ -65,7 +65,7 @@ internal static class ForwardEmitter
             {
                 w.Line($"{Names.Activation(layer.Activation)}.ApplyInPlace(ref y, (int)({rows.Expression} * {outputs}));");
             }
-        });
+        }, batch.TypeParameters, batch.Constraints);
         if (product.ZeroSkippingKernel is not null)
         {
             w.Line();

@@ -25,7 +25,7 @@ internal static class GradientEmitter
             : $"/// <summary>Backward pass for {batch.Description}: <paramref name=\"outputDelta\"/> holds dL/dz of the last layer; writes dL/dparameters into <paramref name=\"gradient\"/>, or adds them to it when <paramref name=\"addToGradient\"/> is set.</summary>");
         w.Line(Names.FullyOptimized);
         string target = fusedUpdate ? $"ref float velocity, in {Names.UpdateRule} rule" : "ref float gradient, bool addToGradient";
-        using (w.Open($"private static void {name}_{batch.Suffix}{Names.WidthTypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, {target}{batch.Parameter}) {Names.WidthConstraints}"))
+        using (w.Open($"private static void {name}_{batch.Suffix}{batch.TypeParameters}(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, {target}{batch.Parameter}) {batch.Constraints}"))
         {
             string buffer = fusedUpdate ? "velocity" : "gradient";
             for (int l = last; l >= 0; l--)
@@ -34,7 +34,7 @@ internal static class GradientEmitter
                 string delta = l == last ? "ref outputDelta" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l])})";
                 string inputDelta = l == 0 ? "" : $", ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l - 1])})";
                 string biasTargets = fusedUpdate ? $", ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]})" : "";
-                w.Line($"{KernelName(model, l, batch, fusedUpdate)}{Names.WidthTypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
+                w.Line($"{KernelName(model, l, batch, fusedUpdate)}{batch.TypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
                        $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : ", addToGradient")}{batch.Argument});");
             }
         }
@@ -113,7 +113,7 @@ internal static class GradientEmitter
                 w.Line($"{Names.DenseMath}.ColumnSums{Names.WidthTypeParameters}(ref delta, (int){samples.Expression}, {outputs}, ref gradBias, addToGradient);");
                 ProductWriter.Write(w, weightGradient!, variant);
             }
-        });
+        }, batch.TypeParameters, batch.Constraints);
         if (weightStep?.ZeroSkippingKernel is not null)
         {
             w.Line();

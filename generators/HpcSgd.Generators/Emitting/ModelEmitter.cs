@@ -64,6 +64,12 @@ internal static class ModelEmitter
                 }
             }
             UpdateEmitter.Emit(w, model, layout);
+            foreach (int size in batches.Where(b => b.IsShared).SelectMany(b => b.Sizes))
+            {
+                w.Line();
+                w.Line($"/// <summary>Batch size {size} as a type argument of the kernels it shares with other sizes.</summary>");
+                w.Line($"private readonly struct {BatchShape.SizeType(size)} : {Names.Models}IBatchSize {{ public static int Size => {size}; }}");
+            }
         }
 
         while (blocks.Count > 0)

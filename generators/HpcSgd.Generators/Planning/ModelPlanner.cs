@@ -16,8 +16,32 @@ internal static class ModelPlanner
         WeightLayoutKind[] layouts = model.Layers.Select(ChooseLayout).ToArray();
         bool fusedRegression = IsFusedRegression(model);
         IEnumerable<int> sizes = model.BatchSizes.Append(0);
-        BatchPlan[] batches = sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression)).ToArray();
+        BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression)));
         return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression, new EquatableArray<BatchPlan>(batches));
+    }
+
+    /// <summary>
+    /// Declared sizes whose plans agree in everything but the size share one set of kernels, the size a type argument
+    /// the JIT folds: the machine code per size is the same as a kernel written for it, the source is written once.
+    /// Batch 1 (matrix-vector products, zero skipping) and the general path stay on their own.
+    /// </summary>
+    private static BatchPlan[] Share(IEnumerable<BatchPlan> plans)
+    {
+        var result = new List<BatchPlan>();
+        foreach (BatchPlan plan in plans)
+        {
+            int index = plan.Sizes[0] <= 1 ? -1
+                : result.FindIndex(r => r.Sizes[0] > 1 && r.FusedUpdate == plan.FusedUpdate && r.Layers.Equals(plan.Layers));
+            if (index < 0)
+            {
+                result.Add(plan);
+            }
+            else
+            {
+                result[index] = result[index] with { Sizes = new EquatableArray<int>(result[index].Sizes.Concat(plan.Sizes).OrderBy(s => s).ToArray()) };
+            }
+        }
+        return result.ToArray();
     }
 
     /// <summary>
@@ -50,7 +74,7 @@ internal static class ModelPlanner
                 layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true) };
             }
         }
-        return new BatchPlan(batch ?? 0, fused, new EquatableArray<LayerPlan>(layers));
+        return new BatchPlan(new EquatableArray<int>(new[] { batch ?? 0 }), fused, new EquatableArray<LayerPlan>(layers));
     }
 
     private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch)

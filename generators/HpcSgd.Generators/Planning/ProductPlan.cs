@@ -35,11 +35,17 @@ internal sealed record LayerLayout(WeightLayoutKind Weights);
 /// <param name="FusedWeightUpdate">The weight gradient ending in the SGD step (the fused backward pass); null where that is not emitted.</param>
 internal sealed record LayerPlan(ProductPlan Forward, ProductPlan WeightGradient, ProductPlan? InputGradient, ProductPlan? FusedWeightUpdate);
 
-/// <summary>The kernels of one batch shape.</summary>
-/// <param name="Size">The declared batch size, or 0 for the general path.</param>
-/// <param name="FusedUpdate">True when a backward pass that ends in the SGD step is emitted for this size.</param>
+/// <summary>The kernels of one batch shape, or of several declared sizes whose plans agree in everything but the size.</summary>
+/// <param name="Sizes">The declared batch sizes these kernels serve, ascending; [0] for the general path. With more than
+/// one, the kernels are emitted once and take the size as a type argument (Models.IBatchSize), which the JIT folds.</param>
+/// <param name="FusedUpdate">True when a backward pass that ends in the SGD step is emitted for these sizes.</param>
 /// <param name="Layers">Each layer's products, in layer order.</param>
-internal sealed record BatchPlan(int Size, bool FusedUpdate, EquatableArray<LayerPlan> Layers);
+internal sealed record BatchPlan(EquatableArray<int> Sizes, bool FusedUpdate, EquatableArray<LayerPlan> Layers)
+{
+    public bool IsGeneral => Sizes[0] == 0;
+
+    public bool IsShared => Sizes.Count > 1;
+}
 
 /// <summary>
 /// Every decision about one model's kernels, made once by <see cref="ModelPlanner"/>: the weight layout of each layer,

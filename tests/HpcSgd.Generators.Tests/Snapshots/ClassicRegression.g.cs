@@ -257,13 +257,13 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                 Forward_B4<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
                 return;
             case 10:
-                Forward_B10<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
+                Forward_B10_32_100<TOps, TVec, Batch10>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
                 return;
             case 32:
-                Forward_B32<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
+                Forward_B10_32_100<TOps, TVec, Batch32>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
                 return;
             case 100:
-                Forward_B100<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
+                Forward_B10_32_100<TOps, TVec, Batch100>(ref parameters0, ref inputs0, ref workspace0, ref outputs0);
                 return;
             default:
                 Forward_General<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);
@@ -434,35 +434,35 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
         }
     }
 
-    /// <summary>Forward pass for 10 samples: hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
+    /// <summary>Forward pass for 10, 32 or 100 samples (TBatch.Size): hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Forward_B10<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Forward_B10_32_100<TOps, TVec, TBatch>(ref float parameters, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct where TBatch : struct, Models::IBatchSize
     {
-        Dense0_Forward_1x1_B10<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 1), ref outputs);
+        Dense0_Forward_1x1_B10_32_100<TOps, TVec, TBatch>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 1), ref outputs);
     }
 
-    /// <summary>Layer 0, 10 samples: y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
+    /// <summary>Layer 0, 10, 32 or 100 samples (TBatch.Size): y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
-    private static void Dense0_Forward_1x1_B10<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Forward_1x1_B10_32_100<TOps, TVec, TBatch>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct where TBatch : struct, Models::IBatchSize
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
         {
-            Dense0_Forward_1x1_B10_Avx512<TOps, TVec>(ref x, ref w, ref bias, ref y);
+            Dense0_Forward_1x1_B10_32_100_Avx512<TOps, TVec, TBatch>(ref x, ref w, ref bias, ref y);
         }
         else
         {
-            Dense0_Forward_1x1_B10_Avx2<TOps, TVec>(ref x, ref w, ref bias, ref y);
+            Dense0_Forward_1x1_B10_32_100_Avx2<TOps, TVec, TBatch>(ref x, ref w, ref bias, ref y);
         }
     }
 
-    /// <summary>Dense0_Forward_1x1_B10 on x64 AVX-512, ARM64 AdvSimd.</summary>
+    /// <summary>Dense0_Forward_1x1_B10_32_100 on x64 AVX-512, ARM64 AdvSimd.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B10_Avx512<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Forward_1x1_B10_32_100_Avx512<TOps, TVec, TBatch>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct where TBatch : struct, Models::IBatchSize
     {
         // y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 1 (17 of 32 registers).
         {
             nuint m = 0;
-            for (; m + 8 <= 10; m += 8)
+            for (; m + 8 <= (nuint)TBatch.Size; m += 8)
             {
                 nuint n = 0;
                 for (; n + 1 <= 1; n += 1)
@@ -547,6 +547,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                     CompilerServices::Unsafe.Add(ref y, (m + 7) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t7_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                 }
             }
+            if ((nuint)TBatch.Size % 8 == 2)
             {
                 nuint n = 0;
                 for (; n + 1 <= 1; n += 1)
@@ -583,17 +584,70 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                     CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                 }
             }
+            else if ((nuint)TBatch.Size % 8 == 4)
+            {
+                nuint n = 0;
+                for (; n + 1 <= 1; n += 1)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
+                    float t0_0 = 0f;
+                    float t1_0 = 0f;
+                    float t2_0 = 0f;
+                    float t3_0 = 0f;
+                    nuint k = 0;
+                    if (1 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s2_0 = TOps.Zero;
+                        TVec s3_0 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 1);
+                            TVec a2 = TOps.Load(ref aP, k + 2);
+                            TVec a3 = TOps.Load(ref aP, k + 3);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
+                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t1_0 = TOps.Sum(s1_0);
+                        t2_0 = TOps.Sum(s2_0);
+                        t3_0 = TOps.Sum(s3_0);
+                    }
+                    for (; k < 1; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
+                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
+                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        t2_0 += a2 * b0;
+                        t3_0 += a3 * b0;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                }
+            }
         }
     }
 
-    /// <summary>Dense0_Forward_1x1_B10 on x64 AVX2, x64 128-bit, scalar.</summary>
+    /// <summary>Dense0_Forward_1x1_B10_32_100 on x64 AVX2, x64 128-bit, scalar.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B10_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Forward_1x1_B10_32_100_Avx2<TOps, TVec, TBatch>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct where TBatch : struct, Models::IBatchSize
     {
         // y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 7 x 1 (15 of 16 registers).
         {
             nuint m = 0;
-            for (; m + 7 <= 10; m += 7)
+            for (; m + 7 <= (nuint)TBatch.Size; m += 7)
             {
                 nuint n = 0;
                 for (; n + 1 <= 1; n += 1)
@@ -670,6 +724,44 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                     CompilerServices::Unsafe.Add(ref y, (m + 6) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t6_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                 }
             }
+            if ((nuint)TBatch.Size % 7 == 2)
+            {
+                nuint n = 0;
+                for (; n + 1 <= 1; n += 1)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
+                    float t0_0 = 0f;
+                    float t1_0 = 0f;
+                    nuint k = 0;
+                    if (1 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 1);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t1_0 = TOps.Sum(s1_0);
+                    }
+                    for (; k < 1; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                }
+            }
+            else if ((nuint)TBatch.Size % 7 == 3)
             {
                 nuint n = 0;
                 for (; n + 1 <= 1; n += 1)
@@ -714,209 +806,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                     CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                 }
             }
-        }
-    }
-
-    /// <summary>Forward pass for 32 samples: hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Forward_B32<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        Dense0_Forward_1x1_B32<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 1), ref outputs);
-    }
-
-    /// <summary>Layer 0, 32 samples: y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
-    private static void Dense0_Forward_1x1_B32<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
-        {
-            Dense0_Forward_1x1_B32_Avx512<TOps, TVec>(ref x, ref w, ref bias, ref y);
-        }
-        else
-        {
-            Dense0_Forward_1x1_B32_Avx2<TOps, TVec>(ref x, ref w, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Dense0_Forward_1x1_B32 on x64 AVX-512, ARM64 AdvSimd.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B32_Avx512<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        // y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 1 (17 of 32 registers).
-        {
-            nuint m = 0;
-            for (; m + 8 <= 32; m += 8)
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    float t2_0 = 0f;
-                    float t3_0 = 0f;
-                    float t4_0 = 0f;
-                    float t5_0 = 0f;
-                    float t6_0 = 0f;
-                    float t7_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        TVec s2_0 = TOps.Zero;
-                        TVec s3_0 = TOps.Zero;
-                        TVec s4_0 = TOps.Zero;
-                        TVec s5_0 = TOps.Zero;
-                        TVec s6_0 = TOps.Zero;
-                        TVec s7_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec a2 = TOps.Load(ref aP, k + 2);
-                            TVec a3 = TOps.Load(ref aP, k + 3);
-                            TVec a4 = TOps.Load(ref aP, k + 4);
-                            TVec a5 = TOps.Load(ref aP, k + 5);
-                            TVec a6 = TOps.Load(ref aP, k + 6);
-                            TVec a7 = TOps.Load(ref aP, k + 7);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
-                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
-                            s4_0 = TOps.MultiplyAdd(a4, b0, s4_0);
-                            s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
-                            s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
-                            s7_0 = TOps.MultiplyAdd(a7, b0, s7_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                        t7_0 = TOps.Sum(s7_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
-                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
-                        float a4 = CompilerServices::Unsafe.Add(ref aP, k + 4);
-                        float a5 = CompilerServices::Unsafe.Add(ref aP, k + 5);
-                        float a6 = CompilerServices::Unsafe.Add(ref aP, k + 6);
-                        float a7 = CompilerServices::Unsafe.Add(ref aP, k + 7);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                        t2_0 += a2 * b0;
-                        t3_0 += a3 * b0;
-                        t4_0 += a4 * b0;
-                        t5_0 += a5 * b0;
-                        t6_0 += a6 * b0;
-                        t7_0 += a7 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 4) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t4_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 5) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t5_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 6) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t6_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 7) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t7_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
-        }
-    }
-
-    /// <summary>Dense0_Forward_1x1_B32 on x64 AVX2, x64 128-bit, scalar.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B32_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        // y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 7 x 1 (15 of 16 registers).
-        {
-            nuint m = 0;
-            for (; m + 7 <= 32; m += 7)
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    float t2_0 = 0f;
-                    float t3_0 = 0f;
-                    float t4_0 = 0f;
-                    float t5_0 = 0f;
-                    float t6_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        TVec s2_0 = TOps.Zero;
-                        TVec s3_0 = TOps.Zero;
-                        TVec s4_0 = TOps.Zero;
-                        TVec s5_0 = TOps.Zero;
-                        TVec s6_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec a2 = TOps.Load(ref aP, k + 2);
-                            TVec a3 = TOps.Load(ref aP, k + 3);
-                            TVec a4 = TOps.Load(ref aP, k + 4);
-                            TVec a5 = TOps.Load(ref aP, k + 5);
-                            TVec a6 = TOps.Load(ref aP, k + 6);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
-                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
-                            s4_0 = TOps.MultiplyAdd(a4, b0, s4_0);
-                            s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
-                            s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
-                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
-                        float a4 = CompilerServices::Unsafe.Add(ref aP, k + 4);
-                        float a5 = CompilerServices::Unsafe.Add(ref aP, k + 5);
-                        float a6 = CompilerServices::Unsafe.Add(ref aP, k + 6);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                        t2_0 += a2 * b0;
-                        t3_0 += a3 * b0;
-                        t4_0 += a4 * b0;
-                        t5_0 += a5 * b0;
-                        t6_0 += a6 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 4) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t4_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 5) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t5_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 6) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t6_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
+            else if ((nuint)TBatch.Size % 7 == 4)
             {
                 nuint n = 0;
                 for (; n + 1 <= 1; n += 1)
@@ -967,297 +857,6 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                     CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                     CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                     CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
-        }
-    }
-
-    /// <summary>Forward pass for 100 samples: hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Forward_B100<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        Dense0_Forward_1x1_B100<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 1), ref outputs);
-    }
-
-    /// <summary>Layer 0, 100 samples: y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
-    private static void Dense0_Forward_1x1_B100<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
-        {
-            Dense0_Forward_1x1_B100_Avx512<TOps, TVec>(ref x, ref w, ref bias, ref y);
-        }
-        else
-        {
-            Dense0_Forward_1x1_B100_Avx2<TOps, TVec>(ref x, ref w, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Dense0_Forward_1x1_B100 on x64 AVX-512, ARM64 AdvSimd.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B100_Avx512<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        // y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 1 (17 of 32 registers).
-        {
-            nuint m = 0;
-            for (; m + 8 <= 100; m += 8)
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    float t2_0 = 0f;
-                    float t3_0 = 0f;
-                    float t4_0 = 0f;
-                    float t5_0 = 0f;
-                    float t6_0 = 0f;
-                    float t7_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        TVec s2_0 = TOps.Zero;
-                        TVec s3_0 = TOps.Zero;
-                        TVec s4_0 = TOps.Zero;
-                        TVec s5_0 = TOps.Zero;
-                        TVec s6_0 = TOps.Zero;
-                        TVec s7_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec a2 = TOps.Load(ref aP, k + 2);
-                            TVec a3 = TOps.Load(ref aP, k + 3);
-                            TVec a4 = TOps.Load(ref aP, k + 4);
-                            TVec a5 = TOps.Load(ref aP, k + 5);
-                            TVec a6 = TOps.Load(ref aP, k + 6);
-                            TVec a7 = TOps.Load(ref aP, k + 7);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
-                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
-                            s4_0 = TOps.MultiplyAdd(a4, b0, s4_0);
-                            s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
-                            s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
-                            s7_0 = TOps.MultiplyAdd(a7, b0, s7_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                        t7_0 = TOps.Sum(s7_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
-                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
-                        float a4 = CompilerServices::Unsafe.Add(ref aP, k + 4);
-                        float a5 = CompilerServices::Unsafe.Add(ref aP, k + 5);
-                        float a6 = CompilerServices::Unsafe.Add(ref aP, k + 6);
-                        float a7 = CompilerServices::Unsafe.Add(ref aP, k + 7);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                        t2_0 += a2 * b0;
-                        t3_0 += a3 * b0;
-                        t4_0 += a4 * b0;
-                        t5_0 += a5 * b0;
-                        t6_0 += a6 * b0;
-                        t7_0 += a7 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 4) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t4_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 5) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t5_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 6) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t6_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 7) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t7_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    float t2_0 = 0f;
-                    float t3_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        TVec s2_0 = TOps.Zero;
-                        TVec s3_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec a2 = TOps.Load(ref aP, k + 2);
-                            TVec a3 = TOps.Load(ref aP, k + 3);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
-                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
-                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                        t2_0 += a2 * b0;
-                        t3_0 += a3 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
-        }
-    }
-
-    /// <summary>Dense0_Forward_1x1_B100 on x64 AVX2, x64 128-bit, scalar.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Forward_1x1_B100_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
-    {
-        // y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 7 x 1 (15 of 16 registers).
-        {
-            nuint m = 0;
-            for (; m + 7 <= 100; m += 7)
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    float t2_0 = 0f;
-                    float t3_0 = 0f;
-                    float t4_0 = 0f;
-                    float t5_0 = 0f;
-                    float t6_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        TVec s2_0 = TOps.Zero;
-                        TVec s3_0 = TOps.Zero;
-                        TVec s4_0 = TOps.Zero;
-                        TVec s5_0 = TOps.Zero;
-                        TVec s6_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec a2 = TOps.Load(ref aP, k + 2);
-                            TVec a3 = TOps.Load(ref aP, k + 3);
-                            TVec a4 = TOps.Load(ref aP, k + 4);
-                            TVec a5 = TOps.Load(ref aP, k + 5);
-                            TVec a6 = TOps.Load(ref aP, k + 6);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                            s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
-                            s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
-                            s4_0 = TOps.MultiplyAdd(a4, b0, s4_0);
-                            s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
-                            s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float a2 = CompilerServices::Unsafe.Add(ref aP, k + 2);
-                        float a3 = CompilerServices::Unsafe.Add(ref aP, k + 3);
-                        float a4 = CompilerServices::Unsafe.Add(ref aP, k + 4);
-                        float a5 = CompilerServices::Unsafe.Add(ref aP, k + 5);
-                        float a6 = CompilerServices::Unsafe.Add(ref aP, k + 6);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                        t2_0 += a2 * b0;
-                        t3_0 += a3 * b0;
-                        t4_0 += a4 * b0;
-                        t5_0 += a5 * b0;
-                        t6_0 += a6 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 2) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t2_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 3) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t3_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 4) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t4_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 5) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t5_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 6) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t6_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                }
-            }
-            {
-                nuint n = 0;
-                for (; n + 1 <= 1; n += 1)
-                {
-                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1);
-                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 1);
-                    float t0_0 = 0f;
-                    float t1_0 = 0f;
-                    nuint k = 0;
-                    if (1 >= TOps.Count)
-                    {
-                        TVec s0_0 = TOps.Zero;
-                        TVec s1_0 = TOps.Zero;
-                        for (; k + (nuint)TOps.Count <= 1; k += (nuint)TOps.Count)
-                        {
-                            TVec a0 = TOps.Load(ref aP, k + 0);
-                            TVec a1 = TOps.Load(ref aP, k + 1);
-                            TVec b0 = TOps.Load(ref bP, k + 0);
-                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
-                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
-                        }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                    }
-                    for (; k < 1; k++)
-                    {
-                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
-                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 1);
-                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
-                        t0_0 += a0 * b0;
-                        t1_0 += a1 * b0;
-                    }
-                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
-                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 1 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
                 }
             }
         }
@@ -1538,4 +1137,13 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
         }
     }
 
+
+    /// <summary>Batch size 10 as a type argument of the kernels it shares with other sizes.</summary>
+    private readonly struct Batch10 : Models::IBatchSize { public static int Size => 10; }
+
+    /// <summary>Batch size 32 as a type argument of the kernels it shares with other sizes.</summary>
+    private readonly struct Batch32 : Models::IBatchSize { public static int Size => 32; }
+
+    /// <summary>Batch size 100 as a type argument of the kernels it shares with other sizes.</summary>
+    private readonly struct Batch100 : Models::IBatchSize { public static int Size => 100; }
 }

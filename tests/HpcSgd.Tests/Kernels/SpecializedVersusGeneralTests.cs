@@ -31,6 +31,14 @@ public class SpecializedVersusGeneralTests
     [InlineData(300)]
     public void FashionMlp_SpecializedEqualsGeneral(int batch) => AssertSame<FashionMlp, FashionMlpGeneral>(batch);
 
+    /// <summary>Four sizes sharing one set of kernels (the size a type argument), each leaving other leftover rows.</summary>
+    [Theory]
+    [InlineData(13)]
+    [InlineData(29)]
+    [InlineData(64)]
+    [InlineData(200)]
+    public void SharedBatches_EachSharedSizeEqualsGeneral(int batch) => AssertSame<SharedBatches, SharedBatchesGeneral>(batch);
+
     private static void AssertSame<TSpecialized, TGeneral>(int batch)
         where TSpecialized : ISgdModel<TSpecialized> where TGeneral : ISgdModel<TGeneral>
     {

@@ -139,3 +139,20 @@ public partial class ReLUOutput { }
 [Dense(3, 4)]
 [Dense(4, 2, Activation = Activation.Sigmoid)]
 public partial class SigmoidOutput { }
+
+/// <summary>
+/// Four declared sizes that plan alike, so they share one set of kernels with the size as a type argument: their
+/// leftovers after the row tiles differ (13, 29, 64, 200 leave 5, 5, 0, 0 rows after strips of 8 and 1, 5, 4, 2 after 6).
+/// </summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [13, 29, 64, 200])]
+[Dense(37, 32, Activation = Activation.ReLU)]
+[Dense(32, 48, Activation = Activation.Tanh)]
+[Dense(48, 5)]
+public partial class SharedBatches { }
+
+/// <summary><see cref="SharedBatches"/>'s shape with no declared batch size.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy)]
+[Dense(37, 32, Activation = Activation.ReLU)]
+[Dense(32, 48, Activation = Activation.Tanh)]
+[Dense(48, 5)]
+public partial class SharedBatchesGeneral { }

@@ -17,7 +17,7 @@ internal static class AllModels
         nameof(SeedRegression), nameof(WideRegression), nameof(SingleOutputRegression), nameof(LogisticModel),
         nameof(SoftmaxModel), nameof(SoftmaxTenClasses), nameof(SoftmaxManyClasses), nameof(DeepSoftmax),
         nameof(Outer.NestedRegression), nameof(TiledMlp),
-        nameof(BinaryMlp), nameof(BinaryDeep), nameof(SoftmaxMixed), nameof(ReLUOutput), nameof(SigmoidOutput),
+        nameof(BinaryMlp), nameof(BinaryDeep), nameof(SoftmaxMixed), nameof(ReLUOutput), nameof(SigmoidOutput), nameof(SharedBatches),
     ];
 
     /// <summary>Models too large for the finite-difference check; the reference comparisons still cover them.</summary>
@@ -41,6 +41,7 @@ internal static class AllModels
         nameof(ReLUOutput) => ReLUOutput.Description,
         nameof(SigmoidOutput) => SigmoidOutput.Description,
         nameof(FashionMlp) => FashionMlp.Description,
+        nameof(SharedBatches) => SharedBatches.Description,
         _ => throw new ArgumentException(name),
     };
 
@@ -64,6 +65,7 @@ internal static class AllModels
             case nameof(ReLUOutput): check.Run<ReLUOutput>(); break;
             case nameof(SigmoidOutput): check.Run<SigmoidOutput>(); break;
             case nameof(FashionMlp): check.Run<FashionMlp>(); break;
+            case nameof(SharedBatches): check.Run<SharedBatches>(); break;
             default: throw new ArgumentException(name);
         }
     }

@@ -94,7 +94,8 @@ internal static class BroadcastProductWriter
             }
             using (w.Open())
             {
-                w.Line(blocked ? $"nuint kEnd = global::System.Math.Min(k0 + {block}, {p.K.Expression});" : $"const nuint k0 = 0, kEnd = {p.K.Expression};");
+                w.Line(blocked ? $"nuint kEnd = global::System.Math.Min(k0 + {block}, {p.K.Expression});"
+                    : p.K.Value is null ? $"const nuint k0 = 0; nuint kEnd = {p.K.Expression};" : $"const nuint k0 = 0, kEnd = {p.K.Expression};");
                 // Column panels outermost: one panel of B (a depth block x NR vectors) stays in L1 while every row strip passes.
                 w.Line("nuint n = 0;");
                 using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))

@@ -76,12 +76,13 @@ internal static class KernelVariants
     /// Writes the kernel <paramref name="name"/> (its doc comment already written) with <paramref name="parameters"/>:
     /// <paramref name="body"/> writes the statements of one variant.
     /// </summary>
-    public static void Write(IndentedWriter w, string name, string parameters, IReadOnlyList<KernelVariant> variants, Action<KernelVariant> body)
+    public static void Write(IndentedWriter w, string name, string parameters, IReadOnlyList<KernelVariant> variants, Action<KernelVariant> body,
+        string typeParameters = Names.WidthTypeParameters, string constraints = Names.WidthConstraints)
     {
         if (variants.Count == 1)
         {
             w.Line(Names.FullyOptimized);
-            using (w.Open(Signature(name, parameters)))
+            using (w.Open(Signature(name, parameters, typeParameters, constraints)))
             {
                 body(variants[0]);
             }
@@ -89,14 +90,14 @@ internal static class KernelVariants
         }
         string arguments = Arguments(parameters);
         w.Line(Names.Inlined);
-        using (w.Open(Signature(name, parameters)))
+        using (w.Open(Signature(name, parameters, typeParameters, constraints)))
         {
             for (int v = 0; v < variants.Count; v++)
             {
                 string header = v == 0 ? $"if ({variants[v].Condition})" : v == variants.Count - 1 ? "else" : $"else if ({variants[v].Condition})";
                 using (w.Open(header))
                 {
-                    w.Line($"{name}{variants[v].Suffix}{Names.WidthTypeParameters}({arguments});");
+                    w.Line($"{name}{variants[v].Suffix}{typeParameters}({arguments});");
                 }
             }
         }
@@ -105,15 +106,15 @@ internal static class KernelVariants
             w.Line();
             w.Line($"/// <summary>{name} on {string.Join(", ", variant.Targets.Select(t => t.Name))}.</summary>");
             w.Line(Names.FullyOptimized);
-            using (w.Open(Signature(name + variant.Suffix, parameters)))
+            using (w.Open(Signature(name + variant.Suffix, parameters, typeParameters, constraints)))
             {
                 body(variant);
             }
         }
     }
 
-    private static string Signature(string name, string parameters) =>
-        $"private static void {name}{Names.WidthTypeParameters}({parameters}) {Names.WidthConstraints}";
+    private static string Signature(string name, string parameters, string typeParameters, string constraints) =>
+        $"private static void {name}{typeParameters}({parameters}) {constraints}";
 
     /// <summary>"ref float x, in Kernels::UpdateRule rule, int batchSize" -> "ref x, in rule, batchSize".</summary>
     private static string Arguments(string parameters) =>

@@ -3,13 +3,17 @@ using HpcSgd.Generators.Planning;
 
 namespace HpcSgd.Generators.Emitting.Products;
 
-/// <summary>A loop extent: a literal when the generator knows it, else the run-time batch size.</summary>
+/// <summary>
+/// A loop extent: a literal when the generator knows it; a size the JIT knows (TBatch.Size of shared kernels, one of
+/// <see cref="Candidates"/>); else the run-time batch size.
+/// </summary>
 internal readonly struct Extent
 {
-    private Extent(int? value, string expression)
+    private Extent(int? value, string expression, int[]? candidates)
     {
         Value = value;
         Expression = expression;
+        Candidates = candidates;
     }
 
     /// <summary>The extent when known at generation time.</summary>
@@ -18,9 +22,15 @@ internal readonly struct Extent
     /// <summary>The extent as a <c>nuint</c> expression.</summary>
     public string Expression { get; }
 
-    public static Extent Of(int value) => new(value, value.ToString());
+    /// <summary>Shared kernels: the sizes the expression takes, one per instantiation (a constant to the JIT in each).</summary>
+    public int[]? Candidates { get; }
 
-    public static Extent Of(BatchShape batch) => batch.IsGeneral ? new(null, "(nuint)batchSize") : Of(int.Parse(batch.Count));
+    public static Extent Of(int value) => new(value, value.ToString(), null);
+
+    public static Extent Of(BatchShape batch) =>
+        batch.IsGeneral ? new(null, "(nuint)batchSize", null)
+        : batch.IsShared ? new(null, "(nuint)" + batch.Count, batch.Sizes)
+        : Of(batch.Sizes[0]);
 }
 
 /// <summary>What a product does with each finished element c of its result before storing it.</summary>

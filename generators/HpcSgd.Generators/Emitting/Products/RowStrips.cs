@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace HpcSgd.Generators.Emitting.Products;
 
@@ -7,8 +8,9 @@ internal static class RowStrips
 {
     /// <summary>
     /// Writes <c>m</c> stepping through <paramref name="rows"/> in strips of <paramref name="mr"/>, then the leftover rows:
-    /// one narrower strip when the row count is known, else one-row strips. <paramref name="strip"/> writes a strip's body
-    /// for the given number of rows.
+    /// one narrower strip when the row count is known; in shared kernels, one per leftover their sizes leave, each under
+    /// a condition the JIT folds; else one-row strips. <paramref name="strip"/> writes a strip's body for the given
+    /// number of rows.
     /// </summary>
     public static void Write(IndentedWriter w, Extent rows, int mr, Action<int> strip)
     {
@@ -25,6 +27,18 @@ internal static class RowStrips
                 {
                     strip(known % mr);
                 }
+            }
+        }
+        else if (rows.Candidates is int[] sizes)
+        {
+            bool first = true;
+            foreach (int leftover in sizes.Select(size => size % mr).Where(r => r != 0).Distinct().OrderBy(r => r))
+            {
+                using (w.Open($"{(first ? "" : "else ")}if ({rows.Expression} % {mr} == {leftover})"))
+                {
+                    strip(leftover);
+                }
+                first = false;
             }
         }
         else
