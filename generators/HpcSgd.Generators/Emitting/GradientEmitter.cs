@@ -96,12 +96,15 @@ internal static class GradientEmitter
                 .WithZeroSkippingKernel(name + "_SkippingZeros");
         MatrixProduct? weightGradient = fusedUpdate ? null
             : WeightGradient(plan.WeightGradient, layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient");
-        var variants = KernelVariants.Of(plan.InputGradient?.Tiles ?? default, (weightStep ?? weightGradient)!.Plan.Tiles);
+        // The input gradient is a method of its own: with both products in one, the JIT's inlining budget ran out and
+        // left calls to the vector operations in the second product (seen in the 128 x 10 layer of the W4 MLP).
+        string inputGradientName = name + "_InputDelta";
+        var variants = KernelVariants.Of((weightStep ?? weightGradient)!.Plan.Tiles);
         KernelVariants.Write(w, name, $"ref float x, ref float w, ref float delta, {targets}{batch.Parameter}", variants, variant =>
         {
             if (inputGradient is not null)
             {
-                ProductWriter.Write(w, inputGradient, variant);
+                w.Line($"{inputGradientName}{batch.TypeParameters}(ref x, ref w, ref delta, ref inputDelta{batch.Argument});");
             }
             if (weightStep is not null)
             {
@@ -114,6 +117,13 @@ internal static class GradientEmitter
                 ProductWriter.Write(w, weightGradient!, variant);
             }
         }, batch.TypeParameters, batch.Constraints);
+        if (inputGradient is not null)
+        {
+            w.Line();
+            w.Line($"/// <summary>{name}'s first part: the previous layer's dL/dz, from the weights before any update.</summary>");
+            KernelVariants.Write(w, inputGradientName, $"ref float x, ref float w, ref float delta, ref float inputDelta{batch.Parameter}",
+                KernelVariants.Of(inputGradient.Plan.Tiles), variant => ProductWriter.Write(w, inputGradient, variant), batch.TypeParameters, batch.Constraints);
+        }
         if (weightStep?.ZeroSkippingKernel is not null)
         {
             w.Line();

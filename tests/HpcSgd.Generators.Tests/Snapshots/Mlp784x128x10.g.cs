@@ -560,310 +560,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c7_1, ref y, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref y, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref y, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c5_0, bias0));
-                            c6_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c6_0, bias0));
-                            c7_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c7_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref y, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref y, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref y, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref y, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c5_0, bias0));
-                            c6_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c6_0, bias0));
-                            c7_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c7_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref y, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref y, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -1195,436 +891,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref y, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c5_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c3_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c5_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c3_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -1948,499 +1214,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
-        {
-            {
-                const nuint k0 = 0, kEnd = 10;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
+        Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
         // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
         {
@@ -2734,400 +1508,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -3136,688 +1516,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
-        {
-            {
-                const nuint k0 = 0, kEnd = 10;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
+        Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
         // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
         {
@@ -4111,398 +1810,537 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
+            }
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_B64's first part: the previous layer's dL/dz, from the weights before any update.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    private static void Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
+        {
+            Dense1_Backward_128x10_B64_InputDelta_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
+        }
+        else
+        {
+            Dense1_Backward_128x10_B64_InputDelta_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_B64_InputDelta on x64 AVX-512, ARM64 AdvSimd.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_Backward_128x10_B64_InputDelta_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        {
+            {
+                const nuint k0 = 0, kEnd = 10;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 8 <= 64; m += 8)
                     {
                         TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c5_1 = TOps.Zero;
+                        TVec c6_0 = TOps.Zero;
+                        TVec c6_1 = TOps.Zero;
+                        TVec c7_0 = TOps.Zero;
+                        TVec c7_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
+                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
+                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
+                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
+                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
+                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
+                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
+                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
+                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
+                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
+                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
+                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n < 128; n++)
+            }
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_B64_InputDelta on x64 AVX2, x64 128-bit, scalar.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_Backward_128x10_B64_InputDelta_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        {
+            {
+                const nuint k0 = 0, kEnd = 10;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 6 <= 64; m += 6)
                     {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
+                        TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
+                        TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
+                        TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
+                        TVec c5_0 = TOps.Zero;
+                        TVec c5_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (addToGradient)
                         {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
+                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
+                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
+                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
+                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
                         }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
+                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                     {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
+                        TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
+                        TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (addToGradient)
                         {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
                         }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -4742,286 +2580,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
                         TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
                     }
                 }
             }
@@ -5325,400 +2883,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -5752,499 +2916,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_BackwardUpdate_128x10_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, ref float inputDelta, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
-        {
-            {
-                const nuint k0 = 0, kEnd = 10;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 64; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
+        Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
         // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
         {
@@ -6512,33 +3184,344 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
+            }
+        }
+    }
+
+    /// <summary>Dense1_BackwardUpdate_128x10_B64 on x64 AVX2, x64 128-bit, scalar.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_BackwardUpdate_128x10_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, ref float inputDelta, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
+        Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        {
+            {
+                const nuint k0 = 0, kEnd = 64;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 6 <= 10; m += 6)
                     {
                         TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
+                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            }
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                    }
+                    {
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
+                        TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
+                        TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
+                        {
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            }
+                            {
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            }
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Dense1_BackwardUpdate_128x10_B64's first part: the previous layer's dL/dz, from the weights before any update.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    private static void Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
+        {
+            Dense1_BackwardUpdate_128x10_B64_InputDelta_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
+        }
+        else
+        {
+            Dense1_BackwardUpdate_128x10_B64_InputDelta_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
+        }
+    }
+
+    /// <summary>Dense1_BackwardUpdate_128x10_B64_InputDelta on x64 AVX-512, ARM64 AdvSimd.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_BackwardUpdate_128x10_B64_InputDelta_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        {
+            {
+                const nuint k0 = 0, kEnd = 10;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
+                {
+                    nuint m = 0;
+                    for (; m + 8 <= 64; m += 8)
+                    {
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
+                        TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
+                        TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
+                        TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
+                        TVec c5_0 = TOps.Zero;
+                        TVec c5_1 = TOps.Zero;
+                        TVec c6_0 = TOps.Zero;
+                        TVec c6_1 = TOps.Zero;
+                        TVec c7_0 = TOps.Zero;
+                        TVec c7_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
+                        {
+                            {
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
@@ -6548,16 +3531,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
@@ -6567,16 +3559,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
@@ -6586,16 +3587,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
@@ -6605,20 +3615,29 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
@@ -6628,259 +3647,61 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                             c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
                         {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
+                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
+                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
+                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
+                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
+                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
+                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
+                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
+                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
                         }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
+                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
+                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
+                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
         }
     }
 
-    /// <summary>Dense1_BackwardUpdate_128x10_B64 on x64 AVX2, x64 128-bit, scalar.</summary>
+    /// <summary>Dense1_BackwardUpdate_128x10_B64_InputDelta on x64 AVX2, x64 128-bit, scalar.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense1_BackwardUpdate_128x10_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, ref float inputDelta, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense1_BackwardUpdate_128x10_B64_InputDelta_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         // inputDelta = delta w, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
         {
@@ -7172,1027 +3993,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 64; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
-        Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
-        {
-            {
-                const nuint k0 = 0, kEnd = 64;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                    }
-                }
             }
         }
     }
@@ -8411,264 +4211,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
                     }
                 }
             }
@@ -8944,368 +4486,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<Kernels::ScalarOps, float>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
                     }
                 }
             }
@@ -9639,410 +4819,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c0_1, ref y, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= (nuint)batchSize; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref y, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref y, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c5_0, bias0));
-                            c6_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c6_0, bias0));
-                            c7_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c7_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref y, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref y, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= (nuint)batchSize; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref y, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref y, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c5_0, bias0));
-                            c6_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c6_0, bias0));
-                            c7_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c7_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref y, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref y, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -10304,354 +5080,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
                         TOps.Store(c0_1, ref y, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= (nuint)batchSize; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c5_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            TVec bias0 = TOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<TOps, TVec>(TOps.Add(c0_0, bias0));
-                        }
-                        TOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= (nuint)batchSize; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3137));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3138));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3139));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref y, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref y, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref y, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref y, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref y, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                            c1_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c1_0, bias0));
-                            c2_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c2_0, bias0));
-                            c3_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c3_0, bias0));
-                            c4_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c4_0, bias0));
-                            c5_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c5_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref y, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref y, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref y, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref y, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref y, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
-                        }
-                        if (kEnd == 784)
-                        {
-                            float bias0 = Kernels::ScalarOps.Load(ref bias, n + (nuint)0);
-                            c0_0 = Kernels::ReLUActivation.Apply<Kernels::ScalarOps, float>(Kernels::ScalarOps.Add(c0_0, bias0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref y, (m + 0) * 128 + n + (nuint)0);
                     }
                 }
             }
@@ -11139,644 +5567,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_General_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
-        {
-            {
-                const nuint k0 = 0, kEnd = 10;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= (nuint)batchSize; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= (nuint)batchSize; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= (nuint)batchSize; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c6_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
-                            c7_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
+        Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
         // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
         {
@@ -12071,400 +5862,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                    }
-                }
             }
         }
     }
@@ -12473,550 +5870,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
-        {
-            {
-                const nuint k0 = 0, kEnd = 10;
-                nuint n = 0;
-                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= (nuint)batchSize; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= (nuint)batchSize; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                        }
-                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= (nuint)batchSize; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                            c1_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
-                            c2_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
-                            c3_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
-                            c4_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
-                            c5_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    for (; m < (nuint)batchSize; m++)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        {
-                            c0_0 = Kernels::ReLUActivation.BackPropagate<Kernels::ScalarOps, float>(Kernels::ScalarOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
-                    }
-                }
-            }
-        }
+        Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
         // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
         {
@@ -13311,398 +6165,532 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
+            }
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_General's first part: the previous layer's dL/dz, from the weights before any update.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    private static void Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
+        {
+            Dense1_Backward_128x10_General_InputDelta_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
+        }
+        else
+        {
+            Dense1_Backward_128x10_General_InputDelta_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_General_InputDelta on x64 AVX-512, ARM64 AdvSimd.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_Backward_128x10_General_InputDelta_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        {
+            {
+                const nuint k0 = 0, kEnd = 10;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 8 <= (nuint)batchSize; m += 8)
                     {
                         TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c5_1 = TOps.Zero;
+                        TVec c6_0 = TOps.Zero;
+                        TVec c6_1 = TOps.Zero;
+                        TVec c7_0 = TOps.Zero;
+                        TVec c7_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 61));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 71));
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 62));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 72));
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
+                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 63));
+                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 73));
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 60));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 70));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
+                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
+                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
+                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
+                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
+                            c6_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0), c6_0);
+                            c6_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c6_1);
+                            c7_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0), c7_0);
+                            c7_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c7_1);
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
+                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c6_0, ref inputDelta, (m + 6) * 128 + n + (nuint)0);
+                        TOps.Store(c6_1, ref inputDelta, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c7_0, ref inputDelta, (m + 7) * 128 + n + (nuint)0);
+                        TOps.Store(c7_1, ref inputDelta, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
+                    for (; m < (nuint)batchSize; m++)
                     {
                         TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c0_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
-                for (; n < 128; n++)
+            }
+        }
+    }
+
+    /// <summary>Dense1_Backward_128x10_General_InputDelta on x64 AVX2, x64 128-bit, scalar.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense1_Backward_128x10_General_InputDelta_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // inputDelta = delta w, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        {
+            {
+                const nuint k0 = 0, kEnd = 10;
+                nuint n = 0;
+                for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 6 <= (nuint)batchSize; m += 6)
                     {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        TVec c1_0 = TOps.Zero;
+                        TVec c1_1 = TOps.Zero;
+                        TVec c2_0 = TOps.Zero;
+                        TVec c2_1 = TOps.Zero;
+                        TVec c3_0 = TOps.Zero;
+                        TVec c3_1 = TOps.Zero;
+                        TVec c4_0 = TOps.Zero;
+                        TVec c4_1 = TOps.Zero;
+                        TVec c5_0 = TOps.Zero;
+                        TVec c5_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 41));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 51));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 42));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 52));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
+                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
+                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
+                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 43));
+                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                                c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 53));
+                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 40));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 50));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
+                            c1_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0), c1_0);
+                            c1_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c1_1);
+                            c2_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0), c2_0);
+                            c2_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c2_1);
+                            c3_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0), c3_0);
+                            c3_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c3_1);
+                            c4_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0), c4_0);
+                            c4_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c4_1);
+                            c5_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0), c5_0);
+                            c5_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c5_1);
                         }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c1_0, ref inputDelta, (m + 1) * 128 + n + (nuint)0);
+                        TOps.Store(c1_1, ref inputDelta, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c2_0, ref inputDelta, (m + 2) * 128 + n + (nuint)0);
+                        TOps.Store(c2_1, ref inputDelta, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c3_0, ref inputDelta, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c3_1, ref inputDelta, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c4_0, ref inputDelta, (m + 4) * 128 + n + (nuint)0);
+                        TOps.Store(c4_1, ref inputDelta, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c5_0, ref inputDelta, (m + 5) * 128 + n + (nuint)0);
+                        TOps.Store(c5_1, ref inputDelta, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
+                    for (; m < (nuint)batchSize; m++)
                     {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        TVec c0_0 = TOps.Zero;
+                        TVec c0_1 = TOps.Zero;
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 10 + k0 * 1);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
                         for (; k < kEnd; k++)
                         {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
+                            c0_0 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0), c0_0);
+                            c0_1 = Kernels::ReLUActivation.BackPropagate<TOps, TVec>(TOps.Load(ref x, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count), c0_1);
                         }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
+                        TOps.Store(c0_0, ref inputDelta, (m + 0) * 128 + n + (nuint)0);
+                        TOps.Store(c0_1, ref inputDelta, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -13943,286 +6931,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
                         TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 8 <= 784; m += 8)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        float c6_0 = Kernels::ScalarOps.Zero;
-                        float c7_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 790));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 791));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1574));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1575));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            {
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2358));
-                                float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2359));
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            float a6 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            float a7 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = Kernels::ScalarOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = Kernels::ScalarOps.MultiplyAdd(a7, b0, c7_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c6_0 = Kernels::ScalarOps.Add(c6_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c7_0 = Kernels::ScalarOps.Add(c7_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
                     }
                 }
             }
@@ -14525,400 +7233,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                }
-                for (; n + (nuint)TOps.Count <= 128; n += (nuint)TOps.Count)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                    }
-                }
-                for (; n < 128; n++)
-                {
-                    nuint m = 0;
-                    for (; m + 6 <= 784; m += 6)
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        float c4_0 = Kernels::ScalarOps.Zero;
-                        float c5_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                                float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
-                                c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                                float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
-                                c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            float a4 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            c4_0 = Kernels::ScalarOps.MultiplyAdd(a4, b0, c4_0);
-                            float a5 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = Kernels::ScalarOps.MultiplyAdd(a5, b0, c5_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c4_0 = Kernels::ScalarOps.Add(c4_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c5_0 = Kernels::ScalarOps.Add(c5_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                    }
-                    {
-                        float c0_0 = Kernels::ScalarOps.Zero;
-                        float c1_0 = Kernels::ScalarOps.Zero;
-                        float c2_0 = Kernels::ScalarOps.Zero;
-                        float c3_0 = Kernels::ScalarOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)128);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)256);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            {
-                                float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)384);
-                                float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
-                                c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                                float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
-                                c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                                float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
-                                c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                                float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
-                                c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            float b0 = Kernels::ScalarOps.Load(ref bP, (nuint)0);
-                            float a0 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = Kernels::ScalarOps.MultiplyAdd(a0, b0, c0_0);
-                            float a1 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = Kernels::ScalarOps.MultiplyAdd(a1, b0, c1_0);
-                            float a2 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = Kernels::ScalarOps.MultiplyAdd(a2, b0, c2_0);
-                            float a3 = Kernels::ScalarOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = Kernels::ScalarOps.MultiplyAdd(a3, b0, c3_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = Kernels::ScalarOps.Add(c0_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c1_0 = Kernels::ScalarOps.Add(c1_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c2_0 = Kernels::ScalarOps.Add(c2_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c3_0 = Kernels::ScalarOps.Add(c3_0, Kernels::ScalarOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                        }
-                        Kernels::ScalarOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        Kernels::ScalarOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
                     }
                 }
             }

@@ -102,20 +102,32 @@ internal static class BroadcastProductWriter
                 {
                     WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked);
                 }
-                if (nr > 1)
+                (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
+                if (oneVector)
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
                         WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked);
                     }
                 }
-                using (w.Open($"for (; n < {p.N}; n++)"))
+                if (scalar)
                 {
-                    WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked);
+                    using (w.Open($"for (; n < {p.N}; n++)"))
+                    {
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked);
+                    }
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Which loops over leftover columns some target of <paramref name="variant"/> reaches after the NR-vector panels:
+    /// one vector at a time, then single floats. Loops no target reaches are left out: the JIT still compiles dead code,
+    /// and its size spent the inlining budget the live loops needed.
+    /// </summary>
+    private static (bool OneVector, bool Scalar) LeftoverColumns(int columns, int nr, KernelVariant variant) =>
+        (nr > 1 && variant.Targets.Any(t => columns % (nr * t.Lanes) >= t.Lanes), variant.Targets.Any(t => columns % t.Lanes != 0));
 
     /// <summary>Rows of A listed per block by a zero-skipping rank-1 update (a stack buffer of 4 KiB at most).</summary>
     private const int ZeroSkipBlock = 1024;
@@ -159,16 +171,20 @@ internal static class BroadcastProductWriter
                 {
                     WriteSkippingTile(w, p, nr, Lanes.Vector, alongDepth, blocked);
                 }
-                if (nr > 1)
+                (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
+                if (oneVector)
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
                         WriteSkippingTile(w, p, 1, Lanes.Vector, alongDepth, blocked);
                     }
                 }
-                using (w.Open($"for (; n < {p.N}; n++)"))
+                if (scalar)
                 {
-                    WriteSkippingTile(w, p, 1, Lanes.Scalar, alongDepth, blocked);
+                    using (w.Open($"for (; n < {p.N}; n++)"))
+                    {
+                        WriteSkippingTile(w, p, 1, Lanes.Scalar, alongDepth, blocked);
+                    }
                 }
             }
         }
