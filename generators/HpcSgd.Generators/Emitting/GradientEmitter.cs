@@ -97,7 +97,7 @@ internal static class GradientEmitter
         MatrixProduct? weightGradient = fusedUpdate ? null
             : WeightGradient(plan.WeightGradient, layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient");
         // The input gradient is a method of its own: with both products in one, the JIT's inlining budget ran out and
-        // left calls to the vector operations in the second product (seen in the 128 x 10 layer of the W4 MLP).
+        // left calls to the vector operations in the second product (benchmarks/README.md).
         string inputGradientName = name + "_InputDelta";
         var variants = KernelVariants.Of((weightStep ?? weightGradient)!.Plan.Tiles);
         KernelVariants.Write(w, name, $"ref float x, ref float w, ref float delta, {targets}{batch.Parameter}", variants, variant =>
