@@ -5,7 +5,7 @@ shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an F
 in the same process; both sides' GFLOP/s are given as fractions of that round's probe. Reported: medians over rounds
 of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
 HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
-  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 15] [--smoke]
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--smoke]
 Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
 import argparse, os, statistics, subprocess, sys, time
 
@@ -107,8 +107,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--modes", default="default,avx512off")
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--seconds", type=float, default=0.15, help="length of one sample of each side")
+    parser.add_argument("--rounds", type=int, default=11)
+    # Each side idles while the other samples, and a vCPU that idled runs its first tens of milliseconds slower (the
+    # VM's neighbours had the core): 0.15 s samples cost HpcSgd 5-15 points of peak; 0.6 s samples dilute it.
+    parser.add_argument("--seconds", type=float, default=0.6, help="length of one sample of each side")
     parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
     parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
@@ -118,6 +120,7 @@ def main():
         raise SystemExit(f"OpenBLAS would use {step_bench.blas_threads()} threads: unset OPENBLAS_NUM_THREADS")
     cells = [("W4", 64), ("W3", 512)] if args.smoke else CELLS
     rounds, epochs = (2, 1) if args.smoke else (args.rounds, args.epochs)
+    seconds = 0.1 if args.smoke else args.seconds
     os.makedirs(args.out, exist_ok=True)
     train, test = step_bench.fashion(train=True), step_bench.fashion(train=False)
     rows, epoch_rows, machine = [], [], ""
@@ -131,8 +134,8 @@ def main():
         for _ in range(rounds):
             for cell in cells:
                 name, batch = cell
-                torch_us = torch_cells[cell].sample(args.seconds)
-                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {args.seconds}").split())
+                torch_us = torch_cells[cell].sample(seconds)
+                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {seconds}").split())
                 samples[cell].append((cs_us, torch_us, probe))
         for cell in cells:
             name, batch = cell
