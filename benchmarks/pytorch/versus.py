@@ -108,8 +108,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--modes", default="default,avx512off")
     parser.add_argument("--rounds", type=int, default=11)
-    # Each side idles while the other samples, and a vCPU that idled runs its first tens of milliseconds slower (the
-    # VM's neighbours had the core): 0.15 s samples cost HpcSgd 5-15 points of peak; 0.6 s samples dilute it.
+    # Each side idles while the other samples, and a vCPU that idled starts slow (the VM's neighbours had the core):
+    # long samples dilute that start (measured in benchmarks/README.md).
     parser.add_argument("--seconds", type=float, default=0.6, help="length of one sample of each side")
     parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
