@@ -67,6 +67,28 @@ public class CacheSizesTests
         Assert.Equal(CacheSizes.ParseSize(File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index2/size")), CacheSizes.L2Bytes);
     }
 
+    [Fact]
+    public void CacheFromCpuid_DecodesTheDeterministicCacheParameters()
+    {
+        // A 48 KiB L1 data cache: type 1, level 1; 12 ways, 1 partition, 64-byte lines, 64 sets.
+        Assert.Equal((1, 48 << 10), CacheSizes.CacheFromCpuid(1 | (1 << 5), (11 << 22) | (0 << 12) | 63, 63));
+        // A 1 MiB unified L2: type 3, level 2; 8 ways, 64-byte lines, 2048 sets.
+        Assert.Equal((2, 1 << 20), CacheSizes.CacheFromCpuid(3 | (2 << 5), (7 << 22) | 63, 2047));
+        Assert.Equal((0, 0), CacheSizes.CacheFromCpuid(2 | (1 << 5), (7 << 22) | 63, 63));
+        Assert.Null(CacheSizes.CacheFromCpuid(0, 0, 0));
+    }
+
+    [Fact]
+    public void OnX64Linux_CpuidAgreesWithTheKernel()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported || !OperatingSystem.IsLinux()
+            || CacheSizes.ReadLinux("/sys/devices/system/cpu/cpu0/cache") is not (int, int) kernel)
+        {
+            return;
+        }
+        Assert.Equal(kernel, CacheSizes.ReadCpuid());
+    }
+
     private static void Index(string folder, int index, string level, string type, string size)
     {
         string path = Directory.CreateDirectory(Path.Combine(folder, $"index{index}")).FullName;
