@@ -112,6 +112,8 @@ def main():
     # long samples dilute that start (measured in benchmarks/README.md).
     parser.add_argument("--seconds", type=float, default=0.6, help="length of one sample of each side")
     parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
+    parser.add_argument("--cells", default=None,
+                        help="comma-separated cells such as W4/B64,W3/B512 (default: all); 'none' for the epochs only")
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
     parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
     args = parser.parse_args()
@@ -119,6 +121,8 @@ def main():
     if step_bench.blas_threads() not in (None, 1):
         raise SystemExit(f"OpenBLAS would use {step_bench.blas_threads()} threads: unset OPENBLAS_NUM_THREADS")
     cells = [("W4", 64), ("W3", 512)] if args.smoke else CELLS
+    if args.cells is not None:
+        cells = [] if args.cells == "none" else [(c.split("/B")[0], int(c.split("/B")[1])) for c in args.cells.split(",")]
     rounds, epochs = (2, 1) if args.smoke else (args.rounds, args.epochs)
     seconds = 0.1 if args.smoke else args.seconds
     os.makedirs(args.out, exist_ok=True)
@@ -172,6 +176,8 @@ def main():
 
 
 def write_csv(path, rows):
+    if not rows:
+        return
     with open(path, "w") as f:
         f.write(",".join(rows[0].keys()) + "\n")
         for r in rows:
@@ -179,7 +185,7 @@ def write_csv(path, rows):
 
 
 def write_markdown(path, machine, rows, epoch_rows):
-    lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
+    lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows + epoch_rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
              f"(OpenBLAS threads: {step_bench.blas_threads()}), 1 thread each.", "",
              "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak |",
              "|---|---|---:|---:|---:|---:|---:|"]
