@@ -30,16 +30,7 @@ public static class PairedSteps
         var stepsPerSample = new int[parsed.Length];
         for (int c = 0; c < parsed.Length; c++)
         {
-            // Warm-up: compile everything, then size a sample to ~StepSampleSeconds.
-            long start = Stopwatch.GetTimestamp();
-            int n = 0;
-            while (Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3 || n < 5)
-            {
-                runners[c].Step();
-                n++;
-            }
-            double perStep = Stopwatch.GetElapsedTime(start).TotalSeconds / n;
-            stepsPerSample[c] = Math.Max(1, (int)(StepSampleSeconds / perStep));
+            stepsPerSample[c] = Math.Max(1, (int)(StepSampleSeconds * WarmUp(runners[c])));
         }
         Probe(1000);
 
@@ -90,7 +81,21 @@ public static class PairedSteps
         return 0;
     }
 
-    private static Cell Parse(string text)
+    /// <summary>Runs steps for 0.3 s (at least 5) so everything is compiled; returns the steps per second seen.</summary>
+    public static double WarmUp(IStepRunner runner)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int n = 0;
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3 || n < 5)
+        {
+            runner.Step();
+            n++;
+        }
+        return n / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>"W4/B64" as a cell; ArgumentException for anything else.</summary>
+    public static Cell Parse(string text)
     {
         string[] parts = text.Trim().Split("/B");
         return parts.Length == 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int batch)

@@ -77,22 +77,11 @@ public static class SampleServer
         return 0;
     }
 
-    private static (IStepRunner, int) Warm(string cell)
+    private static (IStepRunner, int) Warm(string text)
     {
-        string[] parts = cell.Split("/B");
-        if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int batch))
-        {
-            throw new ArgumentException($"'{cell}' is not a cell such as W4/B64");
-        }
-        IStepRunner runner = RunnerFactory.Create("Specialized", parts[0], batch);
-        long start = Stopwatch.GetTimestamp();
-        int n = 0;
-        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3 || n < 5)
-        {
-            runner.Step();
-            n++;
-        }
-        return (runner, Math.Max(1, (int)(n / Stopwatch.GetElapsedTime(start).TotalSeconds)));
+        Cell cell = PairedSteps.Parse(text);
+        IStepRunner runner = RunnerFactory.Create("Specialized", cell.Workload, cell.Batch);
+        return (runner, Math.Max(1, (int)PairedSteps.WarmUp(runner)));
     }
 
     private static (double, double) Epoch<TModel>(string name, int seed, (Dataset<TModel> Train, Dataset<TModel> Test) data) where TModel : Models.ISgdModel<TModel> =>

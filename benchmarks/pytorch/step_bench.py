@@ -17,7 +17,7 @@ def _threads_argument():
 
 
 # torch.set_num_threads does not reach Debian's OpenBLAS (a pthreads build): without this its GEMMs use every core,
-# and a "single-thread" baseline ran on two (sgemm 175 GFLOP/s on a core whose FMA peak is ~105).
+# and a "single-thread" baseline ran on two (measured in benchmarks/README.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_argument())
 os.environ.setdefault("OMP_NUM_THREADS", _threads_argument())
 
