@@ -25,8 +25,11 @@ public static class PairedSteps
     public static int Run(string cells, int rounds, string? output)
     {
         var inv = CultureInfo.InvariantCulture;
-        Cell[] parsed = cells.Split(',').Select(Parse).ToArray();
-        var runners = parsed.Select(c => RunnerFactory.Create("Specialized", c.Workload, c.Batch)).ToArray();
+        // A cell may name its runner: "Kernels:W3/B64" (the generated step alone); plain "W3/B64" is a training session.
+        string[] texts = cells.Split(',');
+        string[] methods = texts.Select(t => t.Contains(':', StringComparison.Ordinal) ? t[..t.IndexOf(':', StringComparison.Ordinal)].Trim() : "Specialized").ToArray();
+        Cell[] parsed = texts.Select(t => Parse(t[(t.IndexOf(':', StringComparison.Ordinal) + 1)..])).ToArray();
+        var runners = parsed.Select((c, i) => RunnerFactory.Create(methods[i], c.Workload, c.Batch)).ToArray();
         var stepsPerSample = new int[parsed.Length];
         for (int c = 0; c < parsed.Length; c++)
         {
@@ -63,7 +66,8 @@ public static class PairedSteps
         for (int c = 0; c < parsed.Length; c++)
         {
             double medianUs = Quantile(us[c], 0.5);
-            results.Add(new Result(parsed[c].ToString(), medianUs, Quantile(probes[c], 0.5),
+            string name = methods[c] == "Specialized" ? parsed[c].ToString() : $"{methods[c]}:{parsed[c]}";
+            results.Add(new Result(name, medianUs, Quantile(probes[c], 0.5),
                 WorkloadCatalog.FlopsPerSample(parsed[c].Workload) * parsed[c].Batch / (medianUs * 1e3),
                 Quantile(fractions[c], 0.5), Quantile(fractions[c], 0.25), Quantile(fractions[c], 0.75), rounds));
         }

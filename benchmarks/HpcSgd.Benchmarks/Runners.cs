@@ -35,6 +35,50 @@ public sealed class HpcSgdRunner<TModel> : IStepRunner, IDisposable where TModel
     }
 }
 
+/// <summary>
+/// The generated fused step alone, on a few batches gathered up front and taken in turn (no sampling, no gather): with
+/// <see cref="HpcSgdRunner{TModel}"/> in the same run, it splits a step's time into kernels and the rest.
+/// </summary>
+public sealed class KernelsOnlyRunner<TModel> : IStepRunner where TModel : ISgdModel<TModel>
+{
+    private const int Batches = 4;
+    private readonly Model<TModel> model = new(seed: 3);
+    private readonly float[][] inputs = new float[Batches][];
+    private readonly float[][] targets = new float[Batches][];
+    private readonly float[] gradient = new float[TModel.Description.ParameterCount];
+    private readonly float[] workspace;
+    private readonly int batch;
+    private readonly float learningRate;
+    private int next;
+
+    public KernelsOnlyRunner(WorkloadData data, int batch, float learningRate)
+    {
+        this.batch = batch;
+        this.learningRate = learningRate;
+        workspace = new float[TModel.WorkspaceLength(batch)];
+        int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+        var random = new Random(5);
+        for (int b = 0; b < Batches; b++)
+        {
+            inputs[b] = new float[batch * inputWidth];
+            targets[b] = new float[batch * targetWidth];
+            for (int i = 0; i < batch; i++)
+            {
+                int sample = random.Next(data.Count);
+                data.Features.AsSpan(sample * inputWidth, inputWidth).CopyTo(inputs[b].AsSpan(i * inputWidth));
+                data.Targets.AsSpan(sample * targetWidth, targetWidth).CopyTo(targets[b].AsSpan(i * targetWidth));
+            }
+        }
+    }
+
+    public void Step()
+    {
+        int b = next;
+        next = (next + 1) % Batches;
+        TModel.TrainStep(model.Parameters, inputs[b], targets[b], gradient, [], workspace, batch, new Kernels.UpdateRule(learningRate, 0f, 0f), float.PositiveInfinity);
+    }
+}
+
 /// <summary>A hand-written baseline.</summary>
 public sealed class HandWrittenRunner<TRows>(WorkloadData data, int batch, float learningRate) : IStepRunner where TRows : struct, IRowMath
 {
@@ -70,6 +114,12 @@ public static class RunnerFactory
                 "W2" => general ? new HpcSgdRunner<W2General>(data, batch, lr) : new HpcSgdRunner<W2>(data, batch, lr, threads, chunkSize),
                 "W3" => general ? new HpcSgdRunner<W3General>(data, batch, lr) : new HpcSgdRunner<W3>(data, batch, lr, threads, chunkSize),
                 "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr, threads, chunkSize),
+                _ => throw new ArgumentException(workload),
+            },
+            "Kernels" => workload switch
+            {
+                "W3" => new KernelsOnlyRunner<W3>(data, batch, lr),
+                "W4" => new KernelsOnlyRunner<W4>(data, batch, lr),
                 _ => throw new ArgumentException(workload),
             },
             "Scalar" => new HandWrittenRunner<ScalarRows>(data, batch, lr),

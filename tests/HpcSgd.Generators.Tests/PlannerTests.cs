@@ -6,7 +6,7 @@ namespace HpcSgd.Generators.Tests;
 /// <summary>The plan stage: tiles fit each target's registers; decisions that fix numerics do not depend on the target.</summary>
 public class PlannerTests
 {
-    private static readonly int?[] RowCounts = [null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 64, 784];
+    private static readonly int?[] RowCounts = [null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 20, 64, 784];
 
     [Fact]
     public void EveryTile_FitsItsTargetsRegisters_WithOneToSpare()
@@ -45,6 +45,21 @@ public class PlannerTests
         Assert.Equal(new Tile(8, 2, LoadsBFirst: false), TilePlanner.Broadcast(null, 128, KernelTarget.AdvSimd));
         Assert.Equal(new Tile(2, 10, LoadsBFirst: false), TilePlanner.Dot(null, 10, KernelTarget.Avx512));
         Assert.Equal(new Tile(2, 5, LoadsBFirst: false), TilePlanner.Dot(null, 10, KernelTarget.Avx2));
+    }
+
+    [Fact]
+    public void KnownRowCounts_SplitIntoEqualStrips_WhenNoMoreStripsAreNeeded()
+    {
+        // Ten classes: 5 + 5 rows instead of 8 + 2 (32 registers) or 6 + 4 (16), the same number of passes over B.
+        Assert.Equal(new Tile(5, 2, LoadsBFirst: false), TilePlanner.Broadcast(10, 784, KernelTarget.Avx512));
+        Assert.Equal(new Tile(5, 2, LoadsBFirst: true), TilePlanner.Broadcast(10, 784, KernelTarget.Avx2));
+        // 13 rows would need 7 + 6 (or 3 strips of uneven size), 128 divides by 8, 9 needs 8 + 1 or 3 x 3: unchanged.
+        Assert.Equal(8, TilePlanner.Broadcast(13, 784, KernelTarget.Avx512).Rows);
+        Assert.Equal(8, TilePlanner.Broadcast(9, 784, KernelTarget.Avx512).Rows);
+        Assert.Equal(8, TilePlanner.Broadcast(128, 784, KernelTarget.Avx512).Rows);
+        Assert.Equal(6, TilePlanner.Broadcast(12, 784, KernelTarget.Avx2).Rows);
+        // 20 rows on 16 registers: 4 strips of 5 instead of 6 + 6 + 6 + 2.
+        Assert.Equal(5, TilePlanner.Broadcast(20, 784, KernelTarget.Avx2).Rows);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal static class TilePlanner
             mr = m;
             vectors = Math.Min(8, Math.Max(1, Math.Min(Math.Max(1, columns / lanes), 24 / mr - 1)));
         }
-        return new Tile(mr, vectors, LoadsBFirst: false);
+        return new Tile(Balanced(rows, mr), vectors, LoadsBFirst: false);
     }
 
     /// <summary>16 registers: 6 x 2 with B first; for few rows the widest tile that fits, loading first whichever operand has fewer registers.</summary>
@@ -56,7 +56,21 @@ internal static class TilePlanner
             }
             return new Tile(m, vectors, LoadsBFirst: vectors < m);
         }
-        return new Tile(mr, vectors, LoadsBFirst: true);
+        return new Tile(Balanced(rows, mr), vectors, LoadsBFirst: true);
+    }
+
+    /// <summary>
+    /// The rows per strip when the same number of strips can cover a known row count in equal strips (10 rows: 5 + 5
+    /// instead of 8 + 2 or 6 + 4): no remainder tile, whose few rows per B load leave the loads, not the FMAs, the limit.
+    /// </summary>
+    private static int Balanced(int? rows, int mr)
+    {
+        if (rows is not int m || m <= mr || m % mr == 0)
+        {
+            return mr;
+        }
+        int strips = (m + mr - 1) / mr;
+        return m % strips == 0 ? m / strips : mr;
     }
 
     /// <summary>

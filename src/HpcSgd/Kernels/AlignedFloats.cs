@@ -4,9 +4,8 @@ namespace HpcSgd.Kernels;
 
 /// <summary>
 /// A float buffer whose first element sits on a 64-byte boundary, a cache line and one Vector512: with row strides
-/// that are whole lines (784 inputs = 49 lines), no vector load of the kernels then splits across two lines. Measured
-/// on the W4 step at batch 64 (parameters, inputs and workspace aligned vs 16 bytes off, as a plain float[] may be):
-/// forward 84-90 vs 68 GFLOP/s, loss and gradient 83-85 vs 69-71 GFLOP/s.
+/// that are whole lines (784 inputs = 49 lines), no vector load of the kernels then splits across two lines (a plain
+/// float[] may start 16 bytes off; what that costs is in benchmarks/README.md).
 /// </summary>
 internal readonly struct AlignedFloats
 {

@@ -1216,7 +1216,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -1224,7 +1224,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -1236,12 +1236,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -1253,27 +1247,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -1281,27 +1266,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -1309,27 +1285,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -1337,27 +1304,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -1369,27 +1327,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -1405,12 +1354,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -1422,90 +1365,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -1518,7 +1377,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -1526,7 +1385,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -1538,8 +1397,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -1563,9 +1420,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
@@ -1585,9 +1439,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
@@ -1607,9 +1458,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
@@ -1629,9 +1477,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -1655,9 +1500,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -1673,8 +1515,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -1686,128 +1526,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -2918,7 +2636,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -2926,7 +2644,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -2938,12 +2656,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -2955,27 +2667,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -2983,27 +2686,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -3011,27 +2705,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -3039,27 +2724,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -3071,27 +2747,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -3105,83 +2772,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
                     }
                 }
             }
@@ -3194,7 +2784,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -3202,7 +2792,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -3214,8 +2804,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -3239,9 +2827,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
@@ -3261,9 +2846,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
@@ -3283,9 +2865,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
@@ -3305,9 +2884,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -3331,9 +2907,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -3347,117 +2920,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                     }
                 }
             }
@@ -5569,7 +5031,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
@@ -5578,7 +5040,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -5590,12 +5052,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -5607,27 +5063,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -5635,27 +5082,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -5663,27 +5101,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -5691,27 +5120,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -5723,27 +5143,18 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -5759,12 +5170,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -5776,90 +5181,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -5872,7 +5193,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
@@ -5881,7 +5202,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -5893,8 +5214,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
                         nuint k = k0;
@@ -5918,9 +5237,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)128);
@@ -5940,9 +5256,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)256);
@@ -5962,9 +5275,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)384);
@@ -5984,9 +5294,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
@@ -6010,9 +5317,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
@@ -6028,8 +5332,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -6041,128 +5343,6 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }

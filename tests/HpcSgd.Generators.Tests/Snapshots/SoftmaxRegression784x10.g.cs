@@ -622,7 +622,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_Backward_784x10_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -630,7 +630,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -642,12 +642,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -659,27 +653,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -687,27 +672,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -715,27 +691,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -743,27 +710,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -775,27 +733,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -811,12 +760,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -828,105 +771,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 784 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 784 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
                 for (; n + (nuint)TOps.Count <= 784; n += (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -938,18 +794,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -957,18 +807,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -976,18 +820,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -995,18 +833,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -1018,18 +850,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -1040,75 +866,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0));
                             c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
                         TOps.Store(c2_0, ref gradWeights, (m + 2) * 784 + n + (nuint)0);
                         TOps.Store(c3_0, ref gradWeights, (m + 3) * 784 + n + (nuint)0);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 784 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 784 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
                     }
                 }
             }
@@ -1120,7 +883,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_Backward_784x10_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -1128,7 +891,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -1140,8 +903,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -1165,9 +926,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
@@ -1187,9 +945,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
@@ -1209,9 +964,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
@@ -1231,9 +983,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -1257,9 +1006,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -1275,8 +1021,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -1288,128 +1032,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 784 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 784 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }
@@ -1444,7 +1066,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_BackwardUpdate_784x10_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -1452,7 +1074,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -1464,12 +1086,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -1481,27 +1097,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -1509,27 +1116,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -1537,27 +1135,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -1565,27 +1154,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -1597,27 +1177,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -1631,98 +1202,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 784 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 784 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 784 + n + (nuint)0, c7_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
                     }
                 }
                 for (; n + (nuint)TOps.Count <= 784; n += (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -1734,18 +1225,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -1753,18 +1238,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -1772,18 +1251,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -1791,18 +1264,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -1814,18 +1281,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -1834,61 +1295,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 784 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 784 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 784 + n + (nuint)0, c7_0, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
                     }
                 }
             }
@@ -1900,7 +1306,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_BackwardUpdate_784x10_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             {
                 const nuint k0 = 0, kEnd = 64;
@@ -1908,7 +1314,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -1920,8 +1326,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -1945,9 +1349,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
@@ -1967,9 +1368,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
@@ -1989,9 +1387,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
@@ -2011,9 +1406,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -2037,9 +1429,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -2053,117 +1442,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 784 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
                     }
                 }
             }
@@ -2657,7 +1935,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_Backward_784x10_General_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
+        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 5 x 2 (16 of 32 registers).
         {
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
@@ -2666,7 +1944,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -2678,12 +1956,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c6_1 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
-                        TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -2695,27 +1967,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -2723,27 +1986,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -2751,27 +2005,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -2779,27 +2024,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                                 TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                                c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                                c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -2811,27 +2047,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
-                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -2847,12 +2074,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -2864,105 +2085,18 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 784 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 784 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
                 for (; n + (nuint)TOps.Count <= 784; n += (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 8 <= 10; m += 8)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c1_0 = TOps.Zero;
                         TVec c2_0 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c6_0 = TOps.Zero;
-                        TVec c7_0 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -2974,18 +2108,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
@@ -2993,18 +2121,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
@@ -3012,18 +2134,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 26));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 27));
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
@@ -3031,18 +2147,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
                                 TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 36));
-                                TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 37));
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                                c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -3054,18 +2164,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
-                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
-                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -3076,75 +2180,12 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0));
                             c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 784 + n + (nuint)0));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 784 + n + (nuint)0));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
                         TOps.Store(c2_0, ref gradWeights, (m + 2) * 784 + n + (nuint)0);
                         TOps.Store(c3_0, ref gradWeights, (m + 3) * 784 + n + (nuint)0);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 784 + n + (nuint)0);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 784 + n + (nuint)0);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            {
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
                     }
                 }
             }
@@ -3156,7 +2197,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Dense0_Backward_784x10_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
         {
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
@@ -3165,7 +2206,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                 for (; n + 2 * (nuint)TOps.Count <= 784; n += 2 * (nuint)TOps.Count)
                 {
                     nuint m = 0;
-                    for (; m + 6 <= 10; m += 6)
+                    for (; m + 5 <= 10; m += 5)
                     {
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
@@ -3177,8 +2218,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c3_1 = TOps.Zero;
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
-                        TVec c5_0 = TOps.Zero;
-                        TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
                         nuint k = k0;
@@ -3202,9 +2241,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)784);
@@ -3224,9 +2260,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)1568);
@@ -3246,9 +2279,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 24));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 25));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)2352);
@@ -3268,9 +2298,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                                 TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 34));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 35));
-                                c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                                c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
@@ -3294,9 +2321,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
-                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
-                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
@@ -3312,8 +2336,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                             c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0));
                             c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
                         }
                         TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
                         TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
@@ -3325,128 +2347,6 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                         TOps.Store(c4_0, ref gradWeights, (m + 4) * 784 + n + (nuint)0);
                         TOps.Store(c4_1, ref gradWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 784 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                    }
-                    {
-                        TVec c0_0 = TOps.Zero;
-                        TVec c0_1 = TOps.Zero;
-                        TVec c1_0 = TOps.Zero;
-                        TVec c1_1 = TOps.Zero;
-                        TVec c2_0 = TOps.Zero;
-                        TVec c2_1 = TOps.Zero;
-                        TVec c3_0 = TOps.Zero;
-                        TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        nuint k = k0;
-                        for (; k + 4 <= kEnd; k += 4)
-                        {
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)784);
-                                TVec b1 = TOps.Load(ref bP, (nuint)784 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)1568);
-                                TVec b1 = TOps.Load(ref bP, (nuint)1568 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            {
-                                TVec b0 = TOps.Load(ref bP, (nuint)2352);
-                                TVec b1 = TOps.Load(ref bP, (nuint)2352 + 1 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
-                                c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 31));
-                                c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                                c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 32));
-                                c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                                c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 33));
-                                c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                                c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
-                        }
-                        for (; k < kEnd; k++)
-                        {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
-                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
-                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
-                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
-                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
-                        }
-                        if (k0 != 0 || addToGradient)
-                        {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                        }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 784 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 784 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 784 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 784 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count);
                     }
                 }
             }

@@ -26,10 +26,10 @@ internal static class BroadcastProductWriter
             WriteDense(w, p, variant);
             return;
         }
-        // Listing the nonzero positions and going through the list cost 6-8% of a W4 batch-1 step over the dense kernel
-        // when A has no zeros, so the dense kernel runs unless at least 1/8 of A's elements are zero (counted in a
-        // vector pass). The zero-skipping form is a method of its own (WriteZeroSkippingKernel): with both forms in one
-        // method the dense form ran 1.4x slower (the JIT allocates registers worse in the larger method).
+        // Listing the nonzero positions and going through the list costs more than it saves when A has few zeros, so the
+        // dense kernel runs unless at least 1/8 of A's elements are zero (counted in a vector pass). The zero-skipping
+        // form is a method of its own (WriteZeroSkippingKernel): in one method with it, the JIT allocated the dense form's
+        // registers worse.
         (bool alongDepth, int length) = SkippedExtent(p);
         string worthIt = $"{Names.DenseMath}.CountZeros(ref {p.A}, {length}) >= {System.Math.Max(1, length / 8)}";
         using (w.Open(p.Epilogue == EpilogueKind.Update ? $"if ({Names.UpdateMath}.ZeroGradientKeepsParameter(in rule) && {worthIt})" : $"if ({worthIt})"))
