@@ -1,3 +1,4 @@
+using System.Linq;
 using HpcSgd.Generators.Diagnostics;
 using HpcSgd.Generators.Emitting;
 using HpcSgd.Generators.Model;
@@ -63,8 +64,21 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(diagnostics, Report);
         context.RegisterSourceOutput(orphanLayers, Report);
 
+        IncrementalValueProvider<KernelTargetSelection> targets = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => KernelTargetSelection.Parse(
+                options.GlobalOptions.TryGetValue(KernelTargetSelection.PropertyKey, out string? value) ? value : null));
+        context.RegisterSourceOutput(targets, static (output, selection) =>
+        {
+            if (selection.Error is not null)
+            {
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownKernelTarget, Location.None,
+                    selection.Value, selection.Error, string.Join(", ", KernelTarget.All.Select(t => t.Id))));
+            }
+        });
+
         IncrementalValuesProvider<ModelPlan> plans = models
-            .Select(static (model, _) => ModelPlanner.Plan(model))
+            .Combine(targets)
+            .Select(static (pair, _) => ModelPlanner.Plan(pair.Left, pair.Right))
             .WithTrackingName(Steps.Plan);
 
         context.RegisterSourceOutput(plans, static (output, plan) =>

@@ -31,6 +31,45 @@ public class DiagnosticTests
         "'Host' encloses the model type 'Inner' and must be partial too; add the 'partial' modifier to 'Host'");
 
     [Fact]
+    public void UnknownKernelTarget_HPCSGD016_NamesTheValueAndTheTargets_AndEveryTargetIsPlanned()
+    {
+        (ImmutableArray<Diagnostic> diagnostics, _, GeneratorDriverRunResult run) = GeneratorHarness.GenerateFor("Avx2, Sse9", """
+            using HpcSgd;
+            [SgdModel(Loss.MeanSquaredError, BatchSizes = [64])]
+            [Dense(30, 16)]
+            public partial class M { }
+            """);
+        Diagnostic single = Assert.Single(diagnostics);
+        Assert.Equal("HPCSGD016", single.Id);
+        Assert.Equal(Location.None, single.Location);
+        Assert.Equal("The build property HpcSgdKernelTargets is 'Avx2, Sse9': 'Sse9' is not a kernel target; use a comma-separated list of Avx512, Avx2, AdvSimd, Vector128, Scalar, or leave it empty for all",
+            single.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("_Avx512", run.GeneratedTrees.Single().ToString());
+    }
+
+    [Fact]
+    public void KernelTargets_Avx2_GivesOneBodyPerKernel()
+    {
+        const string source = """
+            using HpcSgd;
+            [SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 64])]
+            [Dense(30, 16, Activation = Activation.ReLU)]
+            [Dense(16, 10)]
+            public partial class M { }
+            public static class Program { public static void Main() { } }
+            """;
+        (ImmutableArray<Diagnostic> diagnostics, Compilation output, GeneratorDriverRunResult run) = GeneratorHarness.GenerateFor("Avx2", source);
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        string selected = run.GeneratedTrees.Single().ToString();
+        string all = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
+        Assert.DoesNotContain("_Avx512", selected);
+        Assert.DoesNotContain("_Avx2<", selected);
+        Assert.Contains("_Avx512", all);
+        Assert.True(selected.Length * 2 < all.Length, $"{selected.Length} vs {all.Length} characters");
+    }
+
+    [Fact]
     public void GenericType_HPCSGD003() => AssertSingle("""
         using HpcSgd;
         [SgdModel(Loss.MeanSquaredError)]

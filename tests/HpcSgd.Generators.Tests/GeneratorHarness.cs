@@ -20,15 +20,39 @@ internal static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable,
                 allowUnsafe: false, generalDiagnosticOption: ReportDiagnostic.Default));
 
-    public static GeneratorDriver Driver(bool trackSteps = false) =>
+    public static GeneratorDriver Driver(bool trackSteps = false, string? kernelTargets = null) =>
         CSharpGeneratorDriver.Create([new SgdModelGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+            optionsProvider: kernelTargets is null ? null : new BuildProperty("build_property.HpcSgdKernelTargets", kernelTargets),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; returns its diagnostics and the compilation with the generated sources added.</summary>
-    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) Generate(params string[] sources)
+    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) Generate(params string[] sources) =>
+        GenerateFor(null, sources);
+
+    /// <summary>As <see cref="Generate"/>, with the build property HpcSgdKernelTargets set to <paramref name="kernelTargets"/> (null: unset).</summary>
+    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) GenerateFor(string? kernelTargets, params string[] sources)
     {
-        GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        GeneratorDriver driver = Driver(kernelTargets: kernelTargets).RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (diagnostics, output, driver.GetRunResult());
+    }
+
+    /// <summary>One global build property, as MSBuild passes a CompilerVisibleProperty.</summary>
+    private sealed class BuildProperty(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(key, value);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options("", "");
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options("", "");
+
+        private sealed class Options(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? result)
+            {
+                result = name == key && key.Length > 0 ? value : null;
+                return result is not null;
+            }
+        }
     }
 
     private static ImmutableArray<MetadataReference> LoadReferences()

@@ -62,6 +62,31 @@ public class PlannerTests
         Assert.Equal(5, TilePlanner.Broadcast(20, 784, KernelTarget.Avx2).Rows);
     }
 
+    [Theory]
+    [InlineData("Avx2")]
+    [InlineData("Avx512")]
+    [InlineData("AdvSimd")]
+    public void SelectedTarget_KeepsItsTiles_AndLendsThemToEveryOtherTarget(string id)
+    {
+        var model = new ModelSpec("App", "Mlp", "class", EquatableArray<ContainingTypeSpec>.Empty, LossKind.SoftmaxCrossEntropy,
+            new EquatableArray<LayerSpec>(new[] { new LayerSpec(30, 16, ActivationKind.ReLU), new LayerSpec(16, 10, ActivationKind.Identity) }),
+            new EquatableArray<int>(new[] { 64 }));
+        ModelPlan full = ModelPlanner.Plan(model);
+        ModelPlan selected = ModelPlanner.Plan(model, KernelTargetSelection.Parse(id.ToLowerInvariant()));
+        int index = KernelTarget.All.ToList().FindIndex(t => t.Id == id);
+        IEnumerable<ProductPlan> Products(ModelPlan plan) => plan.Batches.SelectMany(b => b.Layers).SelectMany(l =>
+            new[] { l.Forward, l.WeightGradient, l.InputGradient, l.FusedWeightUpdate }.OfType<ProductPlan>());
+        Assert.Equal(full.Batches.Select(b => b.Sizes), selected.Batches.Select(b => b.Sizes));
+        var pairs = Products(full).Zip(Products(selected)).ToList();
+        Assert.Equal(Products(full).Count(), pairs.Count);
+        foreach ((ProductPlan all, ProductPlan one) in pairs)
+        {
+            Assert.Equal(all.Tiles[index], one.Tiles[index]);
+            Assert.All(one.Tiles, tile => Assert.Equal(all.Tiles[index], tile));
+            Assert.Equal(all.DepthBlock, one.DepthBlock);
+        }
+    }
+
     [Fact]
     public void DepthBlocksAndFusion_AreTheSameOnEveryTarget_AndForEveryBatchSizeOfAProduct()
     {

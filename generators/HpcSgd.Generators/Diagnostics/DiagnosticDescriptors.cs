@@ -67,6 +67,10 @@ internal static class DiagnosticDescriptors
         "HPCSGD015", "Layers on a type that is not a model",
         "'{0}' has [Dense] layers but no [SgdModel] attribute, so no kernels are generated for it; add [SgdModel(Loss...)] to the type or remove the layers");
 
+    public static readonly DiagnosticDescriptor UnknownKernelTarget = Error(
+        "HPCSGD016", "Unknown kernel target",
+        "The build property HpcSgdKernelTargets is '{0}': '{1}' is not a kernel target; use a comma-separated list of {2}, or leave it empty for all");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

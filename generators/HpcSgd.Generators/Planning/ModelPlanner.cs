@@ -11,12 +11,15 @@ namespace HpcSgd.Generators.Planning;
 /// </summary>
 internal static class ModelPlanner
 {
-    public static ModelPlan Plan(ModelSpec model)
+    public static ModelPlan Plan(ModelSpec model) => Plan(model, KernelTargetSelection.All);
+
+    /// <summary>The plan with tiles for the <paramref name="targets"/> selected; the others run the first selected target's kernels.</summary>
+    public static ModelPlan Plan(ModelSpec model, KernelTargetSelection targets)
     {
         WeightLayoutKind[] layouts = model.Layers.Select(ChooseLayout).ToArray();
         bool fusedRegression = IsFusedRegression(model);
         IEnumerable<int> sizes = model.BatchSizes.Append(0);
-        BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression)));
+        BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression, targets)));
         return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression, new EquatableArray<BatchPlan>(batches));
     }
 
@@ -58,12 +61,12 @@ internal static class ModelPlanner
         model.Layers.Count == 1 && model.OutputCount == 1 && model.Loss == LossKind.MeanSquaredError
         && model.Layers[0].Activation == ActivationKind.Identity;
 
-    private static BatchPlan PlanBatch(ModelSpec model, WeightLayoutKind[] layouts, int? batch, bool fusedRegression)
+    private static BatchPlan PlanBatch(ModelSpec model, WeightLayoutKind[] layouts, int? batch, bool fusedRegression, KernelTargetSelection targets)
     {
         var layers = new LayerPlan[model.Layers.Count];
         for (int l = 0; l < layers.Length; l++)
         {
-            layers[l] = PlanLayer(model, layouts, l, batch);
+            layers[l] = PlanLayer(model, layouts, l, batch, targets);
         }
         // The update can end each weight-gradient tile only when the tile holds the whole batch's sum (one depth block).
         bool fused = !fusedRegression && batch is not null && layers.All(l => !l.WeightGradient.Blocked);
@@ -71,28 +74,28 @@ internal static class ModelPlanner
         {
             for (int l = 0; l < layers.Length; l++)
             {
-                layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true) };
+                layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true, targets) };
             }
         }
         return new BatchPlan(new EquatableArray<int>(new[] { batch ?? 0 }), fused, new EquatableArray<LayerPlan>(layers));
     }
 
-    private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch)
+    private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, KernelTargetSelection targets)
     {
         LayerSpec layer = model.Layers[l];
         bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
         // Forward: Z[B x O] = X W, broadcast x against rows of W (input-major), or dot products along the inputs.
         ProductPlan forward = inputMajor
-            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null)
-            : Dot(batch, layer.Outputs);
+            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null, targets)
+            : Dot(batch, layer.Outputs, targets);
         // dL/dz of the previous layer, inputDelta[B x I] = delta W^T: along the outputs (input-major) or broadcast delta.
         ProductPlan? inputGradient = l == 0 ? null
-            : inputMajor ? Dot(batch, layer.Inputs) : Broadcast(batch, layer.Inputs, layer.Outputs, null);
-        return new LayerPlan(forward, WeightGradient(model, layouts, l, batch, fusedUpdate: false), inputGradient, null);
+            : inputMajor ? Dot(batch, layer.Inputs, targets) : Broadcast(batch, layer.Inputs, layer.Outputs, null, targets);
+        return new LayerPlan(forward, WeightGradient(model, layouts, l, batch, fusedUpdate: false, targets), inputGradient, null);
     }
 
     /// <summary>dW = x^T delta (input-major, [I x O]) or delta^T x (output-major, [O x I]): depth over the batch.</summary>
-    private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate)
+    private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate, KernelTargetSelection targets)
     {
         LayerSpec layer = model.Layers[l];
         bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
@@ -100,8 +103,8 @@ internal static class ModelPlanner
         // parameters, skips the rows of zero inputs.
         bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
         return inputMajor
-            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip)
-            : Broadcast(layer.Outputs, layer.Inputs, batch, skip);
+            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets)
+            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets);
     }
 
     /// <summary>
@@ -115,16 +118,16 @@ internal static class ModelPlanner
         && (l == 0 || model.Layers[l - 1].Activation == ActivationKind.ReLU);
 
     /// <summary>A broadcast-form product C[rows x columns] over <paramref name="depth"/>; <paramref name="skipAlongDepth"/> says whether (and along what) zeros of A are skipped.</summary>
-    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth)
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets)
     {
         int block = TilePlanner.DepthBlock(columns);
-        Tile[] tiles = KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray();
+        Tile[] tiles = targets.Apply(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray());
         Tile[] skipping = skipAlongDepth is bool alongDepth
-            ? KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray()
+            ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();
         return new ProductPlan(ProductForm.Broadcast, new EquatableArray<Tile>(tiles), block, depth is not int k || k > block, new EquatableArray<Tile>(skipping));
     }
 
-    private static ProductPlan Dot(int? rows, int columns) =>
-        new(ProductForm.Dot, new EquatableArray<Tile>(KernelTarget.All.Select(t => TilePlanner.Dot(rows, columns, t)).ToArray()), 0, false, EquatableArray<Tile>.Empty);
+    private static ProductPlan Dot(int? rows, int columns, KernelTargetSelection targets) =>
+        new(ProductForm.Dot, new EquatableArray<Tile>(targets.Apply(KernelTarget.All.Select(t => TilePlanner.Dot(rows, columns, t)).ToArray())), 0, false, EquatableArray<Tile>.Empty);
 }

@@ -1,0 +1,219 @@
+using HpcSgd.Compiler;
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Tests.Models;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Compiler;
+
+/// <summary>Compiles the test models' declarations once per test class, into a cache folder of its own.</summary>
+public sealed class CompiledTestModels : IDisposable
+{
+    public CompiledTestModels()
+    {
+        CacheDirectory = Path.Combine(Path.GetTempPath(), "hpcsgd-compiler-tests-" + Guid.NewGuid().ToString("N"));
+        Compiler = new ModelCompiler(CacheDirectory);
+        DeepSoftmax = Compiler.Compile(new ModelDeclaration("DeepSoftmax", Loss.SoftmaxCrossEntropy,
+            [new DenseLayer(9, 17, Activation.Tanh), new DenseLayer(17, 6, Activation.ReLU), new DenseLayer(6, 3)], [12]));
+        TenClasses = Compiler.Compile(new ModelDeclaration("SoftmaxTenClasses", Loss.SoftmaxCrossEntropy, [new DenseLayer(70, 10)], [1, 8, 19]));
+    }
+
+    public string CacheDirectory { get; }
+
+    public ModelCompiler Compiler { get; }
+
+    public CompiledModel DeepSoftmax { get; }
+
+    public CompiledModel TenClasses { get; }
+
+    public void Dispose()
+    {
+        DeepSoftmax.Dispose();
+        TenClasses.Dispose();
+        Directory.Delete(CacheDirectory, recursive: true);
+    }
+}
+
+/// <summary>
+/// A model compiled at run time is the model declared at build time: the same generator, the same kernels for this
+/// machine's instruction set, so training gives the same bits; and the disk cache survives races and damage.
+/// </summary>
+public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<CompiledTestModels>
+{
+    [Theory]
+    [InlineData(12)] // declared
+    [InlineData(7)] // the general path
+    public void RunTimeCompiledMlp_TrainsBitForBit_AsTheDeclaredOne(int batch)
+    {
+        var training = new Training(Features(300, 9, seed: 1), Labels(300, 3, seed: 2), batch, steps: 60);
+        float[] declared = training.Visit<DeepSoftmax>();
+        float[] runTime = compiled.DeepSoftmax.Accept(training);
+        Assert.Equal(BitsOf(declared), BitsOf(runTime));
+        Assert.NotEqual(BitsOf(new Model<DeepSoftmax>(seed: 7).Parameters.ToArray()), BitsOf(declared));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(19)]
+    [InlineData(64)]
+    public void RunTimeCompiledSoftmax_TrainsBitForBit_AsTheDeclaredOne(int batch)
+    {
+        var training = new Training(Features(400, 70, seed: 3), Labels(400, 10, seed: 4), batch, steps: 40);
+        Assert.Equal(BitsOf(training.Visit<SoftmaxTenClasses>()), BitsOf(compiled.TenClasses.Accept(training)));
+    }
+
+    [Fact]
+    public void CompiledModel_DescribesTheDeclaredShape_AndSaysHowItWasMade()
+    {
+        ModelDescription d = compiled.DeepSoftmax.Description;
+        Assert.Equal(DeepSoftmax.Description.ShapeSignature, d.ShapeSignature);
+        Assert.Equal(DeepSoftmax.Description.ShapeHash, d.ShapeHash);
+        Assert.Equal([12], d.DeclaredBatchSizes);
+        Assert.False(compiled.DeepSoftmax.FromCache);
+        Assert.True(compiled.DeepSoftmax.CompileTime > TimeSpan.Zero);
+        Assert.True(File.Exists(compiled.DeepSoftmax.CachePath));
+    }
+
+    [Fact]
+    public void SecondCompile_ComesFromTheCache_AndADamagedEntryIsRebuilt()
+    {
+        var declaration = compiled.TenClasses.Declaration;
+        using (CompiledModel again = compiled.Compiler.Compile(declaration))
+        {
+            Assert.True(again.FromCache);
+            Assert.Equal(compiled.TenClasses.CachePath, again.CachePath);
+        }
+        string path = compiled.TenClasses.CachePath!;
+        byte[] entry = File.ReadAllBytes(path);
+        entry[entry.Length / 2] ^= 0x5A;
+        File.WriteAllBytes(path, entry);
+        using (CompiledModel rebuilt = compiled.Compiler.Compile(declaration))
+        {
+            Assert.False(rebuilt.FromCache);
+            var training = new Training(Features(100, 70, seed: 5), Labels(100, 10, seed: 6), 8, steps: 5);
+            Assert.Equal(BitsOf(training.Visit<SoftmaxTenClasses>()), BitsOf(rebuilt.Accept(training)));
+        }
+        File.WriteAllBytes(path, entry[..100]);
+        using (CompiledModel rebuilt = compiled.Compiler.Compile(declaration))
+        {
+            Assert.False(rebuilt.FromCache);
+        }
+        using CompiledModel repaired = compiled.Compiler.Compile(declaration);
+        Assert.True(repaired.FromCache);
+    }
+
+    [Fact]
+    public void TwoCompilersBuildingOneEntryAtOnce_BothSucceed_AndLeaveOneWholeEntry()
+    {
+        string directory = Path.Combine(compiled.CacheDirectory, "race");
+        var declaration = new ModelDeclaration("Race", Loss.BinaryCrossEntropy, [new DenseLayer(5, 1)], [4]);
+        CompiledModel[] models = Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => new ModelCompiler(directory).Compile(declaration)))).GetAwaiter().GetResult();
+        try
+        {
+            Assert.All(models, m => Assert.Equal("loss=BinaryCrossEntropy;dense(5,1,Identity,OutputMajor)", m.Description.ShapeSignature));
+            Assert.Single(Directory.GetFiles(directory));
+            using CompiledModel third = new ModelCompiler(directory).Compile(declaration);
+            Assert.True(third.FromCache);
+        }
+        finally
+        {
+            foreach (CompiledModel m in models)
+            {
+                m.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void DeclarationTheGeneratorRefuses_IsAnErrorWithItsDiagnosticId()
+    {
+        var declaration = new ModelDeclaration("Bad", Loss.BinaryCrossEntropy, [new DenseLayer(4, 3)], []);
+        var error = Assert.Throws<ModelCompilationException>(() => new ModelCompiler(useCache: false).Compile(declaration));
+        Assert.Contains(error.Diagnostics, d => d.StartsWith("HPCSGD010:", StringComparison.Ordinal));
+        Assert.Contains("Bad", error.Message);
+    }
+
+    [Theory]
+    [InlineData("1Model", "not a C# type name")]
+    [InlineData("My Model", "not a C# type name")]
+    public void DeclarationWithABadName_IsRefusedByArgument(string name, string message)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ModelDeclaration(name, Loss.MeanSquaredError, [new DenseLayer(1, 1)], []));
+        Assert.Equal("name", error.ParamName);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void DeclarationWithLayersThatDoNotChain_IsRefusedNamingTheLayers()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ModelDeclaration("M", Loss.MeanSquaredError, [new DenseLayer(3, 4), new DenseLayer(5, 1)], []));
+        Assert.Contains("layers[1] takes 5 inputs but layers[0] produces 4", error.Message);
+    }
+
+    [Fact]
+    public void Declaration_WritesTheAttributesAUserPastes()
+    {
+        var declaration = new ModelDeclaration("Churn", Loss.BinaryCrossEntropy, [new DenseLayer(30, 16, Activation.ReLU), new DenseLayer(16, 1)], [64, 8, 64]);
+        Assert.Equal(
+            "[HpcSgd.SgdModel(HpcSgd.Loss.BinaryCrossEntropy, BatchSizes = [8, 64])]\n" +
+            "[HpcSgd.Dense(30, 16, Activation = HpcSgd.Activation.ReLU)]\n" +
+            "[HpcSgd.Dense(16, 1)]\n" +
+            "public partial class Churn { }\n", declaration.ToCSharp());
+    }
+
+    [Fact]
+    public void StepsOfACompiledModel_AllocateNothing()
+    {
+        long allocated = compiled.TenClasses.Accept(new AllocationProbe(Features(500, 70, seed: 8), Labels(500, 10, seed: 9)));
+        Assert.Equal(0, allocated);
+    }
+
+    private sealed class Training(float[] features, float[] labels, int batch, int steps) : IModelVisitor<float[]>
+    {
+        public float[] Visit<TModel>() where TModel : ISgdModel<TModel>
+        {
+            var model = new Model<TModel>(seed: 7);
+            var options = new TrainingOptions { LearningRate = 0.05f, Momentum = 0.9f, BatchSize = batch, Steps = steps, Seed = 3 };
+            using var session = new TrainingSession<TModel>(model, new Dataset<TModel>(features, labels), options);
+            while (session.Step())
+            {
+            }
+            Assert.Equal(steps, session.StepsDone);
+            return model.Parameters.ToArray();
+        }
+    }
+
+    private sealed class AllocationProbe(float[] features, float[] labels) : IModelVisitor<long>
+    {
+        public long Visit<TModel>() where TModel : ISgdModel<TModel>
+        {
+            var options = new TrainingOptions { LearningRate = 0.01f, BatchSize = 19, Steps = 3000, Seed = 1 };
+            using var session = new TrainingSession<TModel>(new Model<TModel>(seed: 1), new Dataset<TModel>(features, labels), options);
+            for (int i = 0; i < 500; i++)
+            {
+                session.Step();
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 2000; i++)
+            {
+                session.Step();
+            }
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+    }
+
+    private static float[] Features(int count, int width, ulong seed)
+    {
+        var random = new Random((int)seed);
+        return Enumerable.Range(0, count * width).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static float[] Labels(int count, int classes, ulong seed)
+    {
+        var random = new Random((int)seed);
+        return Enumerable.Range(0, count).Select(_ => (float)random.Next(classes)).ToArray();
+    }
+
+    private static int[] BitsOf(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+}
