@@ -74,7 +74,7 @@ public sealed class ModelCompiler
         }
         var context = new ModelLoadContext(assemblyName);
         Assembly assembly = context.LoadFromStream(new MemoryStream(image));
-        Type type = assembly.GetType(assemblyName + "." + declaration.Name)
+        Type type = assembly.GetType(declaration.Name)
             ?? throw new InvalidOperationException($"The compiled assembly {assemblyName} holds no type {declaration.Name}.");
         return new CompiledModel(declaration, type, context, fromCache, Stopwatch.GetElapsedTime(start), cache?.PathOf(key));
     }
@@ -98,7 +98,8 @@ public sealed class ModelCompiler
     private static byte[] Build(ModelDeclaration declaration, string assemblyName, string kernelTargets)
     {
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
-        SyntaxTree tree = CSharpSyntaxTree.ParseText(declaration.ToCSharp(assemblyName), parseOptions, path: declaration.Name + ".cs");
+        // The global namespace: the model's description then names it as the user declared it; the assembly keeps it apart.
+        SyntaxTree tree = CSharpSyntaxTree.ParseText(declaration.ToCSharp(), parseOptions, path: declaration.Name + ".cs");
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable, deterministic: true);
         CSharpCompilation compilation = CSharpCompilation.Create(assemblyName, [tree], References.Value, options);

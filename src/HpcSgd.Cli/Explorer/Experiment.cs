@@ -32,6 +32,12 @@ internal abstract class Experiment
 
     public bool IsClassifier { get; }
 
+    /// <summary>How the data became this experiment (task, encodings, missing values, kernels), one sentence each, for the report.</summary>
+    public IReadOnlyList<string> Notes { get; set; } = [];
+
+    /// <summary>The declaration this model was compiled from at run time (null for a model compiled into hpcsgd).</summary>
+    public HpcSgd.Compiler.ModelDeclaration? Declaration { get; set; }
+
     /// <summary>The model's name and shape, e.g. "DigitsMlp (64 -> 32 ReLU -> 10, SoftmaxCrossEntropy)".</summary>
     public abstract string ModelDescription { get; }
 

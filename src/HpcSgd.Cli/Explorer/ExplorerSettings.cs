@@ -12,8 +12,12 @@ internal enum ExplorerParts
     All = Sweep | RangeTest | Noise,
 }
 
-/// <summary>Where the data comes from: the embedded default (classic example and digits) or a CSV file.</summary>
-internal sealed record DataChoice(string? CsvPath, string? Target, string Task, string? Model, double ValidationFraction, int ClassicSamples);
+/// <summary>
+/// Where the data comes from: the embedded default (classic example and digits) or a CSV file, with a model compiled
+/// into hpcsgd (<see cref="Model"/>) or one compiled at run time for the table (<see cref="Table"/>, <see cref="ModelShape"/>).
+/// </summary>
+internal sealed record DataChoice(string? CsvPath, string? Target, string? Task, string? Model, double ValidationFraction, int ClassicSamples,
+    Tables.TableOptions? Table = null, ModelChoice? ModelShape = null);
 
 /// <summary>The explorer's settings from the command line; null grid entries take per-dataset defaults.</summary>
 internal sealed record ExplorerSettings(
@@ -36,7 +40,10 @@ internal sealed record ExplorerSettings(
 internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs)
 {
     /// <summary>Fills what the user left open with the defaults for <paramref name="experiment"/>.</summary>
-    public static ExperimentPlan For(Experiment experiment, ExplorerSettings s, ExperimentPlan defaults)
+    public static ExperimentPlan For(Experiment experiment, ExplorerSettings s, ExperimentPlan defaults) => For(experiment.TrainingCount, s, defaults);
+
+    /// <summary>Fills what the user left open with the defaults, for <paramref name="trainingCount"/> training samples.</summary>
+    public static ExperimentPlan For(int trainingCount, ExplorerSettings s, ExperimentPlan defaults)
     {
         float min = s.LearningRateMin ?? defaults.LearningRates[0];
         float max = s.LearningRateMax ?? defaults.LearningRates[^1];
@@ -52,12 +59,12 @@ internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, T
         float[] rates = s.LearningRateMin is null && s.LearningRateMax is null && s.LearningRateCount is null
             ? defaults.LearningRates
             : SweepOptions.LogSpaced(min, max, count);
-        int[] batches = s.BatchSizes ?? [.. defaults.BatchSizes.Where(b => b <= experiment.TrainingCount)];
+        int[] batches = s.BatchSizes ?? [.. defaults.BatchSizes.Where(b => b <= trainingCount)];
         foreach (int b in batches)
         {
-            if (b < 1 || b > experiment.TrainingCount)
+            if (b < 1 || b > trainingCount)
             {
-                throw new ArgumentException($"--batch-sizes has {b}; batch sizes must be from 1 to the {experiment.TrainingCount} training samples.", "batch-sizes");
+                throw new ArgumentException($"--batch-sizes has {b}; batch sizes must be from 1 to the {trainingCount} training samples.", "batch-sizes");
             }
         }
         int rungs = s.Rungs ?? defaults.Rungs;

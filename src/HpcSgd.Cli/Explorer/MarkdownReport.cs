@@ -42,6 +42,14 @@ internal static class MarkdownReport
         md.AppendLine(inv, $"## {o.Experiment.Name}");
         md.AppendLine();
         md.AppendLine(inv, $"Data: {o.Experiment.Title}. Model: {o.Experiment.ModelDescription}. {o.Seconds:F1} s.");
+        if (o.Experiment.Notes.Count > 0)
+        {
+            md.AppendLine();
+            foreach (string note in o.Experiment.Notes)
+            {
+                md.AppendLine($"- {note}");
+            }
+        }
         if (o.Sweep is SweepResult sweep)
         {
             md.AppendLine();
@@ -95,6 +103,10 @@ internal static class MarkdownReport
             md.AppendLine(inv, $"![loss curves of the best trials]({dir}/best-curves.png)");
             md.AppendLine();
             md.AppendLine(inv, $"Files: [sweep.json]({dir}/sweep.json) (everything), [trials.csv]({dir}/trials.csv), [curves.csv]({dir}/curves.csv).");
+        }
+        if (o.Experiment.Declaration is { } declaration)
+        {
+            Shipping(md, declaration, o.Sweep?.Recommendation);
         }
         if (o.RangeTests is { } ranges)
         {
@@ -151,6 +163,34 @@ internal static class MarkdownReport
             md.AppendLine();
             md.AppendLine(inv, $"Files: [gradient-variance.json]({dir}/gradient-variance.json), [noise-scale.json]({dir}/noise-scale.json).");
         }
+    }
+
+    /// <summary>The declaration to paste into an application, with the recommended batch size declared and the rate in the options.</summary>
+    private static void Shipping(StringBuilder md, HpcSgd.Compiler.ModelDeclaration declaration, Recommendation? recommendation)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        bool recommended = recommendation is not null && float.IsFinite(recommendation.BestLearningRate);
+        var shipped = recommended
+            ? new HpcSgd.Compiler.ModelDeclaration(declaration.Name, declaration.Loss, declaration.Layers, [recommendation!.BestBatchSize])
+            : declaration;
+        md.AppendLine();
+        md.AppendLine("### In your application");
+        md.AppendLine();
+        md.AppendLine("This model was compiled at run time from the declaration below; in a project referencing the HpcSgd package, the same declaration " +
+            "gives the same kernels at build time" + (recommended ? ", with the recommended batch size declared:" : ":"));
+        md.AppendLine();
+        md.AppendLine("```csharp");
+        md.AppendLine("using HpcSgd;");
+        md.AppendLine("using HpcSgd.Training;");
+        md.AppendLine();
+        md.Append(shipped.ToCSharp());
+        if (recommended)
+        {
+            md.AppendLine();
+            md.AppendLine(inv, $"// Standardise features (and a regression target) as the notes above say, then:");
+            md.AppendLine(inv, $"var options = new TrainingOptions {{ LearningRate = {recommendation!.BestLearningRate.ToString("R", inv)}f, BatchSize = {recommendation.BestBatchSize} }};");
+        }
+        md.AppendLine("```");
     }
 
     private static string Describe(TrialResult t) => TrialWords.Outcome(t);

@@ -50,7 +50,7 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         {
             if ((uint)labels[i] >= (uint)classes)
             {
-                throw new ArgumentException(FormattableString.Invariant($"labels[{i}] is {labels[i]}, which is not a class index in [0, {classes})."), nameof(labels));
+                throw new ArgumentException(FormattableString.Invariant($"labels[{i}] is {labels[i]}, which is not a class index in [0, {classes}).{StartAtZero(labels[i], classes)}"), nameof(labels));
             }
             targets[i] = labels[i];
         }
@@ -165,12 +165,16 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
                     if (!(label >= 0f && label < classes) || label != MathF.Floor(label))
                     {
                         throw new ArgumentException(
-                            FormattableString.Invariant($"targets[{i}] is {label}, which is not a class index in [0, {classes})."), nameof(targets));
+                            FormattableString.Invariant($"targets[{i}] is {label}, which is not a class index in [0, {classes}).{StartAtZero(label, classes)}"), nameof(targets));
                     }
                 }
                 return targets.ToArray();
         }
     }
+
+    /// <summary>The hint for labels numbered from 1: the one past the last index is their largest label.</summary>
+    private static string StartAtZero(float label, int classes) =>
+        label == classes ? FormattableString.Invariant($" Class indices start at 0: labels 1..{classes} need 1 subtracted.") : "";
 
     private static float[] OneHotToLabels(ReadOnlySpan<float> oneHot, int count, int classes)
     {

@@ -91,8 +91,12 @@ public sealed class ExplorerCommandTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "--data", "/nonexistent/file.csv", "--target", "y", "--model", "classic" }, "hpcsgd: /nonexistent/file.csv: no such file.")]
-    [InlineData(new[] { "--data", "x.csv" }, "hpcsgd: --data x.csv needs --target (the column to predict) and --model (classic, digits-softmax, digits-mlp).")]
-    [InlineData(new[] { "--target", "y" }, "hpcsgd: --target and --model go with --data (the default run uses its own data and models).")]
+    [InlineData(new[] { "--data", "x.csv" }, "hpcsgd: --data x.csv needs --target, the name of the column to predict.")]
+    [InlineData(new[] { "--target", "y" }, "hpcsgd: --target, --model, --hidden and --exclude go with --data (the default run uses its own data and models).")]
+    [InlineData(new[] { "--data", "x.csv", "--target", "y", "--model", "classic", "--hidden", "8" }, "hpcsgd: --model classic has its own layers and takes numeric columns only;")]
+    [InlineData(new[] { "--data", "x.csv", "--target", "y", "--hidden", "8,0" }, "hpcsgd: --hidden has '0'; give layer widths from 1 to 65536, comma separated (e.g. 64,32).")]
+    [InlineData(new[] { "--data", "/tmp", "--target", "y" }, "hpcsgd: --data /tmp is a folder; give a CSV file.")]
+    [InlineData(new[] { "--missing", "zero" }, "hpcsgd: Argument 'zero' not recognized. Must be one of:")]
     [InlineData(new[] { "--batch-sizes", "4,x" }, "hpcsgd: --batch-sizes has 'x'; give whole numbers of at least 1, comma separated (e.g. 8,32,128).")]
     [InlineData(new[] { "--budget-samples", "100", "--budget-steps", "10" }, "hpcsgd: give one budget: --budget-samples, --budget-steps or --budget-seconds.")]
     [InlineData(new[] { "--lr-min", "1", "--lr-max", "0.1" }, "hpcsgd: --lr-min 1 and --lr-max 0.1: the learning-rate range needs 0 < min < max.")]
@@ -106,6 +110,54 @@ public sealed class ExplorerCommandTests : IDisposable
         Assert.NotEqual(0, exit);
         Assert.StartsWith(expected, error);
         Assert.Single(error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void Any_table_runs_from_data_and_target_alone_with_a_model_compiled_for_it()
+    {
+        // Three classes from two numeric columns and a text column; a missing cell, filled by --missing mean.
+        string csv = Path.Combine(folder, "shapes.csv");
+        var random = new Random(4);
+        string[] colours = ["red", "green", "blue"];
+        File.WriteAllLines(csv, new[] { "id,width,height,colour,kind" }.Concat(Enumerable.Range(0, 240).Select(i =>
+        {
+            double w = random.NextDouble(), h = random.NextDouble();
+            string colour = colours[random.Next(3)];
+            string kind = w + h < 0.8 ? "small" : colour == "red" ? "red-large" : "large";
+            return FormattableString.Invariant($"{i},{(i == 17 ? "" : w.ToString(System.Globalization.CultureInfo.InvariantCulture))},{h},{colour},{kind}");
+        })));
+        string cache = Path.Combine(folder, "models");
+        string outFolder = Path.Combine(folder, "shapes-report");
+        string[] args = ["--data", csv, "--target", "kind", "--exclude", "id", "--missing", "mean", "--hidden", "8", "--model-cache", cache,
+            "--batch-sizes", "8,32", "--lr-count", "3", "--budget-samples", "3000", "--range-seeds", "1", "--noise-draws", "20", "--out", outFolder];
+        (int exit, string output, string error) = Run(args);
+        Assert.True(exit == 0, error);
+        Assert.Contains("shapes: Recommended: learning rate", output);
+        string markdown = File.ReadAllText(Path.Combine(outFolder, "report.md"));
+        Assert.Contains("Model: ShapesModel (5 -> 8 ReLU -> 3, SoftmaxCrossEntropy)", markdown);
+        Assert.Contains("- Task: classification, because the target column 'kind' holds text labels (3 distinct", markdown);
+        Assert.Contains("- Classes (index: label): 0: large, 1: red-large, 2: small.", markdown);
+        Assert.Contains("- One-hot 'colour': blue, green, red.", markdown);
+        Assert.Contains("- Excluded: id.", markdown);
+        Assert.Contains("- Missing cells filled in 'width': 1 with", markdown);
+        Assert.Contains("- Kernels: generated and compiled now in", markdown);
+        Assert.Contains("[HpcSgd.Dense(5, 8, Activation = HpcSgd.Activation.ReLU)]\n[HpcSgd.Dense(8, 3)]\npublic partial class ShapesModel { }", markdown);
+        Assert.Matches(@"\[HpcSgd\.SgdModel\(HpcSgd\.Loss\.SoftmaxCrossEntropy, BatchSizes = \[(8|32)\]\)\]", markdown);
+        Assert.Single(Directory.GetFiles(cache, "*.hpcsgd-model"));
+
+        (exit, _, error) = Run(args);
+        Assert.True(exit == 0, error);
+        Assert.Contains("- Kernels: from the model cache in", File.ReadAllText(Path.Combine(outFolder, "report.md")));
+    }
+
+    [Fact]
+    public void A_table_with_a_missing_cell_is_refused_at_its_line_and_column_unless_told_what_to_do()
+    {
+        string csv = Path.Combine(folder, "gaps.csv");
+        File.WriteAllText(csv, "a,b,y\n1,2,0.5\n3,,1.5\n5,6,2.5\n");
+        (int exit, _, string error) = Run("--data", csv, "--target", "y", "--out", Path.Combine(folder, "never"));
+        Assert.Equal(1, exit);
+        Assert.Equal($"hpcsgd: {csv}:3:2: missing value in column 'b'; fill it in, or use --missing drop (leave out such rows) or --missing mean (fill with the column's mean or most common value).", error.TrimEnd('\n'));
     }
 
     [Fact]

@@ -32,9 +32,14 @@ public class DatasetTests
             () => new Dataset<WideRegression>(new float[74], WithValue(new float[6], 4, float.NegativeInfinity)));
 
     [Fact]
-    public void ClassLabelOutOfRange_IsRefused() =>
-        AssertRefused("targets", "targets[1] is 4, which is not a class index in [0, 4).",
+    public void ClassLabelOutOfRange_IsRefused_WithAHintForLabelsCountedFromOne() =>
+        AssertRefused("targets", "targets[1] is 4, which is not a class index in [0, 4). Class indices start at 0: labels 1..4 need 1 subtracted.",
             () => new Dataset<SoftmaxModel>(new float[46], [0f, 4f]));
+
+    [Fact]
+    public void IntegerLabelsCountedFromOne_GetTheHint() =>
+        AssertRefused("labels", "labels[2] is 4, which is not a class index in [0, 4). Class indices start at 0: labels 1..4 need 1 subtracted.",
+            () => new Dataset<SoftmaxModel>(new float[69], new[] { 1, 3, 4 }));
 
     [Fact]
     public void FractionalClassLabel_IsRefused() =>

@@ -1,0 +1,384 @@
+using System.Globalization;
+using HpcSgd.Data;
+using nietras.SeparatedValues;
+
+namespace HpcSgd.Cli.Tables;
+
+/// <summary>A one-hot encoded text column: its name and its categories in feature order.</summary>
+internal sealed record EncodedColumn(string Name, IReadOnlyList<string> Categories);
+
+/// <summary>Cells filled under <see cref="MissingValues.Mean"/>: the column, how many, with what.</summary>
+internal sealed record FilledColumn(string Name, int Cells, string Value);
+
+/// <summary>
+/// Any CSV table with a header, made ready to train on: the task inferred from the target column (or given), numeric
+/// columns as they are, text columns one-hot encoded, missing cells refused, dropped or filled, and a record of every
+/// such decision for the report. Two passes over the text: the first profiles each column, the second encodes.
+/// Every problem is a <see cref="CsvFormatException"/> naming the file, line and column, or an ArgumentException naming the option.
+/// </summary>
+internal sealed class PreparedTable
+{
+    private PreparedTable(string source, string targetName, TargetKind kind, string kindReason, string[] featureNames, float[] features, float[] targets,
+        string[] classNames, EncodedColumn[] encoded, string[] excluded, int droppedRows, FilledColumn[] filled)
+    {
+        Source = source;
+        TargetName = targetName;
+        Kind = kind;
+        KindReason = kindReason;
+        FeatureNames = featureNames;
+        Features = features;
+        Targets = targets;
+        ClassNames = classNames;
+        Encoded = encoded;
+        Excluded = excluded;
+        DroppedRows = droppedRows;
+        Filled = filled;
+    }
+
+    public string Source { get; }
+
+    public string TargetName { get; }
+
+    public TargetKind Kind { get; }
+
+    /// <summary>Why <see cref="Kind"/>: "given by --task", or what the target column holds.</summary>
+    public string KindReason { get; }
+
+    /// <summary>One name per feature: a numeric column's name, or "column=category" for each one-hot feature.</summary>
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>Row-major, <see cref="Count"/> x <see cref="FeatureCount"/>, not standardised.</summary>
+    public float[] Features { get; }
+
+    /// <summary>The value (regression) or class index per row.</summary>
+    public float[] Targets { get; }
+
+    /// <summary>Class labels by index (classification); empty for regression.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public IReadOnlyList<EncodedColumn> Encoded { get; }
+
+    public IReadOnlyList<string> Excluded { get; }
+
+    public int DroppedRows { get; }
+
+    public IReadOnlyList<FilledColumn> Filled { get; }
+
+    public int Count => Targets.Length;
+
+    public int FeatureCount => FeatureNames.Count;
+
+    /// <summary>Reads and prepares <paramref name="path"/>.</summary>
+    public static PreparedTable Load(string path, TableOptions options)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"--data {path} is a folder; give a CSV file.", "data");
+        }
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"--data {path}: no such file.", "data");
+        }
+        return Parse(File.ReadAllText(path), path, options);
+    }
+
+    /// <summary>Prepares CSV <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
+    public static PreparedTable Parse(string text, string source, TableOptions options)
+    {
+        string[] names = Header(text, source);
+        int target = Array.IndexOf(names, options.Target);
+        if (target < 0)
+        {
+            throw new ArgumentException($"--target {options.Target}: {source} has no such column; its columns are {List(names)}.", "target");
+        }
+        string[] excluded = [.. (options.Exclude ?? []).Distinct()];
+        foreach (string name in excluded)
+        {
+            if (Array.IndexOf(names, name) < 0)
+            {
+                throw new ArgumentException($"--exclude {name}: {source} has no such column; its columns are {List(names)}.", "exclude");
+            }
+            if (name == options.Target)
+            {
+                throw new ArgumentException($"--exclude {name} names the target column.", "exclude");
+            }
+        }
+        int[] used = [.. Enumerable.Range(0, names.Length).Where(c => c != target && !excluded.Contains(names[c]))];
+        if (used.Length == 0)
+        {
+            throw new ArgumentException($"{source}: no feature column is left besides the target '{options.Target}'.", "exclude");
+        }
+
+        // Pass 1: profile the target and the used columns.
+        var profiles = names.Select((n, c) => new ColumnProfile(n, c, 1000)).ToArray();
+        int rows = 0;
+        ForEachRow(text, source, names.Length, (row, line) =>
+        {
+            rows++;
+            profiles[target].Add(row[target].Span.Trim(), line);
+            foreach (int c in used)
+            {
+                profiles[c].Add(row[c].Span.Trim(), line);
+            }
+        });
+        if (rows == 0)
+        {
+            throw new CsvFormatException(source, 2, 0, "no data rows after the header.");
+        }
+        (TargetKind kind, string reason) = TaskOf(profiles[target], options.Task, source);
+        string[] classes = kind == TargetKind.Classification ? Classes(profiles[target], source) : [];
+        var encoders = used.Select(c => Encoder(profiles[c], options.MaxCategories, source)).ToArray();
+
+        // Pass 2: encode, refusing, dropping or filling missing cells.
+        var features = new List<float>(rows * encoders.Sum(e => e.Width));
+        var targets = new List<float>(rows);
+        var classIndex = ClassIndex(classes, profiles[target].AllNumbers);
+        int dropped = 0;
+        var filledCounts = new int[names.Length];
+        ForEachRow(text, source, names.Length, (row, line) =>
+        {
+            ReadOnlySpan<char> targetCell = row[target].Span.Trim();
+            bool missingTarget = ColumnProfile.IsMissing(targetCell);
+            int firstMissing = -1;
+            foreach (int c in used)
+            {
+                if (ColumnProfile.IsMissing(row[c].Span.Trim()))
+                {
+                    firstMissing = c;
+                    break;
+                }
+            }
+            if (options.Missing == MissingValues.Refuse && (missingTarget || firstMissing >= 0))
+            {
+                int column = missingTarget && (firstMissing < 0 || target < firstMissing) ? target : firstMissing;
+                throw new CsvFormatException(source, line, column + 1,
+                    $"missing value in column '{names[column]}'; fill it in, or use --missing drop (leave out such rows) or --missing mean (fill with the column's mean or most common value).");
+            }
+            if (missingTarget || (options.Missing == MissingValues.Drop && firstMissing >= 0))
+            {
+                dropped++;
+                return;
+            }
+            for (int u = 0; u < used.Length; u++)
+            {
+                ReadOnlySpan<char> cell = row[used[u]].Span.Trim();
+                if (ColumnProfile.IsMissing(cell))
+                {
+                    filledCounts[used[u]]++;
+                    cell = encoders[u].Fill;
+                }
+                encoders[u].Append(cell, features);
+            }
+            targets.Add(kind == TargetKind.Classification ? classIndex(targetCell) : Number(targetCell));
+        });
+        if (targets.Count == 0)
+        {
+            throw new ArgumentException($"{source}: every one of its {rows} rows has a missing value, so --missing drop leaves nothing to train on.", "missing");
+        }
+        FilledColumn[] filled = [.. used.Where(c => filledCounts[c] > 0).Select(c => new FilledColumn(names[c], filledCounts[c], encoders[Array.IndexOf(used, c)].Fill))];
+        EncodedColumn[] encoded = [.. encoders.Where(e => e.Categories is not null).Select(e => new EncodedColumn(e.Name, e.Categories!))];
+        return new PreparedTable(source, names[target], kind, reason, [.. encoders.SelectMany(e => e.FeatureNames)], [.. features], [.. targets],
+            classes, encoded, excluded, dropped, filled);
+    }
+
+    /// <summary>The header's names, read by Sep (quotes honoured); empty or repeated names are refused with their column.</summary>
+    private static string[] Header(string text, string source)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new CsvFormatException(source, 1, 0, "the file is empty; expected a header line naming the columns.");
+        }
+        using SepReader reader = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true }).FromText(text);
+        if (!reader.MoveNext())
+        {
+            throw new CsvFormatException(source, 1, 0, "no header line.");
+        }
+        SepReader.Row header = reader.Current;
+        var names = new string[header.ColCount];
+        for (int c = 0; c < names.Length; c++)
+        {
+            names[c] = header[c].Span.Trim().ToString();
+            if (names[c].Length == 0)
+            {
+                throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
+            }
+            if (Array.IndexOf(names, names[c], 0, c) >= 0)
+            {
+                throw new CsvFormatException(source, 1, c + 1, $"column name '{Short(names[c])}' appears twice in the header.");
+            }
+        }
+        if (names.Length < 2)
+        {
+            throw new CsvFormatException(source, 1, 0, "the header names one column; expected the target and at least one feature, separated by commas.");
+        }
+        return names;
+    }
+
+    private delegate void RowAction(SepReader.Row row, int line);
+
+    /// <summary>Every data row with as many fields as the header; blank lines are skipped.</summary>
+    private static void ForEachRow(string text, string source, int columns, RowAction action)
+    {
+        using SepReader reader = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true }).FromText(text);
+        bool header = true;
+        foreach (SepReader.Row row in reader)
+        {
+            if (header)
+            {
+                header = false;
+                continue;
+            }
+            int line = row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty)
+            {
+                continue;
+            }
+            if (row.ColCount != columns)
+            {
+                throw new CsvFormatException(source, line, 0, $"expected {columns} fields as in the header, found {row.ColCount}.");
+            }
+            action(row, line);
+        }
+    }
+
+    /// <summary>The task: given (and checked against the column), or inferred, with the reason in words.</summary>
+    private static (TargetKind Kind, string Reason) TaskOf(ColumnProfile p, string? task, string source)
+    {
+        string distinct = p.DistinctWords;
+        if (p.Present == 0)
+        {
+            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"the target column '{p.Name}' holds no values.");
+        }
+        if (task == "regression")
+        {
+            if (!p.AllNumbers)
+            {
+                throw new CsvFormatException(source, p.FirstText!.Value.Line, p.Index + 1,
+                    $"--task regression needs numbers in the target column '{p.Name}', found '{Short(p.FirstText.Value.Text)}'; use --task classification for labels.");
+            }
+            return (TargetKind.Regression, "given by --task");
+        }
+        if (task == "classification")
+        {
+            if (p.AllNumbers && !p.AllWholeNumbers && (p.TooManyDistinct || p.Distinct > TableOptions.InferredClassLimit))
+            {
+                throw new ArgumentException(
+                    $"--task classification: the target column '{p.Name}' holds {distinct} distinct numbers with fractions, which looks like a quantity to predict, not classes; use --task regression (or leave --task out).", "task");
+            }
+            return (TargetKind.Classification, "given by --task");
+        }
+        if (!p.AllNumbers)
+        {
+            return (TargetKind.Classification, $"the target column '{p.Name}' holds text labels ({distinct} distinct, e.g. '{Short(p.FirstText!.Value.Text)}')");
+        }
+        if (p.AllWholeNumbers && !p.TooManyDistinct && p.Distinct <= TableOptions.InferredClassLimit)
+        {
+            return (TargetKind.Classification,
+                $"the target column '{p.Name}' holds {p.Distinct} distinct whole numbers (at most {TableOptions.InferredClassLimit} are read as classes; --task regression if they are amounts)");
+        }
+        return (TargetKind.Regression, p.AllWholeNumbers
+            ? $"the target column '{p.Name}' holds {distinct} distinct whole numbers (more than {TableOptions.InferredClassLimit} are read as a quantity; --task classification if they are classes)"
+            : $"the target column '{p.Name}' holds numbers with fractions ({distinct} distinct)");
+    }
+
+    private static string[] Classes(ColumnProfile p, string source)
+    {
+        if (p.TooManyDistinct || p.Distinct > TableOptions.MaxClasses)
+        {
+            throw new ArgumentException(
+                $"the target column '{p.Name}' has {p.DistinctWords} distinct values; classification takes at most {TableOptions.MaxClasses} classes (--task regression if it is a quantity).", "task");
+        }
+        string[] classes = p.AllNumbers
+            ? [.. p.OrderedValues().GroupBy(v => float.Parse(v, CultureInfo.InvariantCulture)).Select(g => g.First())]
+            : p.OrderedValues();
+        if (classes.Length < 2)
+        {
+            throw new CsvFormatException(source, 2, p.Index + 1, $"the target column '{p.Name}' holds one class only ('{Short(classes[0])}'); nothing to tell apart.");
+        }
+        return classes;
+    }
+
+    private static Func<ReadOnlySpan<char>, float> ClassIndex(string[] classes, bool numeric)
+    {
+        if (numeric)
+        {
+            var byValue = classes.Select((c, i) => (Value: float.Parse(c, CultureInfo.InvariantCulture), i)).ToDictionary(x => x.Value, x => (float)x.i);
+            return cell => byValue[Number(cell)];
+        }
+        var byText = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (float)x.i, StringComparer.Ordinal);
+        return cell => byText[cell.ToString()];
+    }
+
+    private static float Number(ReadOnlySpan<char> cell) => float.Parse(cell, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static ColumnEncoder Encoder(ColumnProfile p, int maxCategories, string source)
+    {
+        if (p.Present == 0)
+        {
+            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"column '{p.Name}' holds no values; --exclude {p.Name}.");
+        }
+        if (p.AllNumbers)
+        {
+            return ColumnEncoder.Numeric(p.Name, p.Mean);
+        }
+        if (p.TooManyDistinct || p.Counts.Count > maxCategories)
+        {
+            (string text, int line) = p.FirstText!.Value;
+            throw new CsvFormatException(source, line, p.Index + 1,
+                $"column '{p.Name}' holds text ('{Short(text)}') with {p.DistinctWords} distinct values, more than the {maxCategories} one-hot encoding takes; " +
+                $"--exclude {p.Name}, fix the cell if the column should hold numbers, or raise --max-categories.");
+        }
+        return ColumnEncoder.OneHot(p.Name, p.OrderedValues(), p.MostCommon());
+    }
+
+    private static string List(string[] names) => string.Join(", ", names.Take(30).Select(n => $"'{Short(n)}'")) + (names.Length > 30 ? $", ... ({names.Length} in all)" : "");
+
+    /// <summary>A cell or name short enough for a one-line message.</summary>
+    internal static string Short(string text)
+    {
+        string flat = string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= 40 ? flat : flat[..37] + "...";
+    }
+
+    /// <summary>How one used column becomes features.</summary>
+    private sealed class ColumnEncoder
+    {
+        private Dictionary<string, int>? index;
+
+        public required string Name { get; init; }
+
+        /// <summary>One-hot categories, or null for a numeric column.</summary>
+        public string[]? Categories { get; init; }
+
+        /// <summary>The value a missing cell gets under --missing mean.</summary>
+        public required string Fill { get; init; }
+
+        public int Width => Categories?.Length ?? 1;
+
+        public IEnumerable<string> FeatureNames => Categories is null ? [Name] : Categories.Select(c => $"{Name}={c}");
+
+        public static ColumnEncoder Numeric(string name, double mean) => new() { Name = name, Fill = ((float)mean).ToString("R", CultureInfo.InvariantCulture) };
+
+        public static ColumnEncoder OneHot(string name, string[] categories, string mostCommon) => new()
+        {
+            Name = name,
+            Categories = categories,
+            Fill = mostCommon,
+            index = categories.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal),
+        };
+
+        public void Append(ReadOnlySpan<char> cell, List<float> features)
+        {
+            if (index is null)
+            {
+                features.Add(Number(cell));
+                return;
+            }
+            int hot = index[cell.ToString()];
+            for (int i = 0; i < index.Count; i++)
+            {
+                features.Add(i == hot ? 1f : 0f);
+            }
+        }
+    }
+}
