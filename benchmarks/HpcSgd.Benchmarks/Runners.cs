@@ -1,5 +1,6 @@
 using HpcSgd.Benchmarks.Baselines;
 using HpcSgd.Benchmarks.Workloads;
+using HpcSgd.Compiler;
 using HpcSgd.Data;
 using HpcSgd.Models;
 using HpcSgd.Training;
@@ -79,6 +80,27 @@ public sealed class KernelsOnlyRunner<TModel> : IStepRunner where TModel : ISgdM
     }
 }
 
+/// <summary>The workload's model compiled at run time (HpcSgd.Compiler), stepped by the same session as the declared one.</summary>
+public static class CompiledRunners
+{
+    private static readonly Dictionary<ModelDeclaration, CompiledModel> Models = [];
+
+    public static IStepRunner Create(ModelDeclaration declaration, WorkloadData data, int batch, float learningRate)
+    {
+        if (!Models.TryGetValue(declaration, out CompiledModel? model))
+        {
+            model = new ModelCompiler().Compile(declaration);
+            Models[declaration] = model;
+        }
+        return model.Accept(new Factory(data, batch, learningRate));
+    }
+
+    private sealed class Factory(WorkloadData data, int batch, float learningRate) : IModelVisitor<IStepRunner>
+    {
+        public IStepRunner Visit<TModel>() where TModel : ISgdModel<TModel> => new HpcSgdRunner<TModel>(data, batch, learningRate);
+    }
+}
+
 /// <summary>A hand-written baseline.</summary>
 public sealed class HandWrittenRunner<TRows>(WorkloadData data, int batch, float learningRate) : IStepRunner where TRows : struct, IRowMath
 {
@@ -114,6 +136,12 @@ public static class RunnerFactory
                 "W2" => general ? new HpcSgdRunner<W2General>(data, batch, lr) : new HpcSgdRunner<W2>(data, batch, lr, threads, chunkSize),
                 "W3" => general ? new HpcSgdRunner<W3General>(data, batch, lr) : new HpcSgdRunner<W3>(data, batch, lr, threads, chunkSize),
                 "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr, threads, chunkSize),
+                _ => throw new ArgumentException(workload),
+            },
+            "Compiled" => workload switch
+            {
+                "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr),
+                "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr),
                 _ => throw new ArgumentException(workload),
             },
             "Kernels" => workload switch
