@@ -26,22 +26,7 @@ internal static class ClassicExampleJob
         (float[] x, float[] y) = ClassicExample.Generate(settings.Samples, settings.DataSeed);
         var data = new Dataset<ClassicRegression>(x, y);
         var model = new Model<ClassicRegression>(settings.Seed);
-        var options = new TrainingOptions
-        {
-            LearningRate = settings.LearningRate,
-            BatchSize = settings.BatchSize,
-            Epochs = settings.Steps is null ? settings.Epochs : null,
-            Steps = settings.Steps,
-            Momentum = settings.Momentum,
-            Nesterov = settings.Nesterov,
-            WeightDecay = settings.WeightDecay,
-            Schedule = ParseSchedule(settings.Schedule),
-            WarmupSteps = settings.WarmupSteps,
-            Sampling = settings.Sampling,
-            Seed = settings.Seed,
-            ProgressInterval = settings.ProgressInterval,
-            Progress = p => output.WriteLine($"step {p.Step,7}  epoch {p.Epoch,8:F1}  loss {p.Loss,9:F5}  learning rate {p.LearningRate:G4}"),
-        };
+        TrainingOptions options = Options(settings, output);
         options.Validate(data.Count);
 
         output.WriteLine($"HpcSgd: the classic example, y = 3x + 2 + U(0,1) noise, {settings.Samples} samples (data seed {settings.DataSeed})");
@@ -73,6 +58,24 @@ internal static class ClassicExampleJob
         }
         return result.Status == TrainingStatus.Completed ? 0 : 3;
     }
+
+    /// <summary>The training options the train command's options give (shared by the classic example and tables), printing progress to <paramref name="output"/>.</summary>
+    public static TrainingOptions Options(ClassicExampleSettings settings, TextWriter output) => new()
+    {
+        LearningRate = settings.LearningRate,
+        BatchSize = settings.BatchSize,
+        Epochs = settings.Steps is null ? settings.Epochs : null,
+        Steps = settings.Steps,
+        Momentum = settings.Momentum,
+        Nesterov = settings.Nesterov,
+        WeightDecay = settings.WeightDecay,
+        Schedule = ParseSchedule(settings.Schedule),
+        WarmupSteps = settings.WarmupSteps,
+        Sampling = settings.Sampling,
+        Seed = settings.Seed,
+        ProgressInterval = settings.ProgressInterval,
+        Progress = p => output.WriteLine($"step {p.Step,7}  epoch {p.Epoch,8:F1}  loss {p.Loss,9:F5}  learning rate {p.LearningRate:G4}"),
+    };
 
     private static LearningRateSchedule ParseSchedule(string schedule) => schedule switch
     {

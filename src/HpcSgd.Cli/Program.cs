@@ -33,9 +33,24 @@ public static class Program
         var progress = new Option<int>("--progress-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => 300 };
         var save = new Option<string?>("--save") { Description = "Save the trained model to this file." };
 
-        var train = new Command("train", "Train y = 3x + 2 + noise with one learning rate and batch size and compare the fit with least squares.")
+        var trainData = new Option<string?>("--data") { Description = "CSV file to train on (default: the classic example); with --target, as the explorer reads it." };
+        var tableOptions = new Tables.TableCommandOptions();
+        var train = new Command("train", "Train with one learning rate and batch size: the classic y = 3x + 2 + noise (compared with least squares), or --data FILE " +
+            "--target COLUMN (the model compiled for the table; --save keeps it with its preprocessing for 'hpcsgd predict').")
         {
-            samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save,
+            samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save, trainData,
+        };
+        foreach (Option option in tableOptions.All)
+        {
+            train.Options.Add(option);
+        }
+        var predictModel = new Option<string>("--model") { Description = "A model file saved by 'hpcsgd train --data ... --save'.", Required = true };
+        var predictData = new Option<string>("--data") { Description = "CSV file with the columns the model was trained on (the target column may be absent).", Required = true };
+        var predictOut = new Option<string>("--out", "-o") { Description = "CSV file to write: the input line, the prediction, and each class's probability.", Required = true };
+        var predictCache = new Option<string?>("--model-cache") { Description = "Folder of compiled models (default: HPCSGD_CACHE, else the user's cache folder)." };
+        var predict = new Command("predict", "Predict for the rows of a CSV file with a model saved by 'hpcsgd train --data ... --save'.")
+        {
+            predictModel, predictData, predictOut, predictCache,
         };
         var root = new RootCommand("HpcSgd: mini-batch SGD with kernels generated for your model's shapes. With no arguments: which learning rate " +
             "and batch size? A sweep (with successive halving), a learning-rate range test and gradient-noise measurements on the classic " +
@@ -56,6 +71,7 @@ public static class Program
         root.Subcommands.Add(rangeCommand);
         root.Subcommands.Add(noiseCommand);
         root.Subcommands.Add(train);
+        root.Subcommands.Add(predict);
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -67,13 +83,40 @@ public static class Program
         {
             try
             {
+                if (result.GetValue(trainData) is { } path)
+                {
+                    if (result.GetValue(tableOptions.Target) is null)
+                    {
+                        throw new ArgumentException($"--data {path} needs --target, the name of the column to predict.", "target");
+                    }
+                    var options = ClassicExampleJob.Options(new ClassicExampleSettings(
+                        0, 0, result.GetValue(learningRate), result.GetValue(batchSize),
+                        result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : 20, result.GetValue(steps), result.GetValue(momentum),
+                        result.GetValue(nesterov), result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(warmup), result.GetValue(sampling),
+                        result.GetValue(seed), result.GetValue(progress), null), output);
+                    return TableJobs.Train(path, tableOptions.Table(result), tableOptions.Model(result), tableOptions.ValidationFraction(result), options,
+                        result.GetValue(save), output);
+                }
                 return ClassicExampleJob.Run(new ClassicExampleSettings(
                     result.GetValue(samples), result.GetValue(dataSeed), result.GetValue(learningRate), result.GetValue(batchSize),
                     result.GetValue(epochs), result.GetValue(steps), result.GetValue(momentum), result.GetValue(nesterov),
                     result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(warmup), result.GetValue(sampling),
                     result.GetValue(seed), result.GetValue(progress), result.GetValue(save)), output);
             }
-            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                or Compiler.ModelCompilationException or PlatformNotSupportedException)
+            {
+                return Fail(e);
+            }
+        });
+        predict.SetAction(result =>
+        {
+            try
+            {
+                return TableJobs.Predict(result.GetValue(predictModel)!, result.GetValue(predictData)!, result.GetValue(predictOut)!, result.GetValue(predictCache), output, error);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                or Compiler.ModelCompilationException or PlatformNotSupportedException)
             {
                 return Fail(e);
             }

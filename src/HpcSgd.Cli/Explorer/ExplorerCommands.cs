@@ -10,16 +10,8 @@ namespace HpcSgd.Cli.Explorer;
 internal sealed class ExplorerCommands
 {
     private readonly Option<string?> data = new("--data") { Description = "CSV file with a header line (default: the embedded classic example and digits)." };
-    private readonly Option<string?> target = new("--target") { Description = "Name of the target column in --data." };
-    private readonly Option<string?> task = new("--task") { Description = "classification or regression (default: inferred from the target column; the report says why)." };
+    private readonly Tables.TableCommandOptions table = new();
     private readonly Option<string?> model = new("--model") { Description = $"A model compiled into hpcsgd to train on --data ({ModelCatalog.Names}); by default a model for the table is compiled at run time." };
-    private readonly Option<string?> hidden = new("--hidden") { Description = "Hidden layer widths, comma separated (e.g. 64,32): an MLP instead of linear, logistic or softmax regression." };
-    private readonly Option<string> activation = new("--activation") { Description = "Activation of the hidden layers: relu, tanh, sigmoid or leakyrelu.", DefaultValueFactory = _ => "relu" };
-    private readonly Option<string?> exclude = new("--exclude") { Description = "Columns of --data to leave out, comma separated (ids, dates, ...)." };
-    private readonly Option<string> missing = new("--missing") { Description = "Missing cells (empty, NA, NaN, ?): refuse (an error naming line and column), drop (leave out the row) or mean (fill with the column's mean or most common value).", DefaultValueFactory = _ => "refuse" };
-    private readonly Option<int> maxCategories = new("--max-categories") { Description = "Most distinct values a text column may have to be one-hot encoded.", DefaultValueFactory = _ => 50 };
-    private readonly Option<string?> modelCache = new("--model-cache") { Description = "Folder of compiled models (default: HPCSGD_CACHE, else the user's cache folder)." };
-    private readonly Option<double> validation = new("--validation-fraction") { Description = "Share of the CSV rows held out for validation.", DefaultValueFactory = _ => 0.2 };
     private readonly Option<int> samples = new("--samples") { Description = "Training samples of the classic example (default run).", DefaultValueFactory = _ => 100 };
     private readonly Option<float?> lrMin = new("--lr-min") { Description = "Smallest learning rate of the grid." };
     private readonly Option<float?> lrMax = new("--lr-max") { Description = "Largest learning rate of the grid." };
@@ -38,9 +30,6 @@ internal sealed class ExplorerCommands
 
     private ExplorerCommands()
     {
-        task.AcceptOnlyFromAmong("classification", "regression");
-        activation.AcceptOnlyFromAmong("relu", "tanh", "sigmoid", "leakyrelu");
-        missing.AcceptOnlyFromAmong("refuse", "drop", "mean");
     }
 
     /// <summary>Adds the explorer options to <paramref name="command"/> and makes it run <paramref name="parts"/>.</summary>
@@ -49,9 +38,13 @@ internal sealed class ExplorerCommands
         var o = new ExplorerCommands();
         foreach (Option option in new Option[]
         {
-            o.data, o.target, o.task, o.model, o.hidden, o.activation, o.exclude, o.missing, o.maxCategories, o.modelCache, o.validation, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
+            o.data, o.model, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
             o.budgetSteps, o.budgetSeconds, o.rungs, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
         })
+        {
+            command.Options.Add(option);
+        }
+        foreach (Option option in o.table.All)
         {
             command.Options.Add(option);
         }
@@ -143,12 +136,12 @@ internal sealed class ExplorerCommands
         Positive(r.GetValue(rangeSeeds), "--range-seeds", 1);
         Positive(r.GetValue(noiseDraws), "--noise-draws", 2);
         string? path = r.GetValue(data);
-        bool tableOptions = r.GetValue(hidden) is not null || r.GetValue(exclude) is not null;
-        if (path is null && (r.GetValue(target) is not null || r.GetValue(model) is not null || tableOptions))
+        bool tableOptions = table.ShapesTheModel(r);
+        if (path is null && (r.GetValue(table.Target) is not null || r.GetValue(model) is not null || tableOptions))
         {
             throw new ArgumentException("--target, --model, --hidden and --exclude go with --data (the default run uses its own data and models).", "data");
         }
-        if (path is not null && r.GetValue(target) is null)
+        if (path is not null && r.GetValue(table.Target) is null)
         {
             throw new ArgumentException($"--data {path} needs --target, the name of the column to predict.", "target");
         }
@@ -156,12 +149,9 @@ internal sealed class ExplorerCommands
         {
             throw new ArgumentException($"--model {r.GetValue(model)} has its own layers and takes numeric columns only; --hidden and --exclude shape the model compiled for the table (leave out --model).", "model");
         }
-        Positive(r.GetValue(maxCategories), "--max-categories", 2);
-        var table = new Tables.TableOptions(r.GetValue(target) ?? "", r.GetValue(task), ParseNames(r.GetValue(exclude)),
-            Enum.Parse<Tables.MissingValues>(r.GetValue(missing)!, ignoreCase: true), r.GetValue(maxCategories));
-        var shape = new ModelChoice(ParseHidden(r.GetValue(hidden)), ParseActivation(r.GetValue(activation)!), r.GetValue(modelCache));
         return new ExplorerSettings(parts,
-            new DataChoice(path, r.GetValue(target), r.GetValue(task), r.GetValue(model), r.GetValue(validation), r.GetValue(samples), table, shape),
+            new DataChoice(path, r.GetValue(table.Target), r.GetValue(table.Task), r.GetValue(model), r.GetValue(table.Validation), r.GetValue(samples),
+                table.Table(r), table.Model(r)),
             r.GetValue(lrMin), r.GetValue(lrMax), r.GetValue(lrCount), ParseBatchSizes(r.GetValue(batchSizes)), budget, r.GetValue(rungs),
             threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!);
     }
@@ -173,35 +163,6 @@ internal sealed class ExplorerCommands
             throw new ArgumentException($"{option} is {value}; it must be at least {minimum}.", option.TrimStart('-'));
         }
     }
-
-    private static string[] ParseNames(string? text) =>
-        text is null ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
-
-    internal static int[] ParseHidden(string? text)
-    {
-        if (text is null)
-        {
-            return [];
-        }
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1 || widths[i] > 65_536)
-            {
-                throw new ArgumentException($"--hidden has '{parts[i]}'; give layer widths from 1 to 65536, comma separated (e.g. 64,32).", "hidden");
-            }
-        }
-        return widths;
-    }
-
-    private static Activation ParseActivation(string text) => text switch
-    {
-        "relu" => Activation.ReLU,
-        "tanh" => Activation.Tanh,
-        "sigmoid" => Activation.Sigmoid,
-        _ => Activation.LeakyReLU,
-    };
 
     internal static int[]? ParseBatchSizes(string? text)
     {

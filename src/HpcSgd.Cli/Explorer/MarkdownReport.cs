@@ -177,7 +177,8 @@ internal static class MarkdownReport
         md.AppendLine("### In your application");
         md.AppendLine();
         md.AppendLine("This model was compiled at run time from the declaration below; in a project referencing the HpcSgd package, the same declaration " +
-            "gives the same kernels at build time" + (recommended ? ", with the recommended batch size declared:" : ":"));
+            "gives the same kernels at build time" + (recommended ? ", with the recommended batch size declared" : "") +
+            ". Keep the type's name (any namespace will do) and `Model<T>.Load` reads the files `hpcsgd train --data ... --save` writes:");
         md.AppendLine();
         md.AppendLine("```csharp");
         md.AppendLine("using HpcSgd;");

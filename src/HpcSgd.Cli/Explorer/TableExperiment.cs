@@ -91,12 +91,12 @@ internal static class TableExperiment
         {
             notes.Add(string.Create(inv, $"Target standardised: trained on ('{table.TargetName}' - {mean:G6}) / {scale:G6}, so a loss here is the mean squared error in units of the target's variance (multiply by {(double)scale * scale:G4} for its own units)."));
         }
-        int numeric = table.FeatureCount - table.Encoded.Sum(e => e.Categories.Count);
+        int numeric = table.FeatureCount - table.Encoded.Sum(e => e.Width);
         notes.Add($"Features: {table.FeatureCount} ({numeric} numeric column{(numeric == 1 ? "" : "s")}" +
-            (table.Encoded.Count > 0 ? $", {table.Encoded.Count} text column{(table.Encoded.Count == 1 ? "" : "s")} one-hot encoded" : "") + "), standardised with the training rows' mean and deviation.");
-        foreach (EncodedColumn e in table.Encoded)
+            (table.Encoded.Any() ? $", {table.Encoded.Count()} text column{(table.Encoded.Count() == 1 ? "" : "s")} one-hot encoded" : "") + "), standardised with the training rows' mean and deviation.");
+        foreach (FeatureColumn e in table.Encoded)
         {
-            notes.Add($"One-hot '{PreparedTable.Short(e.Name)}': {string.Join(", ", e.Categories.Select(PreparedTable.Short))}.");
+            notes.Add($"One-hot '{PreparedTable.Short(e.Name)}': {string.Join(", ", e.Categories!.Select(PreparedTable.Short))}.");
         }
         if (table.Excluded.Count > 0)
         {

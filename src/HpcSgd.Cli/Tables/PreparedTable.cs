@@ -4,9 +4,6 @@ using nietras.SeparatedValues;
 
 namespace HpcSgd.Cli.Tables;
 
-/// <summary>A one-hot encoded text column: its name and its categories in feature order.</summary>
-internal sealed record EncodedColumn(string Name, IReadOnlyList<string> Categories);
-
 /// <summary>Cells filled under <see cref="MissingValues.Mean"/>: the column, how many, with what.</summary>
 internal sealed record FilledColumn(string Name, int Cells, string Value);
 
@@ -19,7 +16,7 @@ internal sealed record FilledColumn(string Name, int Cells, string Value);
 internal sealed class PreparedTable
 {
     private PreparedTable(string source, string targetName, TargetKind kind, string kindReason, string[] featureNames, float[] features, float[] targets,
-        string[] classNames, EncodedColumn[] encoded, string[] excluded, int droppedRows, FilledColumn[] filled)
+        string[] classNames, FeatureColumn[] columns, string[] excluded, int droppedRows, FilledColumn[] filled)
     {
         Source = source;
         TargetName = targetName;
@@ -29,7 +26,7 @@ internal sealed class PreparedTable
         Features = features;
         Targets = targets;
         ClassNames = classNames;
-        Encoded = encoded;
+        Columns = columns;
         Excluded = excluded;
         DroppedRows = droppedRows;
         Filled = filled;
@@ -56,7 +53,11 @@ internal sealed class PreparedTable
     /// <summary>Class labels by index (classification); empty for regression.</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
-    public IReadOnlyList<EncodedColumn> Encoded { get; }
+    /// <summary>How each used column becomes features, in feature order.</summary>
+    public IReadOnlyList<FeatureColumn> Columns { get; }
+
+    /// <summary>The one-hot encoded columns.</summary>
+    public IEnumerable<FeatureColumn> Encoded => Columns.Where(c => c.Categories is not null);
 
     public IReadOnlyList<string> Excluded { get; }
 
@@ -85,7 +86,7 @@ internal sealed class PreparedTable
     /// <summary>Prepares CSV <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
     public static PreparedTable Parse(string text, string source, TableOptions options)
     {
-        string[] names = Header(text, source);
+        string[] names = CsvRows.Header(text, source);
         int target = Array.IndexOf(names, options.Target);
         if (target < 0)
         {
@@ -112,7 +113,7 @@ internal sealed class PreparedTable
         // Pass 1: profile the target and the used columns.
         var profiles = names.Select((n, c) => new ColumnProfile(n, c, 1000)).ToArray();
         int rows = 0;
-        ForEachRow(text, source, names.Length, (row, line) =>
+        CsvRows.ForEachRow(text, source, names.Length, (row, line) =>
         {
             rows++;
             profiles[target].Add(row[target].Span.Trim(), line);
@@ -135,7 +136,7 @@ internal sealed class PreparedTable
         var classIndex = ClassIndex(classes, profiles[target].AllNumbers);
         int dropped = 0;
         var filledCounts = new int[names.Length];
-        ForEachRow(text, source, names.Length, (row, line) =>
+        CsvRows.ForEachRow(text, source, names.Length, (row, line) =>
         {
             ReadOnlySpan<char> targetCell = row[target].Span.Trim();
             bool missingTarget = ColumnProfile.IsMissing(targetCell);
@@ -176,69 +177,8 @@ internal sealed class PreparedTable
             throw new ArgumentException($"{source}: every one of its {rows} rows has a missing value, so --missing drop leaves nothing to train on.", "missing");
         }
         FilledColumn[] filled = [.. used.Where(c => filledCounts[c] > 0).Select(c => new FilledColumn(names[c], filledCounts[c], encoders[Array.IndexOf(used, c)].Fill))];
-        EncodedColumn[] encoded = [.. encoders.Where(e => e.Categories is not null).Select(e => new EncodedColumn(e.Name, e.Categories!))];
         return new PreparedTable(source, names[target], kind, reason, [.. encoders.SelectMany(e => e.FeatureNames)], [.. features], [.. targets],
-            classes, encoded, excluded, dropped, filled);
-    }
-
-    /// <summary>The header's names, read by Sep (quotes honoured); empty or repeated names are refused with their column.</summary>
-    private static string[] Header(string text, string source)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            throw new CsvFormatException(source, 1, 0, "the file is empty; expected a header line naming the columns.");
-        }
-        using SepReader reader = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true }).FromText(text);
-        if (!reader.MoveNext())
-        {
-            throw new CsvFormatException(source, 1, 0, "no header line.");
-        }
-        SepReader.Row header = reader.Current;
-        var names = new string[header.ColCount];
-        for (int c = 0; c < names.Length; c++)
-        {
-            names[c] = header[c].Span.Trim().ToString();
-            if (names[c].Length == 0)
-            {
-                throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
-            }
-            if (Array.IndexOf(names, names[c], 0, c) >= 0)
-            {
-                throw new CsvFormatException(source, 1, c + 1, $"column name '{Short(names[c])}' appears twice in the header.");
-            }
-        }
-        if (names.Length < 2)
-        {
-            throw new CsvFormatException(source, 1, 0, "the header names one column; expected the target and at least one feature, separated by commas.");
-        }
-        return names;
-    }
-
-    private delegate void RowAction(SepReader.Row row, int line);
-
-    /// <summary>Every data row with as many fields as the header; blank lines are skipped.</summary>
-    private static void ForEachRow(string text, string source, int columns, RowAction action)
-    {
-        using SepReader reader = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true }).FromText(text);
-        bool header = true;
-        foreach (SepReader.Row row in reader)
-        {
-            if (header)
-            {
-                header = false;
-                continue;
-            }
-            int line = row.LineNumberFrom;
-            if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty)
-            {
-                continue;
-            }
-            if (row.ColCount != columns)
-            {
-                throw new CsvFormatException(source, line, 0, $"expected {columns} fields as in the header, found {row.ColCount}.");
-            }
-            action(row, line);
-        }
+            classes, encoders, excluded, dropped, filled);
     }
 
     /// <summary>The task: given (and checked against the column), or inferred, with the reason in words.</summary>
@@ -311,7 +251,7 @@ internal sealed class PreparedTable
 
     private static float Number(ReadOnlySpan<char> cell) => float.Parse(cell, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    private static ColumnEncoder Encoder(ColumnProfile p, int maxCategories, string source)
+    private static FeatureColumn Encoder(ColumnProfile p, int maxCategories, string source)
     {
         if (p.Present == 0)
         {
@@ -319,7 +259,7 @@ internal sealed class PreparedTable
         }
         if (p.AllNumbers)
         {
-            return ColumnEncoder.Numeric(p.Name, p.Mean);
+            return FeatureColumn.Numeric(p.Name, ((float)p.Mean).ToString("R", CultureInfo.InvariantCulture));
         }
         if (p.TooManyDistinct || p.Counts.Count > maxCategories)
         {
@@ -328,7 +268,7 @@ internal sealed class PreparedTable
                 $"column '{p.Name}' holds text ('{Short(text)}') with {p.DistinctWords} distinct values, more than the {maxCategories} one-hot encoding takes; " +
                 $"--exclude {p.Name}, fix the cell if the column should hold numbers, or raise --max-categories.");
         }
-        return ColumnEncoder.OneHot(p.Name, p.OrderedValues(), p.MostCommon());
+        return FeatureColumn.OneHot(p.Name, p.OrderedValues(), p.MostCommon());
     }
 
     private static string List(string[] names) => string.Join(", ", names.Take(30).Select(n => $"'{Short(n)}'")) + (names.Length > 30 ? $", ... ({names.Length} in all)" : "");
@@ -338,47 +278,5 @@ internal sealed class PreparedTable
     {
         string flat = string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
         return flat.Length <= 40 ? flat : flat[..37] + "...";
-    }
-
-    /// <summary>How one used column becomes features.</summary>
-    private sealed class ColumnEncoder
-    {
-        private Dictionary<string, int>? index;
-
-        public required string Name { get; init; }
-
-        /// <summary>One-hot categories, or null for a numeric column.</summary>
-        public string[]? Categories { get; init; }
-
-        /// <summary>The value a missing cell gets under --missing mean.</summary>
-        public required string Fill { get; init; }
-
-        public int Width => Categories?.Length ?? 1;
-
-        public IEnumerable<string> FeatureNames => Categories is null ? [Name] : Categories.Select(c => $"{Name}={c}");
-
-        public static ColumnEncoder Numeric(string name, double mean) => new() { Name = name, Fill = ((float)mean).ToString("R", CultureInfo.InvariantCulture) };
-
-        public static ColumnEncoder OneHot(string name, string[] categories, string mostCommon) => new()
-        {
-            Name = name,
-            Categories = categories,
-            Fill = mostCommon,
-            index = categories.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal),
-        };
-
-        public void Append(ReadOnlySpan<char> cell, List<float> features)
-        {
-            if (index is null)
-            {
-                features.Add(Number(cell));
-                return;
-            }
-            int hot = index[cell.ToString()];
-            for (int i = 0; i < index.Count; i++)
-            {
-                features.Add(i == hot ? 1f : 0f);
-            }
-        }
     }
 }

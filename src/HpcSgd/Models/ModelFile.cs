@@ -12,9 +12,12 @@ namespace HpcSgd.Models;
 /// body = sections, each: tag (4 ASCII bytes) | payload length u64 | payload
 ///   "MODL": model name (u16 length + UTF-8) | shape hash u64 | shape signature (u16 length + UTF-8)
 ///   "PARA": parameter count u32 | parameters as float32
+///   any other tag: a section an application added (<see cref="ModelFileSection"/>), e.g. the CLI's preprocessing
 /// </code>
 /// Readers skip sections they do not know, so later versions can add sections (optimizer state, a training
-/// cursor) without breaking older files; a reader refuses a format version newer than it knows.
+/// cursor) without breaking older files; a reader refuses a format version newer than it knows. A file loads into a
+/// model of the same shape whose type name is the same, in whatever namespace (a declaration moved or pasted into
+/// another namespace still reads its files).
 /// Saving writes a temporary file beside the target, flushes it to disk and renames it over the target,
 /// so a crash leaves either the old file or the new one, never a torn file.
 /// </summary>
@@ -32,8 +35,33 @@ public static class ModelFile
     public static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters) =>
         Save(path, description, parameters, beforeRename: null);
 
+    /// <summary>As <see cref="Save(string, ModelDescription, ReadOnlySpan{float})"/>, with sections of the application's own after the model's.</summary>
+    public static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters, IReadOnlyList<ModelFileSection> sections) =>
+        Save(path, description, parameters, beforeRename: null, sections);
+
+    /// <summary>
+    /// The payload of the section tagged <paramref name="tag"/>, or null when the file has none; the file is checked
+    /// whole (signature, version, length, checksum) but not against a model.
+    /// </summary>
+    /// <exception cref="ModelFileException">The file is not a model file, has an unknown version, or is damaged.</exception>
+    public static byte[]? ReadSection(string path, string tag)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        uint wanted = TagOf(tag);
+        byte[] file = File.ReadAllBytes(path);
+        foreach ((uint t, int offset, int length) in Sections(path, file))
+        {
+            if (t == wanted)
+            {
+                return file.AsSpan(offset, length).ToArray();
+            }
+        }
+        return null;
+    }
+
     /// <summary><see cref="Save(string, ModelDescription, ReadOnlySpan{float})"/> with a hook between the flush and the rename, where tests simulate a crash.</summary>
-    internal static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters, Action<string>? beforeRename)
+    internal static void Save(string path, ModelDescription description, ReadOnlySpan<float> parameters, Action<string>? beforeRename,
+        IReadOnlyList<ModelFileSection>? sections = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(description);
@@ -42,7 +70,7 @@ public static class ModelFile
             throw new ArgumentException($"parameters holds {parameters.Length} floats but {description.Name} has {description.ParameterCount}.", nameof(parameters));
         }
 
-        byte[] bytes = Encode(description, parameters);
+        byte[] bytes = Encode(description, parameters, sections);
         string fullPath = Path.GetFullPath(path);
         string temporary = fullPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         try
@@ -72,7 +100,7 @@ public static class ModelFile
         return Decode(path, bytes, expected);
     }
 
-    internal static byte[] Encode(ModelDescription description, ReadOnlySpan<float> parameters)
+    internal static byte[] Encode(ModelDescription description, ReadOnlySpan<float> parameters, IReadOnlyList<ModelFileSection>? sections = null)
     {
         using var body = new MemoryStream();
         using (var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
@@ -94,6 +122,17 @@ public static class ModelFile
             {
                 writer.Write(value);
             }
+            foreach (ModelFileSection section in sections ?? [])
+            {
+                uint tag = TagOf(section.Tag);
+                if (tag is ModelTag or ParametersTag)
+                {
+                    throw new ArgumentException($"section tag '{section.Tag}' is the model file's own; choose another.", nameof(sections));
+                }
+                writer.Write(tag);
+                writer.Write((ulong)section.Payload.Length);
+                writer.Write(section.Payload);
+            }
         }
 
         var file = new byte[HeaderLength + body.Length + 4];
@@ -106,6 +145,30 @@ public static class ModelFile
     }
 
     internal static float[] Decode(string path, ReadOnlySpan<byte> file, ModelDescription expected)
+    {
+        string? name = null;
+        float[]? parameters = null;
+        foreach ((uint tag, int offset, int length) in Sections(path, file))
+        {
+            ReadOnlySpan<byte> payload = file.Slice(offset, length);
+            if (tag == ModelTag)
+            {
+                name = ReadModel(path, payload, expected);
+            }
+            else if (tag == ParametersTag)
+            {
+                parameters = ReadParameters(path, payload, expected);
+            }
+        }
+        if (name is null || parameters is null)
+        {
+            throw new ModelFileException(path, $"lacks its {(name is null ? "model" : "parameters")} section.");
+        }
+        return parameters;
+    }
+
+    /// <summary>Checks the file's signature, version, length and checksum; returns each section's tag and payload position.</summary>
+    private static List<(uint Tag, int Offset, int Length)> Sections(string path, ReadOnlySpan<byte> file)
     {
         if (file.Length < Magic.Length || !file[..Magic.Length].SequenceEqual(Magic))
         {
@@ -133,34 +196,31 @@ public static class ModelFile
         {
             throw new ModelFileException(path, "is corrupted: its checksum does not match its contents.");
         }
-
-        ReadOnlySpan<byte> body = file.Slice(HeaderLength, (int)bodyLength);
-        string? name = null;
-        float[]? parameters = null;
-        while (!body.IsEmpty)
+        var sections = new List<(uint, int, int)>();
+        int position = HeaderLength, end = HeaderLength + (int)bodyLength;
+        while (position < end)
         {
-            ulong length = body.Length < 12 ? ulong.MaxValue : BinaryPrimitives.ReadUInt64LittleEndian(body[4..]);
-            if (length > (ulong)(body.Length - 12))
+            ReadOnlySpan<byte> rest = file[position..end];
+            // A section header is 12 bytes: fewer left over is as malformed as a length past the end.
+            ulong length = rest.Length < 12 ? ulong.MaxValue : BinaryPrimitives.ReadUInt64LittleEndian(rest[4..]);
+            if (rest.Length < 12 || length > (ulong)(rest.Length - 12))
             {
                 throw new ModelFileException(path, "is malformed: a section runs past the end of the file.");
             }
-            uint tag = BinaryPrimitives.ReadUInt32LittleEndian(body);
-            ReadOnlySpan<byte> payload = body.Slice(12, (int)length);
-            body = body[(12 + (int)length)..];
-            if (tag == ModelTag)
-            {
-                name = ReadModel(path, payload, expected);
-            }
-            else if (tag == ParametersTag)
-            {
-                parameters = ReadParameters(path, payload, expected);
-            }
+            sections.Add((BinaryPrimitives.ReadUInt32LittleEndian(rest), position + 12, (int)length));
+            position += 12 + (int)length;
         }
-        if (name is null || parameters is null)
+        return sections;
+    }
+
+    /// <summary>A section tag: four ASCII letters or digits, stored as a little-endian u32.</summary>
+    private static uint TagOf(string tag)
+    {
+        if (tag is not { Length: 4 } || !tag.All(char.IsAsciiLetterOrDigit))
         {
-            throw new ModelFileException(path, $"lacks its {(name is null ? "model" : "parameters")} section.");
+            throw new ArgumentException($"section tag '{tag}' is not four ASCII letters or digits.", nameof(tag));
         }
-        return parameters;
+        return BinaryPrimitives.ReadUInt32LittleEndian(Encoding.ASCII.GetBytes(tag));
     }
 
     private static string ReadModel(string path, ReadOnlySpan<byte> payload, ModelDescription expected)
@@ -178,7 +238,7 @@ public static class ModelFile
             throw new ModelFileException(path, "is malformed: its model section is too short.");
         }
         string signature = Encoding.UTF8.GetString(payload.Slice(12 + nameLength, signatureLength));
-        if (name != expected.Name)
+        if (name != expected.Name && SimpleName(name) != SimpleName(expected.Name))
         {
             throw new ModelFileException(path, $"holds the model '{name}', not '{expected.Name}'.");
         }
@@ -189,6 +249,9 @@ public static class ModelFile
         }
         return name;
     }
+
+    /// <summary>"MyApp.Models.Churn" -> "Churn" (nested types: the innermost name).</summary>
+    private static string SimpleName(string name) => name[(name.LastIndexOfAny(['.', '+']) + 1)..];
 
     private static float[] ReadParameters(string path, ReadOnlySpan<byte> payload, ModelDescription expected)
     {
@@ -207,6 +270,9 @@ public static class ModelFile
         return parameters;
     }
 }
+
+/// <summary>A section an application stores in a model file beside the model's own (tag: four ASCII letters or digits).</summary>
+public sealed record ModelFileSection(string Tag, byte[] Payload);
 
 /// <summary>A saved-model file that cannot be loaded; the message names the file and the reason.</summary>
 public sealed class ModelFileException : IOException

@@ -63,7 +63,7 @@ public class PreparedTableTests
         PreparedTable t = Parse("size,city,y\n1,Paris,0\n2,Lyon,1\n3,Paris,0\n", new TableOptions("y"));
         Assert.Equal(["size", "city=Lyon", "city=Paris"], t.FeatureNames);
         Assert.Equal([1f, 0f, 1f, 2f, 1f, 0f, 3f, 0f, 1f], t.Features);
-        Assert.Equal(["Lyon", "Paris"], Assert.Single(t.Encoded).Categories);
+        Assert.Equal(["Lyon", "Paris"], Assert.Single(t.Encoded).Categories!);
     }
 
     [Fact]

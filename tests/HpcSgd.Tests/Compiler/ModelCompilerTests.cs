@@ -104,11 +104,11 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
     }
 
     [Fact]
-    public void TwoCompilersBuildingOneEntryAtOnce_BothSucceed_AndLeaveOneWholeEntry()
+    public async Task TwoCompilersBuildingOneEntryAtOnce_BothSucceed_AndLeaveOneWholeEntry()
     {
         string directory = Path.Combine(compiled.CacheDirectory, "race");
         var declaration = new ModelDeclaration("Race", Loss.BinaryCrossEntropy, [new DenseLayer(5, 1)], [4]);
-        CompiledModel[] models = Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => new ModelCompiler(directory).Compile(declaration)))).GetAwaiter().GetResult();
+        CompiledModel[] models = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => new ModelCompiler(directory).Compile(declaration))));
         try
         {
             Assert.All(models, m => Assert.Equal("loss=BinaryCrossEntropy;dense(5,1,Identity,OutputMajor)", m.Description.ShapeSignature));

@@ -153,4 +153,54 @@ public sealed class ModelFileTests : IDisposable
 
         Assert.Equal(model.Parameters.ToArray(), loaded);
     }
+
+    [Fact]
+    public void ApplicationSections_AreStoredAndReadBack_AndTheModelStillLoads()
+    {
+        string path = PathOf("with-sections.hpcsgd");
+        var model = new Model<SeedRegression>(seed: 4);
+        ModelFile.Save(path, SeedRegression.Description, model.Parameters, [new ModelFileSection("PREP", [1, 2, 3]), new ModelFileSection("NOTE", [])]);
+
+        Assert.Equal([1, 2, 3], ModelFile.ReadSection(path, "PREP")!);
+        Assert.Equal([], ModelFile.ReadSection(path, "NOTE")!);
+        Assert.Null(ModelFile.ReadSection(path, "NONE"));
+        Assert.Equal(model.Parameters.ToArray(), Model<SeedRegression>.Load(path).Parameters.ToArray());
+    }
+
+    [Theory]
+    [InlineData("MODL")]
+    [InlineData("PARA")]
+    [InlineData("toolong")]
+    [InlineData("a b!")]
+    public void SectionTags_ThatAreTheFilesOwnOrNotFourLettersOrDigits_AreRefused(string tag)
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            ModelFile.Save(PathOf("bad-tag.hpcsgd"), SeedRegression.Description, new float[2], [new ModelFileSection(tag, [0])]));
+        Assert.Contains($"section tag '{tag}'", error.Message);
+        Assert.False(File.Exists(PathOf("bad-tag.hpcsgd")));
+    }
+
+    [Fact]
+    public void AFileLoads_IntoTheSameDeclarationInAnotherNamespace()
+    {
+        string path = PathOf("moved.hpcsgd");
+        var elsewhere = new ModelDescription("SomeApp.Models.SeedRegression", Loss.MeanSquaredError, [new LayerDescription(1, 1, Activation.Identity, 0, 1)], []);
+        ModelFile.Save(path, elsewhere, [0.5f, 2f]);
+        Assert.Equal([0.5f, 2f], Model<SeedRegression>.Load(path).Parameters.ToArray());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(11)]
+    public void BytesLeftAfterTheLastSection_TooFewForASectionHeader_AreMalformed(int extra)
+    {
+        // Issue #16: 11 stray bytes with a valid checksum threw ArgumentOutOfRangeException.
+        byte[] original = ModelFile.Encode(SeedRegression.Description, new float[2]);
+        byte[] grown = [.. original[..^4], .. new byte[extra], 0, 0, 0, 0];
+        BitConverter.TryWriteBytes(grown.AsSpan(12), BitConverter.ToUInt64(original, 12) + (ulong)extra);
+        BitConverter.TryWriteBytes(grown.AsSpan(grown.Length - 4), System.IO.Hashing.Crc32.HashToUInt32(grown.AsSpan(0, grown.Length - 4)));
+
+        var error = Assert.Throws<ModelFileException>(() => ModelFile.Decode("stray", grown, SeedRegression.Description));
+        Assert.Equal("'stray' is malformed: a section runs past the end of the file.", error.Message);
+    }
 }
