@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
 using System.Text;
@@ -120,20 +119,24 @@ public sealed class ModelCompiler
         return image.ToArray();
     }
 
-    /// <summary>The framework's assemblies (from the runtime directory) and HpcSgd's.</summary>
+    /// <summary>
+    /// HpcSgd, the assemblies it references (framework facades and its packages, as this process loaded them) and
+    /// System.Private.CoreLib: the generated code needs nothing else, and every further reference costs Roslyn time.
+    /// </summary>
     private static MetadataReference[] LoadReferences()
     {
-        string runtimeDirectory = Path.TrimEndingDirectorySeparator(RuntimeEnvironment.GetRuntimeDirectory());
-        string library = typeof(ISgdModel<>).Assembly.Location;
-        if (string.IsNullOrEmpty(library))
+        Assembly library = typeof(ISgdModel<>).Assembly;
+        if (string.IsNullOrEmpty(library.Location))
         {
             throw new PlatformNotSupportedException("HpcSgd.dll has no file location (a single-file or NativeAOT app?); run-time model compilation needs the assemblies on disk.");
         }
-        string[] framework = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
+        Dictionary<string, string> trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Where(path => string.Equals(Path.GetDirectoryName(path), runtimeDirectory, StringComparison.Ordinal))
-            .ToArray();
-        return framework.Append(library).Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToArray();
+            .GroupBy(path => Path.GetFileNameWithoutExtension(path), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        IEnumerable<string> names = library.GetReferencedAssemblies().Select(a => a.Name!).Append("System.Private.CoreLib").Append("System.Runtime");
+        string[] paths = [.. names.Select(n => trusted.GetValueOrDefault(n)).OfType<string>().Append(library.Location).Distinct()];
+        return [.. paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
     }
 
     /// <summary>A collectible context per model; everything else (HpcSgd, the framework) resolves from the default context, so the types are shared.</summary>
