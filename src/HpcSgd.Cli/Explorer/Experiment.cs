@@ -35,6 +35,9 @@ internal abstract class Experiment
     /// <summary>How the data became this experiment (task, encodings, missing values, kernels), one sentence each, for the report.</summary>
     public IReadOnlyList<string> Notes { get; set; } = [];
 
+    /// <summary>For a standardised regression target: the training rows' standard deviation, which turns losses back into the target's units.</summary>
+    public float? TargetScale { get; set; }
+
     /// <summary>The declaration this model was compiled from at run time (null for a model compiled into hpcsgd).</summary>
     public HpcSgd.Compiler.ModelDeclaration? Declaration { get; set; }
 

@@ -61,6 +61,13 @@ internal static class MarkdownReport
                 $", {sweep.Trials.Count(t => t.Status == TrialStatus.Diverged)} diverged; {sweep.WallSeconds:F1} s. Initial validation loss {sweep.InitialValidationLoss:G4}.");
             md.AppendLine();
             md.AppendLine(sweep.Recommendation.Summary);
+            if (o.Experiment.TargetScale is float scale && float.IsFinite(sweep.Recommendation.BestValidationLoss))
+            {
+                // The loss is the plain mean squared error of the standardised target: times the variance, the target's units.
+                double mse = (double)sweep.Recommendation.BestValidationLoss * scale * scale;
+                md.AppendLine();
+                md.AppendLine(inv, $"In the target's own units: the recommended pair's validation loss {sweep.Recommendation.BestValidationLoss:G4} (standardised) is a mean squared error of {mse:G4} (root: {Math.Sqrt(mse):G4}).");
+            }
             if (ExplorerJob.ArticleTrial(o.Experiment, sweep) is TrialResult article)
             {
                 md.AppendLine();

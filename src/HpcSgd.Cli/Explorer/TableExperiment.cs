@@ -29,6 +29,7 @@ internal static class TableExperiment
         Experiment experiment = compiled.Accept(new Binder(name, title, split, seed));
         experiment.Notes = Notes(table, compiled, mean, scale);
         experiment.Declaration = declaration;
+        experiment.TargetScale = table.Kind == TargetKind.Regression ? scale : null;
         return experiment;
     }
 

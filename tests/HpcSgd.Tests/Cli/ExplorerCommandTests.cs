@@ -151,6 +151,32 @@ public sealed class ExplorerCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_regression_table_reports_its_loss_in_the_targets_units_too()
+    {
+        string csv = Path.Combine(folder, "prices.csv");
+        var random = new Random(5);
+        File.WriteAllLines(csv, new[] { "size,price" }.Concat(Enumerable.Range(0, 200).Select(i =>
+        {
+            double size = 50 + random.NextDouble() * 100;
+            return FormattableString.Invariant($"{size:F2},{1000 * size + 20000 * random.NextDouble():F2}");
+        })));
+        string outFolder = Path.Combine(folder, "prices-report");
+        (int exit, _, string error) = Run("sweep", "--data", csv, "--target", "price", "--model-cache", Path.Combine(folder, "models"),
+            "--batch-sizes", "8", "--lr-count", "3", "--budget-samples", "4000", "--out", outFolder);
+        Assert.True(exit == 0, error);
+        string markdown = File.ReadAllText(Path.Combine(outFolder, "report.md"));
+        Assert.Contains("- Task: regression, because the target column 'price' holds numbers with fractions (200 distinct).", markdown);
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(markdown,
+            @"In the target's own units: the recommended pair's validation loss ([0-9.eE+-]+) \(standardised\) is a mean squared error of ([0-9.eE+-]+) \(root: ([0-9.eE+-]+)\)");
+        Assert.True(m.Success, markdown);
+        double standardised = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double mse = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        System.Text.RegularExpressions.Match scale = System.Text.RegularExpressions.Regex.Match(markdown, @"\(multiply by ([0-9.eE+-]+) for its own units\)");
+        Assert.True(scale.Success);
+        Assert.Equal(standardised * double.Parse(scale.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), mse, mse * 1e-3);
+    }
+
+    [Fact]
     public void A_table_with_a_missing_cell_is_refused_at_its_line_and_column_unless_told_what_to_do()
     {
         string csv = Path.Combine(folder, "gaps.csv");
