@@ -120,6 +120,46 @@ public class PreparedTableTests
         Assert.Equal(2, t.Count);
     }
 
+    [Fact]
+    public void MutatedTables_GiveANamedErrorOrATable_NeverAnotherException()
+    {
+        // Bytes replaced, deleted or inserted (quotes, separators, line ends, NA, text) in a small mixed table.
+        const string seed = "id,size,city,\"note, quoted\",y\n1,2.5,Paris,\"a\"\"b\",0.5\n2,NA,Lyon,x,1.5\n3,4,Paris,,2.5\n4,1e3,Nice,y,3.5\n";
+        string[] pieces = [",", "\"", "\n", "\r\n", "NA", "?", "abc", "1e99", "-", " ", "", "\t", "1.5"];
+        var random = new Random(12);
+        int tables = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            var text = new System.Text.StringBuilder(seed);
+            for (int m = random.Next(1, 4); m > 0; m--)
+            {
+                int at = random.Next(text.Length + 1);
+                string piece = pieces[random.Next(pieces.Length)];
+                switch (random.Next(3))
+                {
+                    case 0 when at < text.Length: text.Remove(at, 1).Insert(at, piece); break;
+                    case 1 when at < text.Length: text.Remove(at, 1); break;
+                    default: text.Insert(at, piece); break;
+                }
+            }
+            foreach (MissingValues missing in new[] { MissingValues.Refuse, MissingValues.Mean })
+            {
+                try
+                {
+                    PreparedTable t = Parse(text.ToString(), new TableOptions("y", Exclude: ["id"], Missing: missing));
+                    Assert.Equal(t.Count * t.FeatureCount, t.Features.Length);
+                    Assert.All(t.Features, f => Assert.True(float.IsFinite(f)));
+                    tables++;
+                }
+                catch (Exception e) when (e is CsvFormatException or ArgumentException)
+                {
+                    Assert.False(e.Message.Contains('\n', StringComparison.Ordinal), e.Message);
+                }
+            }
+        }
+        Assert.InRange(tables, 100, 5999); // some mutations still leave a valid table
+    }
+
     [Theory]
     [InlineData("breast-cancer", "BreastCancerModel")]
     [InlineData("2024 sales", "Table2024SalesModel")]
