@@ -52,8 +52,9 @@ public sealed record TrainingOptions
     public int ProgressInterval { get; init; } = 100;
 
     /// <summary>
-    /// Training stops as diverged when a step's loss is not finite or exceeds this factor times the first
-    /// step's loss (floored at 1e-3, so a near-zero first loss does not make noise look like divergence).
+    /// Training stops as diverged when a step's loss is not finite, or when the batch losses' moving average over
+    /// about 64 samples exceeds this factor times the mean loss of the first 64 samples (floored at 1e-3): a signal as
+    /// steady at batch 1 as at large batches.
     /// </summary>
     public float DivergenceFactor { get; init; } = 1e4f;
 

@@ -31,7 +31,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     private int position;
     private int lastBatchSize;
     private long samplesSeen;
-    private float divergenceLimit = float.PositiveInfinity;
+    private readonly DivergenceWatch divergence;
 
     /// <summary>Prepares a run; throws <see cref="ArgumentException"/> for invalid options or a batch larger than the data.</summary>
     public TrainingSession(Model<TModel> model, Dataset<TModel> data, TrainingOptions options, Dataset<TModel>? validation = null)
@@ -69,6 +69,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             parallel = new ParallelGradient(this, options.Threads);
         }
         TotalSteps = options.TotalSteps(data.Count);
+        divergence = new DivergenceWatch(options.DivergenceFactor);
     }
 
     /// <summary>The step budget.</summary>
@@ -112,13 +113,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         bool chunked = parallel is null && chunkRows > 0 && batch > chunkRows;
         float loss = parallel is not null ? parallel.LossAndGradient(batch)
             : chunked ? ChunkedLossAndGradient(0, batch, batch, gradient, workspace)
-            : FusedStep(batch, rule);
+            : FusedStep(batch, rule, divergence.LossLimit(batch));
         LastLoss = loss;
-        if (StepsDone == 0)
-        {
-            divergenceLimit = options.DivergenceFactor * MathF.Max(loss, 1e-3f);
-        }
-        if (!float.IsFinite(loss) || loss > divergenceLimit)
+        if (divergence.Diverges(loss, batch))
         {
             Diverged = true;
             return false;
@@ -172,7 +169,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     internal long AllocatedOnWorkers => parallel?.AllocatedOnWorkers ?? 0;
 
     /// <summary>Gathers the batch and runs <see cref="ISgdModel{TSelf}.TrainStep"/> on it.</summary>
-    private float FusedStep(int batch, in UpdateRule rule)
+    private float FusedStep(int batch, in UpdateRule rule, float lossLimit)
     {
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
@@ -181,8 +178,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         Span<float> inputs = batchInputs.Slice(0, batch * inputWidth);
         Span<float> targets = batchTargets.Slice(0, batch * targetWidth);
         gather.Rows(indices, inputs, targets);
-        return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule,
-            StepsDone == 0 ? float.PositiveInfinity : divergenceLimit);
+        return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
     }
 
     /// <summary>

@@ -118,8 +118,14 @@ public static class LearningRateRangeTest
             rates.Add(session.LastLearningRate);
             losses.Add(loss);
             smoothed.Add(debiased);
-            minimum = MathF.Min(minimum, debiased);
-            if (!float.IsFinite(debiased) || debiased > options.StopFactor * minimum)
+            // The stop rule waits until the average spans enough samples: at batch 1 the first few are single samples'
+            // losses, whose lucky lows made any later loss look like a blow-up.
+            bool averaged = session.SamplesSeen >= DivergenceWatch.Samples && session.StepsDone >= 10;
+            if (averaged)
+            {
+                minimum = MathF.Min(minimum, debiased);
+            }
+            if (!float.IsFinite(debiased) || (averaged && debiased > options.StopFactor * minimum))
             {
                 diverged = true;
                 break;
