@@ -75,8 +75,34 @@ public static class LearningRateSweep
             }
         }
         TrialResult[] results = [.. trials.Select(t => t.Result(options.LabelRules))];
-        return new SweepResult(results, Recommendation.From(results, options), options, initialLoss,
+        return new SweepResult(results, Recommendation.From(results, options, initialLoss, ChanceAccuracy(validation)), options, initialLoss,
             Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>For a classifier, the accuracy of always answering the validation set's most common class; null for regression.</summary>
+    internal static double? ChanceAccuracy<TModel>(Dataset<TModel> validation) where TModel : ISgdModel<TModel>
+    {
+        Loss loss = TModel.Description.Loss;
+        if (loss == Loss.MeanSquaredError)
+        {
+            return null;
+        }
+        ReadOnlySpan<float> targets = validation.Targets;
+        if (loss == Loss.BinaryCrossEntropy)
+        {
+            int positive = 0;
+            foreach (float t in targets)
+            {
+                positive += t >= 0.5f ? 1 : 0;
+            }
+            return Math.Max(positive, targets.Length - positive) / (double)targets.Length;
+        }
+        var counts = new int[TModel.Description.OutputCount];
+        foreach (float t in targets)
+        {
+            counts[(int)t]++;
+        }
+        return counts.Max() / (double)targets.Length;
     }
 
     private static void RunRungs<TModel>(Trial<TModel>[] trials, SweepOptions options, SweepMonitor monitor, CancellationToken cancellationToken)

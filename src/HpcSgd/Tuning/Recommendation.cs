@@ -7,12 +7,13 @@ namespace HpcSgd.Tuning;
 /// <param name="BatchSize">The batch size.</param>
 /// <param name="BestLearningRate">The learning rate whose trial went furthest (rungs) with the lowest validation loss; NaN if all diverged.</param>
 /// <param name="BestValidationLoss">That trial's final validation loss.</param>
-/// <param name="StableFrom">The smallest learning rate whose trial neither diverged nor oscillated; NaN if none.</param>
+/// <param name="StableFrom">The smallest learning rate whose trial neither diverged nor oscillated, ended below its starting loss and, for a classifier, above chance; NaN if none.</param>
 /// <param name="StableTo">The largest such learning rate; NaN if none.</param>
 /// <param name="DivergedFrom">The smallest learning rate that diverged; NaN if none did.</param>
+/// <param name="CollapsedFrom">The smallest learning rate whose trial ran to the end but ended no better than it started, or at chance; NaN if none.</param>
 /// <param name="BestAtGridEdge">The best learning rate is the smallest or largest of the grid: the optimum may lie outside it.</param>
 public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, float BestValidationLoss, float StableFrom, float StableTo,
-    float DivergedFrom, bool BestAtGridEdge);
+    float DivergedFrom, bool BestAtGridEdge, float CollapsedFrom = float.NaN);
 
 /// <summary>
 /// What a sweep recommends: the best (learning rate, batch size) pair, the stable region per batch size, and how
@@ -30,8 +31,12 @@ public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, flo
 public sealed record Recommendation(float BestLearningRate, int BestBatchSize, float BestValidationLoss, double? BestAccuracy,
     IReadOnlyList<BatchSizeSummary> BatchSizes, double? ScalingExponent, string Summary)
 {
-    /// <summary>Draws the recommendation from the trials of a sweep.</summary>
-    public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options)
+    /// <summary>
+    /// Draws the recommendation from the trials of a sweep. A trial that ran to the end but ended no better than
+    /// <paramref name="initialValidationLoss"/>, or (classifiers) at or below <paramref name="chanceAccuracy"/> (the
+    /// validation set's most common class), collapsed: it is not counted as stable.
+    /// </summary>
+    public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options, float initialValidationLoss = float.NaN, double? chanceAccuracy = null)
     {
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(options);
@@ -44,7 +49,11 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         {
             TrialResult[] cell = [.. trials.Where(t => t.BatchSize == batch)];
             TrialResult? winner = Ranked(cell).FirstOrDefault();
-            float[] stable = [.. cell.Where(t => t.Label is TrialLabel.Converged or TrialLabel.StillImproving).Select(t => t.LearningRate)];
+            bool Collapsed(TrialResult t) => t.Status != TrialStatus.Diverged
+                && ((float.IsFinite(initialValidationLoss) && !(t.FinalValidationLoss < initialValidationLoss))
+                    || (chanceAccuracy is double chance && t.FinalAccuracy is double accuracy && accuracy <= chance));
+            float[] stable = [.. cell.Where(t => t.Label is TrialLabel.Converged or TrialLabel.StillImproving && !Collapsed(t)).Select(t => t.LearningRate)];
+            float[] collapsed = [.. cell.Where(t => t.Status == TrialStatus.Completed && Collapsed(t)).Select(t => t.LearningRate)];
             float[] diverged = [.. cell.Where(t => t.Status == TrialStatus.Diverged).Select(t => t.LearningRate)];
             perBatch.Add(new BatchSizeSummary(batch,
                 winner?.LearningRate ?? float.NaN,
@@ -52,7 +61,8 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
                 stable.Length > 0 ? stable.Min() : float.NaN,
                 stable.Length > 0 ? stable.Max() : float.NaN,
                 diverged.Length > 0 ? diverged.Min() : float.NaN,
-                winner is not null && options.LearningRates.Count > 1 && (winner.LearningRate == smallestRate || winner.LearningRate == largestRate)));
+                winner is not null && options.LearningRates.Count > 1 && (winner.LearningRate == smallestRate || winner.LearningRate == largestRate),
+                collapsed.Length > 0 ? collapsed.Min() : float.NaN));
         }
         double? exponent = FitExponent(perBatch);
         return new Recommendation(best?.LearningRate ?? float.NaN, best?.BatchSize ?? 0, best?.FinalValidationLoss ?? float.NaN,
@@ -122,6 +132,10 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         {
             text.Append(inv, $" Batch {p.BatchSize}: ");
             text.Append(float.IsNaN(p.StableFrom) ? "no stable learning rate" : $"stable from {p.StableFrom.ToString("G3", inv)} to {p.StableTo.ToString("G3", inv)}");
+            if (float.IsFinite(p.CollapsedFrom))
+            {
+                text.Append(inv, $", collapses from {p.CollapsedFrom:G3} (ends no better than it started, or at chance)");
+            }
             text.Append(float.IsNaN(p.DivergedFrom) ? ", none diverged." : $", diverges from {p.DivergedFrom.ToString("G3", inv)}.");
         }
         if (exponent is double k)

@@ -89,4 +89,36 @@ public class RecommendationTests
         ];
         Assert.Equal(0.2f, Recommendation.From(trials, options).BestLearningRate);
     }
+
+    [Fact]
+    public void Trials_that_end_no_better_than_they_started_or_at_chance_are_collapsed_not_stable()
+    {
+        // Issue #15 item 2: batch 1, lr 0.1 ended at 17.5% accuracy and lr 0.3 at chance, and both were called stable.
+        var options = new SweepOptions { LearningRates = [0.001f, 0.01f, 0.1f, 0.3f], BatchSizes = [1], Budget = TrainingBudget.Samples(1000), Rungs = 1 };
+        TrialResult Trial(int index, float lr, float loss, double accuracy) =>
+            new(index, lr, 1, 1, TrialStatus.Completed, TrialLabel.Converged, 0, loss, loss, accuracy, 1000, 1000, 0.1, []);
+        TrialResult[] trials =
+        [
+            Trial(0, 0.001f, 0.9f, 0.70),
+            Trial(1, 0.01f, 0.6f, 0.80),
+            Trial(2, 0.1f, 2.4f, 0.175), // worse than the start (2.3)
+            Trial(3, 0.3f, 2.2f, 0.10), // below the start, but at chance
+        ];
+        Recommendation r = Recommendation.From(trials, options, initialValidationLoss: 2.3f, chanceAccuracy: 0.10);
+        BatchSizeSummary b = Assert.Single(r.BatchSizes);
+        Assert.Equal((0.001f, 0.01f, 0.1f), (b.StableFrom, b.StableTo, b.CollapsedFrom));
+        Assert.Contains("Batch 1: stable from 0.001 to 0.01, collapses from 0.1 (ends no better than it started, or at chance), none diverged.", r.Summary);
+        Assert.Equal(0.01f, r.BestLearningRate);
+
+        // Without the start and chance (older callers), the labels alone decide, as before.
+        Assert.Equal(0.3f, Assert.Single(Recommendation.From(trials, options).BatchSizes).StableTo);
+    }
+
+    [Fact]
+    public void Chance_is_the_share_of_the_most_common_class()
+    {
+        Assert.Equal(0.5, LearningRateSweep.ChanceAccuracy(new HpcSgd.Data.Dataset<HpcSgd.Tests.Models.SoftmaxModel>(new float[4 * 23], new[] { 0, 0, 1, 2 })));
+        Assert.Equal(0.75, LearningRateSweep.ChanceAccuracy(new HpcSgd.Data.Dataset<HpcSgd.Tests.Models.LogisticModel>(new float[4 * 19], [1f, 1f, 1f, 0f])));
+        Assert.Null(LearningRateSweep.ChanceAccuracy(new HpcSgd.Data.Dataset<HpcSgd.Tests.Models.SeedRegression>(new float[2], [1f, 2f])));
+    }
 }
