@@ -150,16 +150,48 @@ internal static class Plots
         plot.SavePng(path, Width, Height);
     }
 
-    /// <summary>The noise-scale estimate B_simple over a training run.</summary>
+    /// <summary>
+    /// What each checkpoint says about B_simple = tr(Sigma)/|G|^2, with |G|^2 taken two standard errors either way:
+    /// resolved ones a value and an interval (no upper end when |G|^2 - 2 SE is not above 0), unresolved ones a lower
+    /// bound only ("at least this"). Checkpoints with no positive tr(Sigma) estimate say nothing and are left out.
+    /// </summary>
+    internal static (double SamplesSeen, double Low, double Value, double High, bool Resolved)[] NoiseScalePoints(IReadOnlyList<NoiseScaleEstimate> estimates) =>
+        [.. estimates.Where(e => e.TraceSigma > 0 && double.IsFinite(e.TraceSigma)).Select(e =>
+        {
+            double g = e.GradientSquaredNorm, error = 2 * e.GradientSquaredNormError;
+            double low = e.TraceSigma / (Math.Max(g, 0) + error);
+            double high = g - error > 0 ? e.TraceSigma / (g - error) : double.PositiveInfinity;
+            return ((double)e.SamplesSeen, low, e.IsResolved ? e.NoiseScale : double.NaN, high, e.IsResolved);
+        })];
+
+    /// <summary>The noise-scale estimate B_simple over a training run: values with their interval, and lower bounds where |G|^2 was within its noise.</summary>
     public static void NoiseScale(string path, IReadOnlyList<NoiseScaleEstimate> estimates, string title)
     {
         var plot = new Plot();
-        NoiseScaleEstimate[] usable = [.. estimates.Where(e => double.IsFinite(e.NoiseScale) && e.NoiseScale > 0)];
-        if (usable.Length > 0)
+        var points = NoiseScalePoints(estimates);
+        var resolved = points.Where(p => p.Resolved).ToArray();
+        var bounds = points.Where(p => !p.Resolved).ToArray();
+        string batches = estimates.Count > 0 ? $" (batches {estimates[0].SmallBatch} and {estimates[0].BigBatch})" : "";
+        // An interval without an upper end reaches a decade above the highest point.
+        double top = points.Length == 0 ? 1 : Math.Log10(points.Max(p => double.IsFinite(p.High) ? p.High : 10 * Math.Max(p.Low, double.IsFinite(p.Value) ? p.Value : p.Low)));
+        if (resolved.Length > 0)
         {
-            var line = plot.Add.Scatter(usable.Select(e => (double)e.SamplesSeen).ToArray(), usable.Select(e => Math.Log10(e.NoiseScale)).ToArray());
-            line.LegendText = $"B_simple from batches {usable[0].SmallBatch} and {usable[0].BigBatch}";
+            var line = plot.Add.Scatter(resolved.Select(p => p.SamplesSeen).ToArray(), resolved.Select(p => Math.Log10(p.Value)).ToArray());
+            line.LegendText = "B_simple" + batches + ", bar: |G|^2 within 2 standard errors";
             line.MarkerSize = 7;
+            foreach (var p in resolved)
+            {
+                var bar = plot.Add.Line(p.SamplesSeen, Math.Log10(p.Low), p.SamplesSeen, double.IsFinite(p.High) ? Math.Log10(p.High) : top);
+                bar.Color = line.Color;
+            }
+        }
+        if (bounds.Length > 0)
+        {
+            var atLeast = plot.Add.Scatter(bounds.Select(p => p.SamplesSeen).ToArray(), bounds.Select(p => Math.Log10(p.Low)).ToArray());
+            atLeast.LegendText = "not resolved (|G|^2 within its noise): B_simple at least this";
+            atLeast.LineWidth = 0;
+            atLeast.MarkerSize = 10;
+            atLeast.MarkerShape = MarkerShape.FilledTriangleUp;
         }
         LogTicks(plot.Axes.Left);
         plot.XLabel("samples seen in training");
