@@ -20,7 +20,7 @@ internal static class MarkdownReport
         md.AppendLine();
         foreach (ExperimentOutcome o in outcomes)
         {
-            md.AppendLine(inv, $"- **{o.Experiment.Name}**: {(o.Sweep is null ? RangeOnly(o) : o.Sweep.Recommendation.Summary)}");
+            md.AppendLine(inv, $"- **{o.Experiment.Name}**: {(o.Sweep is null ? RangeOnly(o) : PlainAnswer.For(o.Sweep) + "\n\n  " + o.Sweep.Recommendation.Summary)}");
         }
         foreach (ExperimentOutcome o in outcomes)
         {

@@ -25,6 +25,14 @@ public sealed class ExplorerCommandTests : IDisposable
         string markdown = File.ReadAllText(Path.Combine(report, "report.md"));
         Assert.Contains("**The article's choice** (learning rate 0.01, batch 10, 1,000 iterations): still improving", markdown);
         Assert.Contains("It had not converged", markdown);
+        // The report opens each data set with the article's question answered in plain words, then the recommendation.
+        foreach (string experiment in new[] { "classic", "digits" })
+        {
+            string bullet = markdown.Split("\n- **" + experiment + "**: ")[1];
+            Assert.Matches(@"^Too large a learning rate fails: at batch \d+, rates from [0-9.]+ up diverged\. Too small a rate crawls: at 0\.001 the validation loss ended at ", bullet);
+            Assert.Contains("A larger batch averages away gradient noise but takes fewer steps for the same data", bullet);
+            Assert.True(bullet.IndexOf("A larger batch", StringComparison.Ordinal) < bullet.IndexOf("Recommended: learning rate", StringComparison.Ordinal));
+        }
 
         foreach (string experiment in new[] { "classic", "digits" })
         {
