@@ -161,7 +161,7 @@ internal static class MarkdownReport
             md.AppendLine("|---:|---:|---:|---:|---:|");
             foreach (NoiseScaleEstimate e in noise)
             {
-                md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} ± {e.GradientSquaredNormError:G2} | {e.TraceSigma:G4} | {(e.IsResolved ? e.NoiseScale.ToString("G4", inv) : "not resolved")} |");
+                md.AppendLine(inv, $"| {e.Step} | {e.SamplesSeen} | {e.GradientSquaredNorm:G4} ± {e.GradientSquaredNormError:G2} | {e.TraceSigma:G4} | {(e.IsResolved ? string.Create(inv, $"{e.NoiseScale:G4} (95%: {e.NoiseScaleLow:G3}..{e.NoiseScaleHigh:G3}, {e.Draws} draws)") : "not resolved")} |");
             }
             md.AppendLine();
             md.AppendLine(NoiseSuggestion(noise, o.Experiment.TrainingCount));

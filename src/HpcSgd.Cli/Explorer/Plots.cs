@@ -151,18 +151,14 @@ internal static class Plots
     }
 
     /// <summary>
-    /// What each checkpoint says about B_simple = tr(Sigma)/|G|^2, with |G|^2 taken two standard errors either way:
-    /// resolved ones a value and an interval (no upper end when |G|^2 - 2 SE is not above 0), unresolved ones a lower
-    /// bound only ("at least this"). Checkpoints with no positive tr(Sigma) estimate say nothing and are left out.
+    /// What each checkpoint says about B_simple = tr(Sigma)/|G|^2: resolved ones a value with its 95% interval, unresolved
+    /// ones (|G|^2 within two standard errors of 0) a lower bound only, tr(Sigma) over |G|^2 + 2 standard errors ("at
+    /// least this"). Checkpoints with no positive tr(Sigma) estimate say nothing and are left out.
     /// </summary>
     internal static (double SamplesSeen, double Low, double Value, double High, bool Resolved)[] NoiseScalePoints(IReadOnlyList<NoiseScaleEstimate> estimates) =>
-        [.. estimates.Where(e => e.TraceSigma > 0 && double.IsFinite(e.TraceSigma)).Select(e =>
-        {
-            double g = e.GradientSquaredNorm, error = 2 * e.GradientSquaredNormError;
-            double low = e.TraceSigma / (Math.Max(g, 0) + error);
-            double high = g - error > 0 ? e.TraceSigma / (g - error) : double.PositiveInfinity;
-            return ((double)e.SamplesSeen, low, e.IsResolved ? e.NoiseScale : double.NaN, high, e.IsResolved);
-        })];
+        [.. estimates.Where(e => e.TraceSigma > 0 && double.IsFinite(e.TraceSigma)).Select(e => e.IsResolved
+            ? ((double)e.SamplesSeen, Math.Max(e.NoiseScaleLow, double.Epsilon), e.NoiseScale, e.NoiseScaleHigh, true)
+            : ((double)e.SamplesSeen, e.TraceSigma / (Math.Max(e.GradientSquaredNorm, 0) + 2 * e.GradientSquaredNormError), double.NaN, double.PositiveInfinity, false))];
 
     /// <summary>The noise-scale estimate B_simple over a training run: values with their interval, and lower bounds where |G|^2 was within its noise.</summary>
     public static void NoiseScale(string path, IReadOnlyList<NoiseScaleEstimate> estimates, string title)
@@ -177,7 +173,7 @@ internal static class Plots
         if (resolved.Length > 0)
         {
             var line = plot.Add.Scatter(resolved.Select(p => p.SamplesSeen).ToArray(), resolved.Select(p => Math.Log10(p.Value)).ToArray());
-            line.LegendText = "B_simple" + batches + ", bar: |G|^2 within 2 standard errors";
+            line.LegendText = "B_simple" + batches + " with its 95% interval";
             line.MarkerSize = 7;
             foreach (var p in resolved)
             {

@@ -35,9 +35,16 @@ public sealed record GradientVarianceStudy(IReadOnlyList<GradientVariance> Varia
 /// <param name="GradientSquaredNorm">Estimate of |G|^2 = (B_big |G_big|^2 - B_small |G_small|^2) / (B_big - B_small).</param>
 /// <param name="TraceSigma">Estimate of tr(Sigma) = (|G_small|^2 - |G_big|^2) / (1/B_small - 1/B_big).</param>
 /// <param name="GradientSquaredNormError">Standard error of <paramref name="GradientSquaredNorm"/> over the draws.</param>
+/// <param name="NoiseScaleHalfWidth">Half-width of the 95% confidence interval of B_simple (delta method over the draws' pairs); NaN when not resolved.</param>
 public sealed record NoiseScaleEstimate(int Step, long SamplesSeen, int SmallBatch, int BigBatch, int Draws, double GradientSquaredNorm, double TraceSigma,
-    double GradientSquaredNormError)
+    double GradientSquaredNormError, double NoiseScaleHalfWidth = double.NaN)
 {
+    /// <summary>The 95% interval's lower end (NaN when not resolved).</summary>
+    public double NoiseScaleLow => NoiseScale - NoiseScaleHalfWidth;
+
+    /// <summary>The 95% interval's upper end (NaN when not resolved).</summary>
+    public double NoiseScaleHigh => NoiseScale + NoiseScaleHalfWidth;
+
     /// <summary>
     /// True when |G|^2 is measured above its noise (more than two standard errors above 0) and tr(Sigma) is
     /// positive. Near a minimum of the training loss the true |G|^2 tends to 0, the unbiased estimate scatters around
@@ -99,7 +106,17 @@ public static class GradientNoise
         return new GradientVarianceStudy(variances, fullNorm, slope, trace);
     }
 
-    /// <summary>Estimates B_simple at <paramref name="parameters"/> from <paramref name="draws"/> pairs of mini-batches of two sizes.</summary>
+    /// <summary>Relative half-width of B_simple's 95% interval that more draws are taken for (up to <see cref="MaxDrawFactor"/> x the draws asked for).</summary>
+    public const double TargetPrecision = 0.10;
+
+    /// <summary>At most this many times the draws asked for are taken to reach <see cref="TargetPrecision"/>.</summary>
+    public const int MaxDrawFactor = 10;
+
+    /// <summary>
+    /// Estimates B_simple at <paramref name="parameters"/> from at least <paramref name="draws"/> pairs of mini-batches of
+    /// two sizes; while the estimate is resolved but its 95% interval is wider than +-<see cref="TargetPrecision"/>, more
+    /// pairs are drawn (up to <see cref="MaxDrawFactor"/> x <paramref name="draws"/>).
+    /// </summary>
     public static NoiseScaleEstimate EstimateNoiseScale<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
         int smallBatch, int bigBatch, int draws, ulong seed)
         where TModel : ISgdModel<TModel>
@@ -150,25 +167,40 @@ public static class GradientNoise
         int draws, ref SeededRandom random, int step, long samples)
         where TModel : ISgdModel<TModel>
     {
-        double smallNorm = 0, bigNorm = 0, gradientSum = 0, gradientSquares = 0;
-        for (int d = 0; d < draws; d++)
+        // Each pair gives unbiased estimates of |G|^2 (g) and tr(Sigma) (t); B_simple is the ratio of their means, and
+        // the delta method turns the pairs' variances and covariance into its interval.
+        double sumG = 0, sumT = 0, sumGG = 0, sumTT = 0, sumGT = 0;
+        int n = 0;
+        NoiseScaleEstimate estimate;
+        while (true)
         {
-            double smallDraw = SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
-            double bigDraw = SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
-            smallNorm += smallDraw;
-            bigNorm += bigDraw;
-            // Each pair is itself an unbiased estimate of |G|^2; their spread gives the standard error of the mean.
-            double pair = (big * bigDraw - small * smallDraw) / (big - small);
-            gradientSum += pair;
-            gradientSquares += pair * pair;
+            for (int d = 0; d < draws; d++, n++)
+            {
+                double smallDraw = SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
+                double bigDraw = SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
+                double g = (big * bigDraw - small * smallDraw) / (big - small);
+                double t = (smallDraw - bigDraw) / (1.0 / small - 1.0 / big);
+                sumG += g;
+                sumT += t;
+                sumGG += g * g;
+                sumTT += t * t;
+                sumGT += g * t;
+            }
+            double meanG = sumG / n, meanT = sumT / n;
+            double correction = n > 1 ? n / (n - 1.0) : double.PositiveInfinity;
+            double varG = Math.Max(0, sumGG / n - meanG * meanG) * correction;
+            double varT = Math.Max(0, sumTT / n - meanT * meanT) * correction;
+            double cov = (sumGT / n - meanG * meanT) * correction;
+            double error = Math.Sqrt(varG / n);
+            double ratio = meanT / meanG;
+            double half = 1.96 * Math.Sqrt(Math.Max(0, varT - 2 * ratio * cov + ratio * ratio * varG) / n) / Math.Abs(meanG);
+            estimate = new NoiseScaleEstimate(step, samples, small, big, n, meanG, meanT, error);
+            estimate = estimate with { NoiseScaleHalfWidth = estimate.IsResolved ? half : double.NaN };
+            if (!estimate.IsResolved || half <= TargetPrecision * ratio || n >= MaxDrawFactor * draws)
+            {
+                return estimate;
+            }
         }
-        smallNorm /= draws;
-        bigNorm /= draws;
-        double gradient = (big * bigNorm - small * smallNorm) / (big - small);
-        double trace = (smallNorm - bigNorm) / (1.0 / small - 1.0 / big);
-        double mean = gradientSum / draws;
-        double error = draws > 1 ? Math.Sqrt(Math.Max(0, (gradientSquares / draws - mean * mean) * draws / (draws - 1)) / draws) : double.PositiveInfinity;
-        return new NoiseScaleEstimate(step, samples, small, big, draws, gradient, trace, error);
     }
 
     /// <summary>Least-squares slope of y on x.</summary>

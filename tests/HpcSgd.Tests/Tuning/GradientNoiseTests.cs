@@ -89,6 +89,31 @@ public class GradientNoiseTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Noise_scale_with_the_default_draws_states_an_interval_that_covers_the_exact_value_within_ten_percent()
+    {
+        // Issue #15 item 4: 200 draws gave errors up to 17%; draws now grow until the 95% interval is +-10%.
+        Dataset<NoiseRegression> data = LinearData();
+        var model = new Model<NoiseRegression>(seed: 1);
+        foreach (float[] parameters in new[] { model.Parameters.ToArray(), TrainedFor(model.Parameters, data, steps: 40) })
+        {
+            (double g2, double trace) = Exact(parameters, data);
+            double exact = trace / g2;
+            int covered = 0;
+            for (ulong seed = 1; seed <= 10; seed++)
+            {
+                NoiseScaleEstimate e = GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 8, bigBatch: 64, draws: 200, seed: seed);
+                Assert.True(e.IsResolved);
+                Assert.True(e.NoiseScaleHalfWidth <= GradientNoise.TargetPrecision * e.NoiseScale || e.Draws == GradientNoise.MaxDrawFactor * 200,
+                    $"half-width {e.NoiseScaleHalfWidth:G3} of {e.NoiseScale:G3} after {e.Draws} draws");
+                Assert.InRange(e.NoiseScale, 0.8 * exact, 1.2 * exact);
+                covered += e.NoiseScaleLow <= exact && exact <= e.NoiseScaleHigh ? 1 : 0;
+                output.WriteLine($"exact {exact:G4}; seed {seed}: {e.NoiseScale:G4} [{e.NoiseScaleLow:G4}, {e.NoiseScaleHigh:G4}] after {e.Draws} draws");
+            }
+            Assert.True(covered >= 8, $"the 95% interval covered the exact value in {covered} of 10 seeds");
+        }
+    }
+
+    [Fact]
     public void Mini_batch_gradient_variance_falls_as_one_over_the_batch_size()
     {
         Dataset<NoiseRegression> data = LinearData();
@@ -114,7 +139,10 @@ public class GradientNoiseTests(ITestOutputHelper output)
         IReadOnlyList<NoiseScaleEstimate> estimates = GradientNoise.OverTraining(model.Parameters, data,
             new TrainingOptions { LearningRate = 0.01f, BatchSize = 8, Steps = 300, Seed = 2 }, checkpoints: 4, smallBatch: 8, bigBatch: 64, draws: 500, seed: 4);
         Assert.Equal([0, 100, 200, 300], estimates.Select(e => e.Step));
-        Assert.True(estimates[^1].NoiseScale > 2 * estimates[0].NoiseScale, $"{estimates[0].NoiseScale} -> {estimates[^1].NoiseScale}");
+        // Growing: every later estimate is larger, or so large that |G|^2 is lost in its noise (not resolved).
+        Assert.True(estimates[0].IsResolved);
+        Assert.All(estimates.Skip(1), e => Assert.True(!e.IsResolved || e.NoiseScale > estimates[0].NoiseScale, $"{estimates[0].NoiseScale} -> {e.NoiseScale}"));
+        Assert.True(!estimates[^1].IsResolved || estimates[^1].NoiseScale > 2 * estimates[0].NoiseScale, $"{estimates[0].NoiseScale} -> {estimates[^1].NoiseScale}");
         Assert.Equal(before, model.Parameters.ToArray()); // trains a copy
     }
 
