@@ -61,6 +61,11 @@ internal static class MarkdownReport
                 $", {sweep.Trials.Count(t => t.Status == TrialStatus.Diverged)} diverged; {sweep.WallSeconds:F1} s. Initial validation loss {sweep.InitialValidationLoss:G4}.");
             md.AppendLine();
             md.AppendLine(sweep.Recommendation.Summary);
+            if (BudgetPath.Describe(BudgetPath.Of(sweep)) is { Length: > 0 } path)
+            {
+                md.AppendLine();
+                md.AppendLine(path);
+            }
             if (o.Experiment.TargetScale is float scale && float.IsFinite(sweep.Recommendation.BestValidationLoss))
             {
                 // The loss is the plain mean squared error of the standardised target: times the variance, the target's units.

@@ -33,6 +33,7 @@ public sealed class ExplorerCommandTests : IDisposable
             Assert.Contains("A larger batch averages away gradient noise but takes fewer steps for the same data", bullet);
             Assert.True(bullet.IndexOf("A larger batch", StringComparison.Ordinal) < bullet.IndexOf("Recommended: learning rate", StringComparison.Ordinal));
         }
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(markdown, @"How the best pair moves as the budget grows — 1/\d of it: learning rate"));
 
         foreach (string experiment in new[] { "classic", "digits" })
         {
