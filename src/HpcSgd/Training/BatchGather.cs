@@ -51,7 +51,7 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     private void Narrow(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets, int inputWidth, int targetWidth, int lanes)
     {
         // Not generic over the vector width: such a method of this shared generic class is looked up at run time, and
-        // that lookup allocated now and then (the zero-allocation test failed 2 runs in 5; none in 10 since).
+        // that lookup allocated now and then (history in benchmarks/README.md).
         ref float from = ref MemoryMarshal.GetArrayDataReference(interleavedRows!);
         ref float toInputs = ref MemoryMarshal.GetReference(inputs);
         ref float toTargets = ref MemoryMarshal.GetReference(targets);

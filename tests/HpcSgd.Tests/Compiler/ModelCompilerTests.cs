@@ -71,7 +71,6 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
         Assert.Equal(DeepSoftmax.Description.ShapeHash, d.ShapeHash);
         Assert.Equal([12], d.DeclaredBatchSizes);
         Assert.False(compiled.DeepSoftmax.FromCache);
-        Assert.True(compiled.DeepSoftmax.CompileTime > TimeSpan.Zero);
         Assert.True(File.Exists(compiled.DeepSoftmax.CachePath));
     }
 
