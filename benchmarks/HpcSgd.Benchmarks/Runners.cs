@@ -18,10 +18,14 @@ public sealed class HpcSgdRunner<TModel> : IStepRunner, IDisposable where TModel
 {
     private readonly TrainingSession<TModel> session;
 
-    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1, int? chunkSize = null)
+    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1, int? chunkSize = null, bool gatherAhead = false)
     {
         var dataset = new Dataset<TModel>(data.Features, data.Targets);
-        var options = new TrainingOptions { LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true, Threads = threads, ChunkSize = chunkSize };
+        var options = new TrainingOptions
+        {
+            LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true, Threads = threads, ChunkSize = chunkSize,
+            GatherAhead = gatherAhead,
+        };
         session = new TrainingSession<TModel>(new Model<TModel>(seed: 3), dataset, options);
     }
 
@@ -142,6 +146,12 @@ public static class RunnerFactory
             {
                 "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr),
                 "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr),
+                _ => throw new ArgumentException(workload),
+            },
+            "Ahead" => workload switch
+            {
+                "W3" => new HpcSgdRunner<W3>(data, batch, lr, gatherAhead: true),
+                "W4" => new HpcSgdRunner<W4>(data, batch, lr, gatherAhead: true),
                 _ => throw new ArgumentException(workload),
             },
             "Kernels" => workload switch

@@ -77,6 +77,15 @@ public sealed record TrainingOptions
     public int? ChunkSize { get; init; }
 
     /// <summary>
+    /// Gathers the next batch's rows on a helper thread while the current step computes, so steps on wide rows from a
+    /// data set larger than the caches stop waiting for memory; it takes a second core, and the results are identical
+    /// bit for bit (batches are drawn in the same order). Applies with one <see cref="Threads"/> when the batch is not
+    /// chunked (<see cref="ChunkSize"/>); otherwise the batch is gathered in the step as without it. Dispose the session
+    /// to stop the helper.
+    /// </summary>
+    public bool GatherAhead { get; init; }
+
+    /// <summary>
     /// Working-set bytes of one pass above which <see cref="ChunkSize"/> applies: twice the running core's L2
     /// (<see cref="CacheSizes.L2Bytes"/>), where chunking starts to pay on a 1 MiB-L2 core (benchmarks/README.md).
     /// </summary>

@@ -26,6 +26,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     private readonly int[] order;
     private readonly BatchGather<TModel> gather;
     private readonly ParallelGradient? parallel;
+    private readonly GatherAhead<TModel>? ahead;
+    private int aheadSlot;
+    private int pendingBatch;
     private readonly int chunkRows;
     private SeededRandom random;
     private int position;
@@ -50,8 +53,10 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         chunkRows = ChunkRows(options, description, (batch + options.Threads - 1) / options.Threads);
         // Chunks of one thread reuse the same rows, so its buffers hold one chunk (W4 at batch 2048: 0.4 MB, not 6.4).
         int rows = options.Threads == 1 && chunkRows > 0 ? Math.Min(batch, chunkRows) : batch;
-        batchInputs = new AlignedFloats(rows * description.InputCount);
-        batchTargets = new AlignedFloats(rows * description.TargetWidth);
+        bool gatherAhead = options.GatherAhead && options.Threads == 1 && chunkRows == 0;
+        // Gathering ahead, the batches live in the helper's two slots.
+        batchInputs = new AlignedFloats(gatherAhead ? 0 : rows * description.InputCount);
+        batchTargets = new AlignedFloats(gatherAhead ? 0 : rows * description.TargetWidth);
         gradient = new AlignedFloats(description.ParameterCount);
         velocity = new AlignedFloats(options.Momentum > 0f ? description.ParameterCount : 0);
         workspace = new AlignedFloats(TModel.WorkspaceLength(rows));
@@ -67,6 +72,10 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         if (options.Threads > 1)
         {
             parallel = new ParallelGradient(this, options.Threads);
+        }
+        if (gatherAhead)
+        {
+            ahead = new GatherAhead<TModel>(gather, batch);
         }
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);
@@ -103,7 +112,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         {
             return false;
         }
-        int batch = DrawBatch();
+        int batch = ahead is null ? DrawBatch() : TakeGatheredBatch();
         lastBatchSize = batch;
         float learningRate = options.LearningRate * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
         UpdateRule rule = options.RuleAt(learningRate);
@@ -162,11 +171,41 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             status == TrainingStatus.Diverged ? StepsDone + 1 : null, Stopwatch.GetElapsedTime(start));
     }
 
-    /// <summary>Stops the worker threads of a multi-threaded session; a single-threaded one holds none.</summary>
-    public void Dispose() => parallel?.Dispose();
+    /// <summary>Stops the session's threads: the workers of a multi-threaded session, the helper that gathers ahead.</summary>
+    public void Dispose()
+    {
+        parallel?.Dispose();
+        ahead?.Dispose();
+    }
 
-    /// <summary>Bytes allocated by the worker threads inside steps (for allocation tests).</summary>
-    internal long AllocatedOnWorkers => parallel?.AllocatedOnWorkers ?? 0;
+    /// <summary>True while the helper that gathers ahead has a live thread (for tests).</summary>
+    internal bool GatherAheadRunning => ahead is not null && ahead.IsRunning;
+
+    /// <summary>Bytes allocated by the worker and helper threads inside steps (for allocation tests).</summary>
+    internal long AllocatedOnWorkers => (parallel?.AllocatedOnWorkers ?? 0) + (ahead?.Allocated ?? 0);
+
+    /// <summary>
+    /// Gathering ahead: waits for this step's batch (requested by the previous step, or now by the first), then draws
+    /// the next batch and requests it, so the helper gathers it while this step computes. Batches are drawn in the same
+    /// order as without the helper, so results are identical bit for bit.
+    /// </summary>
+    private int TakeGatheredBatch()
+    {
+        if (pendingBatch == 0)
+        {
+            pendingBatch = DrawBatch();
+            ahead!.Request(order.AsSpan(position - pendingBatch, pendingBatch));
+        }
+        int batch = pendingBatch;
+        aheadSlot = ahead!.Wait();
+        pendingBatch = 0;
+        if (StepsDone + 1 < TotalSteps)
+        {
+            pendingBatch = DrawBatch();
+            ahead.Request(order.AsSpan(position - pendingBatch, pendingBatch));
+        }
+        return batch;
+    }
 
     /// <summary>Gathers the batch and runs <see cref="ISgdModel{TSelf}.TrainStep"/> on it.</summary>
     private float FusedStep(int batch, in UpdateRule rule, float lossLimit)
@@ -174,10 +213,18 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
-        ReadOnlySpan<int> indices = order.AsSpan(position - batch, batch);
-        Span<float> inputs = batchInputs.Slice(0, batch * inputWidth);
-        Span<float> targets = batchTargets.Slice(0, batch * targetWidth);
-        gather.Rows(indices, inputs, targets);
+        Span<float> inputs, targets;
+        if (ahead is not null)
+        {
+            inputs = ahead.Inputs(aheadSlot);
+            targets = ahead.Targets(aheadSlot);
+        }
+        else
+        {
+            inputs = batchInputs.Slice(0, batch * inputWidth);
+            targets = batchTargets.Slice(0, batch * targetWidth);
+            gather.Rows(order.AsSpan(position - batch, batch), inputs, targets);
+        }
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
     }
 
@@ -234,7 +281,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     }
 
     /// <summary>The sample indices of the last step's batch (for tests of the sampling).</summary>
-    internal ReadOnlySpan<int> LastBatchIndices => order.AsSpan(position - lastBatchSize, lastBatchSize);
+    internal ReadOnlySpan<int> LastBatchIndices => ahead is not null ? ahead.Indices(aheadSlot) : order.AsSpan(position - lastBatchSize, lastBatchSize);
 
     /// <summary>Mean loss on the validation set, or NaN without one.</summary>
     public float ValidationLoss() =>

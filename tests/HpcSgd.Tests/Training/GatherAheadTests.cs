@@ -1,0 +1,120 @@
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Training;
+
+/// <summary>
+/// <see cref="TrainingOptions.GatherAhead"/>: the next batch gathered on a helper thread changes nothing but the time:
+/// same batches, same parameters bit for bit, nothing allocated per step on either thread, and a clean stop.
+/// </summary>
+public class GatherAheadTests
+{
+    private static (Model<TModel> Model, TrainingSession<TModel> Session) Session<TModel>(
+        bool ahead, int batch, BatchSampling sampling, int steps, int samples = 1000, bool dropLast = false, int threads = 1)
+        where TModel : ISgdModel<TModel>
+    {
+        (float[] x, float[] y) = TestData.Batch(TModel.Description, samples, seed: 4);
+        var model = new Model<TModel>(seed: 2);
+        var options = new TrainingOptions
+        {
+            LearningRate = 0.01f, BatchSize = batch, Steps = steps, Seed = 9, Sampling = sampling, Momentum = 0.5f,
+            DropLastPartialBatch = dropLast, GatherAhead = ahead, Threads = threads,
+        };
+        return (model, new TrainingSession<TModel>(model, new Dataset<TModel>(x, y), options));
+    }
+
+    [Theory]
+    [InlineData(64, BatchSampling.ShuffledEpochs, false)] // declared size; epochs of 1000 end in a partial batch of 40
+    [InlineData(64, BatchSampling.ShuffledEpochs, true)]
+    [InlineData(7, BatchSampling.RandomBatches, false)] // general path, and the sampler that rewrites the order in place
+    [InlineData(1, BatchSampling.ShuffledEpochs, false)]
+    public void SameBatches_SameParameters_BitForBit(int batch, BatchSampling sampling, bool dropLast)
+    {
+        const int Steps = 60;
+        (Model<FashionMlp> plainModel, TrainingSession<FashionMlp> plain) = Session<FashionMlp>(false, batch, sampling, Steps, dropLast: dropLast);
+        (Model<FashionMlp> aheadModel, TrainingSession<FashionMlp> ahead) = Session<FashionMlp>(true, batch, sampling, Steps, dropLast: dropLast);
+        using (plain)
+        using (ahead)
+        {
+            for (int step = 0; step < Steps; step++)
+            {
+                Assert.True(plain.Step());
+                Assert.True(ahead.Step());
+                Assert.Equal(plain.LastBatchIndices.ToArray(), ahead.LastBatchIndices.ToArray());
+                Assert.Equal(plain.LastLoss, ahead.LastLoss);
+            }
+            Assert.False(ahead.Step()); // the budget ends the same way
+            Assert.Equal(plain.SamplesSeen, ahead.SamplesSeen);
+        }
+        Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void NarrowRows_AndRun_MatchTheSessionWithoutIt()
+    {
+        // Narrow samples take the interleaved-row gather; Run() drives the steps to the end of the budget.
+        (Model<TiledMlp> plainModel, TrainingSession<TiledMlp> plain) = Session<TiledMlp>(false, 32, BatchSampling.ShuffledEpochs, 200);
+        (Model<TiledMlp> aheadModel, TrainingSession<TiledMlp> ahead) = Session<TiledMlp>(true, 32, BatchSampling.ShuffledEpochs, 200);
+        using (plain)
+        using (ahead)
+        {
+            Assert.Equal(TrainingStatus.Completed, plain.Run().Status);
+            Assert.Equal(TrainingStatus.Completed, ahead.Run().Status);
+        }
+        Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void WithSeveralThreads_TheOptionChangesNothing()
+    {
+        (Model<TiledMlp> plainModel, TrainingSession<TiledMlp> plain) = Session<TiledMlp>(false, 300, BatchSampling.ShuffledEpochs, 20, threads: 2);
+        (Model<TiledMlp> aheadModel, TrainingSession<TiledMlp> ahead) = Session<TiledMlp>(true, 300, BatchSampling.ShuffledEpochs, 20, threads: 2);
+        using (plain)
+        using (ahead)
+        {
+            plain.Run();
+            ahead.Run();
+        }
+        Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void Steps_AllocateNothing_OnEitherThread()
+    {
+        (_, TrainingSession<FashionMlp> session) = Session<FashionMlp>(true, 64, BatchSampling.ShuffledEpochs, 1000);
+        using (session)
+        {
+            for (int i = 0; i < 150; i++)
+            {
+                Assert.True(session.Step());
+            }
+            long helperBefore = session.AllocatedOnWorkers;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 400; i++)
+            {
+                Assert.True(session.Step());
+            }
+            // A one-time allocation is tolerated (a semaphore's lock object, the first time a side really blocks, e.g.
+            // when the test run is loaded); any per-step allocation would be at least 24 bytes x 400 steps.
+            long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(callerBytes < 200, $"the calling thread allocated {callerBytes} bytes over 400 steps");
+            long helperBytes = session.AllocatedOnWorkers - helperBefore;
+            Assert.True(helperBytes < 200, $"the helper thread allocated {helperBytes} bytes over 400 steps");
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_StopsTheHelper_AndLaterStepsSayDisposed()
+    {
+        (_, TrainingSession<FashionMlp> session) = Session<FashionMlp>(true, 64, BatchSampling.ShuffledEpochs, 100);
+        Assert.True(session.Step()); // the second batch is now requested
+        Assert.True(session.GatherAheadRunning);
+        await Task.Run(session.Dispose).WaitAsync(TimeSpan.FromSeconds(10)); // throws TimeoutException if Dispose hangs
+        session.Dispose(); // twice is harmless
+        Assert.Throws<ObjectDisposedException>(() => session.Step());
+        Assert.False(session.GatherAheadRunning);
+    }
+}
