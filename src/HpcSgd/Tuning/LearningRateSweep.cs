@@ -185,6 +185,7 @@ public static class LearningRateSweep
         private double lossSum;
         private int lossCount;
         private long elapsedTicks;
+        private long trainingTicks;
         private bool stopped;
         private bool diverged;
         private int rungReached = -1;
@@ -261,10 +262,13 @@ public static class LearningRateSweep
                 {
                     break;
                 }
+                // The curve's clock counts training only: every trial measures the same validation set equally often,
+                // which would flatten the differences in time per step that time-to-target compares.
+                trainingTicks += Stopwatch.GetTimestamp() - start;
                 float loss = session.ValidationLoss();
                 elapsedTicks += Stopwatch.GetTimestamp() - start;
                 start = Stopwatch.GetTimestamp();
-                curve[points++] = new CurvePoint(session.StepsDone, session.SamplesSeen, Seconds,
+                curve[points++] = new CurvePoint(session.StepsDone, session.SamplesSeen, Stopwatch.GetElapsedTime(0, trainingTicks).TotalSeconds,
                     lossCount > 0 ? (float)(lossSum / lossCount) : float.NaN, loss);
                 lossSum = 0;
                 lossCount = 0;

@@ -38,7 +38,7 @@ public enum TrialLabel
 /// <summary>One measurement on a trial's loss curve.</summary>
 /// <param name="Step">Steps done.</param>
 /// <param name="SamplesSeen">Samples drawn.</param>
-/// <param name="Seconds">Training wall time so far.</param>
+/// <param name="Seconds">Wall time spent in training steps so far (validation measurements excluded).</param>
 /// <param name="TrainingLoss">Mean mini-batch loss of the steps since the previous point (the initial validation loss at step 0).</param>
 /// <param name="ValidationLoss">Mean loss on the validation set.</param>
 public readonly record struct CurvePoint(int Step, long SamplesSeen, double Seconds, float TrainingLoss, float ValidationLoss);
