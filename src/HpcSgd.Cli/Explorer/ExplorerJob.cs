@@ -79,6 +79,14 @@ internal static class ExplorerJob
             ResultFiles.WriteCurvesCsv(Path.Combine(folder, "curves.csv"), sweep.Trials);
             Plots.Heatmap(Path.Combine(folder, "heatmap.png"), sweep, experiment.Name);
             Plots.BestCurves(Path.Combine(folder, "best-curves.png"), sweep, experiment.Name, ArticleTrial(experiment, sweep));
+            if (TimeToTarget.Of(sweep) is { } time)
+            {
+                Plots.TimeToTarget(Path.Combine(folder, "time-to-target.png"), time, experiment.Name);
+            }
+            if (CriticalBatchSize.Of(sweep) is { } scaling)
+            {
+                Plots.CriticalBatch(Path.Combine(folder, "critical-batch.png"), scaling, experiment.Name);
+            }
             console.Write(GridTable(sweep));
         }
 

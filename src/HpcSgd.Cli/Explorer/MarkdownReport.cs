@@ -66,6 +66,7 @@ internal static class MarkdownReport
                 md.AppendLine();
                 md.AppendLine(path);
             }
+            TimeAndBatch(md, o, sweep);
             if (o.Experiment.TargetScale is float scale && float.IsFinite(sweep.Recommendation.BestValidationLoss))
             {
                 // The loss is the plain mean squared error of the standardised target: times the variance, the target's units.
@@ -174,6 +175,29 @@ internal static class MarkdownReport
             md.AppendLine(inv, $"![noise scale]({dir}/noise-scale.png)");
             md.AppendLine();
             md.AppendLine(inv, $"Files: [gradient-variance.json]({dir}/gradient-variance.json), [noise-scale.json]({dir}/noise-scale.json).");
+        }
+    }
+
+    /// <summary>Time to the target loss per pair, and the critical batch size fitted to steps against samples, with their charts.</summary>
+    private static void TimeAndBatch(StringBuilder md, ExperimentOutcome o, SweepResult sweep)
+    {
+        string dir = o.Experiment.Name;
+        if (TimeToTarget.Of(sweep) is { Fastest: not null } time)
+        {
+            md.AppendLine();
+            md.AppendLine(time.Describe());
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"![loss against wall time]({dir}/time-to-target.png)");
+        }
+        if (CriticalBatchSize.Of(sweep) is { } scaling)
+        {
+            // B_simple late in training is the one to set beside B_crit: both grow as the loss falls.
+            double? noiseScale = o.NoiseScale?.LastOrDefault(e => e.IsResolved)?.NoiseScale;
+            int batch = sweep.Recommendation.BestBatchSize > 0 ? sweep.Recommendation.BestBatchSize : scaling.Points[0].BatchSize;
+            md.AppendLine();
+            md.AppendLine(scaling.Describe(batch, noiseScale));
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"![steps against samples]({dir}/critical-batch.png)");
         }
     }
 

@@ -84,6 +84,67 @@ internal static class Plots
         plot.SavePng(path, Width, Height);
     }
 
+    /// <summary>Validation loss against seconds of training for each batch size's fastest trial to the target, with the target drawn.</summary>
+    public static void TimeToTarget(string path, TimeToTarget time, string title)
+    {
+        var plot = new Plot();
+        foreach (TargetCrossing c in time.PerBatchSize)
+        {
+            CurvePoint[] points = [.. c.Trial.Curve.Where(p => p.Seconds > 0 && float.IsFinite(p.ValidationLoss) && p.ValidationLoss > 0)];
+            if (points.Length == 0)
+            {
+                continue;
+            }
+            var line = plot.Add.Scatter(points.Select(p => Math.Log10(p.Seconds)).ToArray(), points.Select(p => Math.Log10(p.ValidationLoss)).ToArray());
+            bool fastest = ReferenceEquals(c, time.Fastest) || c.Trial == time.Fastest?.Trial;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"batch {c.Trial.BatchSize}, lr {c.Trial.LearningRate:G3}: target after {c.Seconds:G3} s") + (fastest ? " (fastest)" : "");
+            line.LineWidth = fastest ? 3 : 1.5f;
+        }
+        var target = plot.Add.HorizontalLine(Math.Log10(time.TargetLoss));
+        target.LegendText = string.Create(CultureInfo.InvariantCulture, $"target: within {time.Tolerance * 100:G3}% of the best loss ({time.TargetLoss:G4})");
+        target.LinePattern = LinePattern.Dashed;
+        LogTicks(plot.Axes.Bottom);
+        LogTicks(plot.Axes.Left);
+        plot.XLabel("seconds of training (validation excluded)");
+        plot.YLabel("validation loss");
+        plot.Title($"{title}: loss against wall time, fastest trial per batch size");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>Steps against samples to the common target, one point per batch size, with the fitted hyperbola (S/S_min - 1)(E/E_min - 1) = 1.</summary>
+    public static void CriticalBatch(string path, CriticalBatchSize scaling, string title)
+    {
+        var plot = new Plot();
+        var measured = plot.Add.Scatter(scaling.Points.Select(p => Math.Log10(p.Samples)).ToArray(), scaling.Points.Select(p => Math.Log10(p.Steps)).ToArray());
+        measured.LineWidth = 0;
+        measured.MarkerSize = 9;
+        measured.LegendText = "measured: each batch size at its fastest rate";
+        foreach (BatchScalingPoint p in scaling.Points)
+        {
+            var label = plot.Add.Text(string.Create(CultureInfo.InvariantCulture, $"B {p.BatchSize}"), Math.Log10(p.Samples), Math.Log10(p.Steps));
+            label.LabelFontSize = 11;
+            label.LabelOffsetX = 6;
+        }
+        if (scaling is { MinimumSteps: double sMin, MinimumSamples: double eMin, Value: double critical })
+        {
+            // S(B) = S_min (1 + B_crit / B), E(B) = E_min (1 + B / B_crit), over a range wider than the batch sizes.
+            double low = Math.Log10(scaling.Points[0].BatchSize) - 1, high = Math.Log10(scaling.Points[^1].BatchSize) + 1;
+            double[] b = [.. Enumerable.Range(0, 61).Select(i => Math.Pow(10, low + (high - low) * i / 60))];
+            var fit = plot.Add.Scatter(b.Select(x => Math.Log10(eMin * (1 + x / critical))).ToArray(), b.Select(x => Math.Log10(sMin * (1 + critical / x))).ToArray());
+            fit.MarkerSize = 0;
+            fit.LinePattern = LinePattern.Dashed;
+            fit.LegendText = string.Create(CultureInfo.InvariantCulture, $"fit: S_min {sMin:G3}, E_min {eMin:G3}, B_crit {critical:G3}");
+        }
+        LogTicks(plot.Axes.Bottom);
+        LogTicks(plot.Axes.Left);
+        plot.XLabel("samples to the target, E");
+        plot.YLabel("steps to the target, S");
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"{title}: steps against samples to validation loss {scaling.TargetLoss:G4}"));
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+
     /// <summary>The range tests' smoothed loss against the learning rate, one line per (batch size, seed), with each batch size's suggestion.</summary>
     public static void RangeTest(string path, IReadOnlyList<RangeTestResult> results, string title)
     {

@@ -29,9 +29,9 @@ public sealed record CriticalBatchSize(float TargetLoss, IReadOnlyList<BatchScal
     public static CriticalBatchSize? Of(SweepResult sweep)
     {
         ArgumentNullException.ThrowIfNull(sweep);
-        // The best loss each batch size measured; the target is one that at least three quarters of them reached.
-        float[] reached = [.. sweep.Trials.Where(t => float.IsFinite(t.BestValidationLoss)).GroupBy(t => t.BatchSize)
-            .Select(g => g.Min(t => t.BestValidationLoss)).Order()];
+        // The best (smoothed) loss each batch size measured; the target is one that at least three quarters of them reached.
+        float[] reached = [.. sweep.Trials.Select(t => (t.BatchSize, Lowest: TargetCrossing.LowestSmoothed(t))).Where(x => float.IsFinite(x.Lowest))
+            .GroupBy(x => x.BatchSize).Select(g => g.Min(x => x.Lowest)).Order()];
         if (reached.Length < 3)
         {
             return null;

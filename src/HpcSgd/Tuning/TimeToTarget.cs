@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace HpcSgd.Tuning;
 
-/// <summary>Where a trial's validation loss first reached a target, interpolated between the two curve points around it.</summary>
+/// <summary>
+/// Where a trial's validation loss first reached a target, on its curve smoothed over neighbouring points (so a noisy
+/// curve's single dip does not count as arriving), interpolated between the two points around the crossing.
+/// </summary>
 /// <param name="Trial">The trial.</param>
 /// <param name="Steps">Steps taken by then.</param>
 /// <param name="SamplesSeen">Samples drawn by then.</param>
@@ -17,10 +20,10 @@ public sealed record TargetCrossing(TrialResult Trial, double Steps, double Samp
     {
         ArgumentNullException.ThrowIfNull(trial);
         IReadOnlyList<CurvePoint> curve = trial.Curve;
+        float[] loss = Smoothed(curve);
         for (int k = 0; k < curve.Count; k++)
         {
-            CurvePoint point = curve[k];
-            if (!(point.ValidationLoss <= target))
+            if (!(loss[k] <= target))
             {
                 continue;
             }
@@ -28,9 +31,9 @@ public sealed record TargetCrossing(TrialResult Trial, double Steps, double Samp
             {
                 return new TargetCrossing(trial, 0, 0, 0);
             }
-            CurvePoint before = curve[k - 1];
-            double share = float.IsFinite(before.ValidationLoss) && before.ValidationLoss > point.ValidationLoss
-                ? (before.ValidationLoss - (double)target) / (before.ValidationLoss - (double)point.ValidationLoss)
+            CurvePoint before = curve[k - 1], point = curve[k];
+            double share = float.IsFinite(loss[k - 1]) && loss[k - 1] > loss[k]
+                ? (loss[k - 1] - (double)target) / (loss[k - 1] - (double)loss[k])
                 : 1;
             return new TargetCrossing(trial,
                 before.Step + share * (point.Step - before.Step),
@@ -38,6 +41,35 @@ public sealed record TargetCrossing(TrialResult Trial, double Steps, double Samp
                 before.Seconds + share * (point.Seconds - before.Seconds));
         }
         return null;
+    }
+
+    /// <summary>The validation losses with each interior point replaced by the mean of it and its two neighbours; the ends as measured.</summary>
+    public static float[] Smoothed(IReadOnlyList<CurvePoint> curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        var loss = new float[curve.Count];
+        for (int k = 0; k < curve.Count; k++)
+        {
+            loss[k] = k == 0 || k == curve.Count - 1
+                ? curve[k].ValidationLoss
+                : (curve[k - 1].ValidationLoss + curve[k].ValidationLoss + curve[k + 1].ValidationLoss) / 3f;
+        }
+        return loss;
+    }
+
+    /// <summary>The lowest smoothed validation loss of a trial (NaN when none is finite).</summary>
+    public static float LowestSmoothed(TrialResult trial)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        float lowest = float.NaN;
+        foreach (float value in Smoothed(trial.Curve))
+        {
+            if (float.IsFinite(value) && !(value >= lowest))
+            {
+                lowest = value;
+            }
+        }
+        return lowest;
     }
 }
 
@@ -49,7 +81,7 @@ public sealed record TargetCrossing(TrialResult Trial, double Steps, double Samp
 /// </summary>
 /// <param name="TargetLoss">The loss to reach: the best validation loss measured plus <see cref="Tolerance"/> of it (of 1% of the initial loss if larger).</param>
 /// <param name="Tolerance">The fraction above the best loss that counts as reached, e.g. 0.05.</param>
-/// <param name="BestLoss">The lowest validation loss any trial measured.</param>
+/// <param name="BestLoss">The lowest validation loss of any trial's smoothed curve (<see cref="TargetCrossing.Smoothed"/>).</param>
 /// <param name="Fastest">The trial that reached the target in the fewest seconds of training; null if none did.</param>
 /// <param name="BestLossTrial">The trial that measured <see cref="BestLoss"/>, and when it reached the target.</param>
 /// <param name="PerBatchSize">Per batch size, its fastest trial to the target, in batch-size order (batch sizes none of whose trials got there are left out).</param>
@@ -64,13 +96,13 @@ public sealed record TimeToTarget(float TargetLoss, double Tolerance, float Best
     {
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
-        TrialResult? best = sweep.Trials.Where(t => float.IsFinite(t.BestValidationLoss))
-            .OrderBy(t => t.BestValidationLoss).ThenBy(t => t.Index).FirstOrDefault();
-        if (best is null)
+        (TrialResult Trial, float Lowest)[] ranked = [.. sweep.Trials.Select(t => (Trial: t, Lowest: TargetCrossing.LowestSmoothed(t)))
+            .Where(x => float.IsFinite(x.Lowest)).OrderBy(x => x.Lowest).ThenBy(x => x.Trial.Index)];
+        if (ranked.Length == 0)
         {
             return null;
         }
-        float bestLoss = best.BestValidationLoss;
+        (TrialResult best, float bestLoss) = ranked[0];
         // A loss near zero leaves no room for a relative tolerance: then 1% of the start is the scale.
         double scale = Math.Max(Math.Abs(bestLoss), float.IsFinite(sweep.InitialValidationLoss) ? 0.01 * sweep.InitialValidationLoss : 0);
         float target = (float)(bestLoss + tolerance * scale);

@@ -34,10 +34,13 @@ public sealed class ExplorerCommandTests : IDisposable
             Assert.True(bullet.IndexOf("A larger batch", StringComparison.Ordinal) < bullet.IndexOf("Recommended: learning rate", StringComparison.Ordinal));
         }
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(markdown, @"How the best pair moves as the budget grows — 1/\d of it: learning rate"));
+        // The wall-clock view and the critical batch size, for both data sets.
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(markdown, @"Fastest to within 5% of the best validation loss \(to [0-9.]+\): learning rate [0-9.]+, batch \d+, after [0-9.]+ m?s of training"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(markdown, @"Steps to validation loss [0-9.]+, each batch size at its fastest rate: B \d+: [0-9,]+, B \d+"));
 
         foreach (string experiment in new[] { "classic", "digits" })
         {
-            foreach (string chart in new[] { "heatmap", "best-curves", "range-test", "gradient-variance", "noise-scale" })
+            foreach (string chart in new[] { "heatmap", "best-curves", "range-test", "gradient-variance", "noise-scale", "time-to-target", "critical-batch" })
             {
                 string png = Path.Combine(report, experiment, chart + ".png");
                 byte[] bytes = File.ReadAllBytes(png);

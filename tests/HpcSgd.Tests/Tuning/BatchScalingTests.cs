@@ -44,6 +44,20 @@ public class BatchScalingTests
     }
 
     [Fact]
+    public void A_single_dip_of_a_noisy_curve_is_not_an_arrival()
+    {
+        // Loss 2, then a dip to 0.9 between 1.6 and 1.5, then a steady 1.0 from step 40: smoothed, the dip is 1.33.
+        float[] losses = [2f, 1.6f, 0.9f, 1.5f, 1.0f, 1.0f, 1.0f];
+        TrialResult trial = new(0, 0.1f, 8, 1, TrialStatus.Completed, TrialLabel.Oscillating, 0, 1f, 0.9f, null, 60, 480, 6,
+            [.. losses.Select((l, k) => new CurvePoint(k * 10, k * 80L, k, l, l))]);
+        Assert.Equal(1.3333f, TargetCrossing.Smoothed(trial.Curve)[2], 3);
+        TargetCrossing? crossing = TargetCrossing.Of(trial, 1.05f);
+        Assert.NotNull(crossing);
+        Assert.True(crossing.Steps > 30, $"crossed at step {crossing.Steps}, at the dip");
+        Assert.Equal(1.0f, TargetCrossing.LowestSmoothed(trial));
+    }
+
+    [Fact]
     public void TheFastestPairToTheTarget_IsNamedBesideTheBestLossPair()
     {
         // The best loss (1.0) belongs to a slow small-batch trial; a large batch gets within 5% (1.05) much sooner.
