@@ -59,5 +59,17 @@ internal sealed class DivergenceWatch(float factor)
         return false;
     }
 
+    /// <summary>
+    /// After parameters were rolled back: the moving average starts again from the reference mean, and the limit, set by
+    /// the run's start, stays (a restart must not loosen it).
+    /// </summary>
+    public void Resume()
+    {
+        if (referenceSamples > 0 && !float.IsPositiveInfinity(limit))
+        {
+            average = (float)(referenceSum / referenceSamples);
+        }
+    }
+
     private static float Weight(int batch) => MathF.Min(1f, (float)batch / Samples);
 }

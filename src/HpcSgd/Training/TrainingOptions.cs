@@ -77,6 +77,14 @@ public sealed record TrainingOptions
     public int? ChunkSize { get; init; }
 
     /// <summary>
+    /// How many times training may recover from divergence before it stops: the parameters go back to a snapshot taken
+    /// 64 to 128 steps before the divergence was seen (snapshots every 64 steps, the first at the start), momentum is
+    /// cleared and the learning rate halved; <see cref="TrainingSession{TModel}.RollBacks"/> lists where. 0 (the
+    /// default): the first divergence ends training.
+    /// </summary>
+    public int RollBacks { get; init; }
+
+    /// <summary>
     /// Gathers the next batch's rows on a helper thread while the current step computes, so steps on wide rows from a
     /// data set larger than the caches stop waiting for memory; it takes a second core, and the results are identical
     /// bit for bit (batches are drawn in the same order). Applies with one <see cref="Threads"/> when the batch is not
@@ -149,6 +157,10 @@ public sealed record TrainingOptions
         if (ChunkSize is < 0 || ChunkSize > BatchSize)
         {
             throw Invalid(nameof(ChunkSize), ChunkSize, "must be 0 (never chunk) or from 1 to the batch size");
+        }
+        if (RollBacks < 0)
+        {
+            throw Invalid(nameof(RollBacks), RollBacks, "must be at least 0");
         }
         if (ProgressInterval <= 0)
         {

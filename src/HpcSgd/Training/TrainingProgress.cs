@@ -34,3 +34,10 @@ public enum TrainingStatus
 /// <param name="DivergedAtStep">The 1-based step whose loss diverged, or null.</param>
 /// <param name="Elapsed">Wall time of the run.</param>
 public sealed record TrainingResult(TrainingStatus Status, int Steps, double Epochs, float FinalLoss, float ValidationLoss, int? DivergedAtStep, TimeSpan Elapsed);
+
+/// <summary>One recovery from divergence.</summary>
+/// <param name="Step">The step whose loss diverged (1-based, as <see cref="TrainingSession{TModel}.StepsDone"/> would have counted it).</param>
+/// <param name="Loss">Its batch loss.</param>
+/// <param name="RestoredStep">The step whose parameters training went back to (0: the start).</param>
+/// <param name="LearningRate">The base learning rate from then on (before any schedule).</param>
+public readonly record struct RollBackEvent(int Step, float Loss, int RestoredStep, float LearningRate);

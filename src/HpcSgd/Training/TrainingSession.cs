@@ -79,6 +79,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         }
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);
+        (snapshots, snapshotSteps, rollBackEvents) = RollBackBuffers();
     }
 
     /// <summary>The step budget.</summary>
@@ -105,6 +106,8 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// <summary>
     /// Runs one step and returns true, or returns false without changing the parameters when the budget is spent
     /// or the loss diverged (then <see cref="Diverged"/> is set and <see cref="LastLoss"/> holds the offending loss).
+    /// While <see cref="TrainingOptions.RollBacks"/> remain, a diverging step instead goes back to a snapshot with the
+    /// rate halved and returns true without counting as a step (<see cref="RollBacks"/>).
     /// </summary>
     public bool Step()
     {
@@ -114,7 +117,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         }
         int batch = ahead is null ? DrawBatch() : TakeGatheredBatch();
         lastBatchSize = batch;
-        float learningRate = options.LearningRate * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
+        float learningRate = options.LearningRate * rateScale * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
         UpdateRule rule = options.RuleAt(learningRate);
         // One thread: the model's fused step, which skips the update itself when the loss fails the limit (none is
         // known before the first loss). Several: the chunked gradient, then the update below.
@@ -126,6 +129,10 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         LastLoss = loss;
         if (divergence.Diverges(loss, batch))
         {
+            if (TryRollBack(loss))
+            {
+                return true;
+            }
             Diverged = true;
             return false;
         }
@@ -136,6 +143,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         LastLearningRate = learningRate;
         StepsDone++;
         samplesSeen += batch;
+        TakeSnapshot();
 
         if (options.Progress is { } progress && (StepsDone % options.ProgressInterval == 0 || StepsDone == TotalSteps))
         {

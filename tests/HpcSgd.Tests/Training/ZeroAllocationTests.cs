@@ -80,7 +80,7 @@ public class ZeroAllocationTests
             var session = new TrainingSession<TModel>(new Model<TModel>(seed: 1), new Dataset<TModel>(x, y), new TrainingOptions
             {
                 LearningRate = 1e-3f, BatchSize = batch, Steps = 10 * MeasuredSteps, Sampling = sampling, Momentum = momentum,
-                WeightDecay = 1e-4f, Schedule = LearningRateSchedule.Cosine(), WarmupSteps = 5,
+                WeightDecay = 1e-4f, Schedule = LearningRateSchedule.Cosine(), WarmupSteps = 5, RollBacks = 2, // snapshots every 64 steps
                 ProgressInterval = 10, Progress = p => reports++,
             }, validation: new Dataset<TModel>(vx, vy));
 
