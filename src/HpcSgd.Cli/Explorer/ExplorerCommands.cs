@@ -22,6 +22,7 @@ internal sealed class ExplorerCommands
     private readonly Option<double?> budgetSeconds = new("--budget-seconds") { Description = "Budget per trial in seconds of training (not reproducible)." };
     private readonly Option<int?> rungs = new("--rungs") { Description = "Successive-halving rungs (1: every trial runs to the end)." };
     private readonly Option<int> threads = new("--threads") { Description = "Trials run at once, one per thread.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<int> rollBacks = new("--roll-backs") { Description = "On divergence a trial goes back to its last evaluation with the rate halved, up to this many times, instead of ending.", DefaultValueFactory = _ => 0 };
     private readonly Option<int> evaluations = new("--evaluations") { Description = "Validation-loss measurements per trial.", DefaultValueFactory = _ => 20 };
     private readonly Option<int> rangeSeeds = new("--range-seeds") { Description = "Seeds per batch size in the range test.", DefaultValueFactory = _ => 5 };
     private readonly Option<int> noiseDraws = new("--noise-draws") { Description = "Mini-batches drawn per batch size for the gradient noise.", DefaultValueFactory = _ => 200 };
@@ -39,7 +40,7 @@ internal sealed class ExplorerCommands
         foreach (Option option in new Option[]
         {
             o.data, o.model, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
-            o.budgetSteps, o.budgetSeconds, o.rungs, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
+            o.budgetSteps, o.budgetSeconds, o.rungs, o.rollBacks, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
         })
         {
             command.Options.Add(option);
@@ -133,6 +134,7 @@ internal sealed class ExplorerCommands
             throw new ArgumentException($"--threads is {threadCount}; it must be at least 1.", "threads");
         }
         Positive(r.GetValue(evaluations), "--evaluations", 2);
+        Positive(r.GetValue(rollBacks), "--roll-backs", 0);
         Positive(r.GetValue(rangeSeeds), "--range-seeds", 1);
         Positive(r.GetValue(noiseDraws), "--noise-draws", 2);
         string? path = r.GetValue(data);
@@ -153,7 +155,8 @@ internal sealed class ExplorerCommands
             new DataChoice(path, r.GetValue(table.Target), r.GetValue(table.Task), r.GetValue(model), r.GetValue(table.Validation), r.GetValue(samples),
                 table.Table(r), table.Model(r)),
             r.GetValue(lrMin), r.GetValue(lrMax), r.GetValue(lrCount), ParseBatchSizes(r.GetValue(batchSizes)), budget, r.GetValue(rungs),
-            threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!);
+            threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!,
+            r.GetValue(rollBacks));
     }
 
     private static void Positive(int value, string option, int minimum)

@@ -70,6 +70,7 @@ internal static class ExplorerJob
                 Rungs = plan.Rungs,
                 Threads = settings.Threads,
                 Evaluations = settings.Evaluations,
+                RollBacks = settings.RollBacks,
                 Seed = settings.Seed,
             };
             options.Validate(experiment.TrainingCount);

@@ -34,7 +34,8 @@ internal sealed record ExplorerSettings(
     int RangeTestSeeds,
     int NoiseDraws,
     ulong Seed,
-    string OutputFolder);
+    string OutputFolder,
+    int RollBacks = 0);
 
 /// <summary>The grid and budget one experiment runs with, after defaults.</summary>
 internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs)

@@ -67,6 +67,14 @@ internal static class MarkdownReport
                 md.AppendLine(path);
             }
             TimeAndBatch(md, o, sweep);
+            if (sweep.Trials.Any(t => t.RolledBack))
+            {
+                md.AppendLine();
+                md.AppendLine("Rolled back (diverged, went back to the last evaluation and on at half the rate; counted as diverged at their own rate): " +
+                    string.Join("; ", sweep.Trials.Where(t => t.RolledBack).Select(t => string.Create(inv,
+                        $"learning rate {t.LearningRate:G3}, batch {t.BatchSize}: ") + string.Join(", ", t.RollBacks!.Select(r => string.Create(inv,
+                        $"at step {r.Step} back to step {r.RestoredStep}, on at {r.LearningRate:G3}"))))) + ".");
+            }
             if (o.Experiment.TargetScale is float scale && float.IsFinite(sweep.Recommendation.BestValidationLoss))
             {
                 // The loss is the plain mean squared error of the standardised target: times the variance, the target's units.

@@ -5,8 +5,10 @@ namespace HpcSgd.Cli.Explorer;
 /// <summary>How a trial is named in tables, charts and the report: one word set, one colour per outcome.</summary>
 internal static class TrialWords
 {
-    /// <summary>"converged", "still improving", "oscillating", "stalled", "diverged" or "stopped early".</summary>
-    public static string Outcome(TrialResult t) => t.Status switch
+    /// <summary>"converged", "still improving", "oscillating", "stalled", "diverged" or "stopped early"; "..., rolled back xN" after roll-backs.</summary>
+    public static string Outcome(TrialResult t) => t.RolledBack ? $"{Word(t)}, rolled back x{t.RollBacks!.Count}" : Word(t);
+
+    private static string Word(TrialResult t) => t.Status switch
     {
         TrialStatus.Diverged => "diverged",
         TrialStatus.Stopped => "stopped early",

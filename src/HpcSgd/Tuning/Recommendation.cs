@@ -52,9 +52,10 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             bool Collapsed(TrialResult t) => t.Status != TrialStatus.Diverged
                 && ((float.IsFinite(initialValidationLoss) && !(t.FinalValidationLoss < initialValidationLoss))
                     || (chanceAccuracy is double chance && t.FinalAccuracy is double accuracy && accuracy <= chance));
-            float[] stable = [.. cell.Where(t => t.Label is TrialLabel.Converged or TrialLabel.StillImproving && !Collapsed(t)).Select(t => t.LearningRate)];
+            float[] stable = [.. cell.Where(t => t.Label is TrialLabel.Converged or TrialLabel.StillImproving && !Collapsed(t) && !t.RolledBack).Select(t => t.LearningRate)];
             float[] collapsed = [.. cell.Where(t => t.Status == TrialStatus.Completed && Collapsed(t)).Select(t => t.LearningRate)];
-            float[] diverged = [.. cell.Where(t => t.Status == TrialStatus.Diverged).Select(t => t.LearningRate)];
+            // A trial rolled back to a lower rate diverged at its own.
+            float[] diverged = [.. cell.Where(t => t.Status == TrialStatus.Diverged || t.RolledBack).Select(t => t.LearningRate)];
             perBatch.Add(new BatchSizeSummary(batch,
                 winner?.LearningRate ?? float.NaN,
                 winner?.FinalValidationLoss ?? float.NaN,
@@ -69,9 +70,9 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             best?.FinalAccuracy, perBatch, exponent, Describe(trials, best, perBatch, exponent, options));
     }
 
-    /// <summary>Trials that did not diverge, deepest rung first, then by final validation loss, then grid order.</summary>
+    /// <summary>Trials that did not diverge (nor roll back: their rate did), deepest rung first, then by final validation loss, then grid order.</summary>
     private static IEnumerable<TrialResult> Ranked(IEnumerable<TrialResult> trials) =>
-        trials.Where(t => t.Status != TrialStatus.Diverged && float.IsFinite(t.FinalValidationLoss))
+        trials.Where(t => t.Status != TrialStatus.Diverged && !t.RolledBack && float.IsFinite(t.FinalValidationLoss))
             .OrderByDescending(t => t.RungReached).ThenBy(t => t.FinalValidationLoss).ThenBy(t => t.Index);
 
     /// <summary>Least-squares slope of log(best rate) on log(batch size) over the batch sizes whose best rate is inside the grid.</summary>

@@ -47,6 +47,13 @@ public sealed record SweepOptions
     /// </summary>
     public float DivergenceFactor { get; init; } = 100f;
 
+    /// <summary>
+    /// How many times a diverging trial goes back to its last evaluation (its parameters there) with the rate halved,
+    /// instead of ending (0, the default: it ends). A trial that rolled back is reported with where it happened and
+    /// counts as diverged at its own rate in the recommendation.
+    /// </summary>
+    public int RollBacks { get; init; }
+
     /// <summary>What separates converged, still improving and oscillating loss curves.</summary>
     public CurveLabelRules LabelRules { get; init; } = new();
 
@@ -107,6 +114,10 @@ public sealed record SweepOptions
             {
                 throw new ArgumentException(FormattableString.Invariant($"SweepOptions.LearningRates[{i}] is {LearningRates[i]}; learning rates must be finite and greater than 0."), nameof(LearningRates));
             }
+        }
+        if (RollBacks < 0)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"SweepOptions.RollBacks is {RollBacks}; it must be at least 0."), nameof(RollBacks));
         }
         if (BatchSizes is null || BatchSizes.Count == 0)
         {

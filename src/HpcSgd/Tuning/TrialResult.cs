@@ -58,6 +58,7 @@ public readonly record struct CurvePoint(int Step, long SamplesSeen, double Seco
 /// <param name="SamplesSeen">Samples drawn.</param>
 /// <param name="WallSeconds">Wall time spent training (evaluations included).</param>
 /// <param name="Curve">The validation-loss curve, starting with the initial parameters at step 0.</param>
+/// <param name="RollBacks">Where the trial diverged and went back to its last evaluation with the rate halved (<see cref="SweepOptions.RollBacks"/>); empty or null if never.</param>
 public sealed record TrialResult(
     int Index,
     float LearningRate,
@@ -72,4 +73,9 @@ public sealed record TrialResult(
     int Steps,
     long SamplesSeen,
     double WallSeconds,
-    IReadOnlyList<CurvePoint> Curve);
+    IReadOnlyList<CurvePoint> Curve,
+    IReadOnlyList<HpcSgd.Training.RollBackEvent>? RollBacks = null)
+{
+    /// <summary>True when the trial's own learning rate diverged and it went on at a lower one.</summary>
+    public bool RolledBack => RollBacks is { Count: > 0 };
+}

@@ -91,6 +91,25 @@ public sealed class ExplorerCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_with_roll_backs_reports_where_trials_went_back()
+    {
+        string outFolder = Path.Combine(folder, "roll-backs");
+        (int exit, string output, string error) = Run("sweep", "--lr-min", "0.01", "--lr-max", "3", "--lr-count", "4", "--batch-sizes", "1,10",
+            "--rungs", "1", "--roll-backs", "4", "--out", outFolder);
+        Assert.True(exit == 0, error);
+        TrialResult[] classic = ResultFiles.ReadTrialsCsv(Path.Combine(outFolder, "classic", "trials.csv"));
+        Assert.DoesNotContain(classic, t => t.Status == TrialStatus.Diverged); // rate 3 diverges without roll-backs (the default run shows it)
+        string markdown = File.ReadAllText(Path.Combine(outFolder, "report.md"));
+        Assert.Matches(@"Rolled back \(diverged, went back to the last evaluation and on at half the rate; counted as diverged at their own rate\): learning rate 3, batch 1: at step \d+ back to step \d+, on at 1\.5", markdown);
+        Assert.Contains("rolled back x", markdown);
+        SweepFile json = ResultFiles.ReadSweepJson(Path.Combine(outFolder, "classic", "sweep.json"));
+        TrialResult three = json.Trials.First(t => t.LearningRate == 3f && t.BatchSize == 1);
+        Assert.True(three.RolledBack);
+        Assert.Equal(1.5f, three.RollBacks![0].LearningRate);
+        Assert.Contains("classic: Recommended", output);
+    }
+
+    [Fact]
     public void Help_documents_the_sub_commands_and_options()
     {
         (int exit, string output, _) = Run("--help");
@@ -114,6 +133,7 @@ public sealed class ExplorerCommandTests : IDisposable
     [InlineData(new[] { "--lr-min", "1", "--lr-max", "0.1" }, "hpcsgd: --lr-min 1 and --lr-max 0.1: the learning-rate range needs 0 < min < max.")]
     [InlineData(new[] { "--rungs", "0" }, "hpcsgd: --rungs is 0; use 1 (no early stopping) or more.")]
     [InlineData(new[] { "--threads", "0" }, "hpcsgd: --threads is 0; it must be at least 1.")]
+    [InlineData(new[] { "sweep", "--roll-backs", "-1" }, "hpcsgd: --roll-backs is -1; it must be at least 0.")]
     [InlineData(new[] { "sweep", "--batch-sizes", "500" }, "hpcsgd: --batch-sizes has 500; batch sizes must be from 1 to the 100 training samples.")]
     [InlineData(new[] { "--task", "clustering" }, "hpcsgd: Argument 'clustering' not recognized. Must be one of:")]
     public void Bad_input_is_one_line_and_a_non_zero_exit(string[] args, string expected)

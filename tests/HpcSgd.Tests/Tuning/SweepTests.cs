@@ -43,6 +43,45 @@ public class SweepTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_roll_backs_a_diverging_trial_goes_on_at_half_its_rate_and_still_counts_as_diverged()
+    {
+        (var train, var validation) = Classic();
+        var initial = new Model<SeedRegression>(seed: 3);
+        SweepOptions grid = ClassicGrid(rungs: 1, threads: 2);
+        SweepResult plain = LearningRateSweep.Run(initial.Parameters, train, validation, grid);
+        SweepResult rolled = LearningRateSweep.Run(initial.Parameters, train, validation, grid with { RollBacks = 6 });
+
+        TrialResult[] divergedBefore = [.. plain.Trials.Where(t => t.Status == TrialStatus.Diverged)];
+        Assert.NotEmpty(divergedBefore);
+        foreach (TrialResult before in divergedBefore)
+        {
+            TrialResult after = rolled.Trials[before.Index];
+            output.WriteLine($"lr {after.LearningRate:G3} B {after.BatchSize}: {after.Status}, {after.RollBacks?.Count ?? 0} roll-backs, final {after.FinalValidationLoss:G4}");
+            Assert.True(after.RolledBack, $"lr {after.LearningRate}, batch {after.BatchSize} diverged without roll-backs but did not roll back");
+            for (int k = 0; k < after.RollBacks!.Count; k++)
+            {
+                Assert.Equal(after.LearningRate * MathF.Pow(0.5f, k + 1), after.RollBacks[k].LearningRate);
+                Assert.True(after.RollBacks[k].RestoredStep < after.RollBacks[k].Step);
+            }
+            if (after.Status == TrialStatus.Completed)
+            {
+                Assert.True(float.IsFinite(after.FinalValidationLoss));
+                Assert.True(after.Steps > before.Steps, $"{after.Steps} steps, diverged at {before.Steps}"); // ran on past where it diverged
+            }
+        }
+        // Trials that never diverged are untouched, bit for bit.
+        foreach (TrialResult before in plain.Trials.Where(t => t.Status != TrialStatus.Diverged))
+        {
+            Assert.Equal(before.FinalValidationLoss, rolled.Trials[before.Index].FinalValidationLoss);
+            Assert.False(rolled.Trials[before.Index].RolledBack);
+        }
+        // The recommendation does not pick a rate that diverged, and each batch size's diverging rate is unchanged.
+        Assert.False(rolled.Trials.Single(t => t.LearningRate == rolled.Recommendation.BestLearningRate && t.BatchSize == rolled.Recommendation.BestBatchSize).RolledBack);
+        Assert.Equal(plain.Recommendation.BatchSizes.Select(b => b.DivergedFrom), rolled.Recommendation.BatchSizes.Select(b => b.DivergedFrom));
+        Assert.Equal((plain.Recommendation.BestLearningRate, plain.Recommendation.BestBatchSize), (rolled.Recommendation.BestLearningRate, rolled.Recommendation.BestBatchSize));
+    }
+
+    [Fact]
     public void Article_choice_has_not_converged_and_the_recommendation_beats_it()
     {
         (var train, var validation) = Classic();
