@@ -22,6 +22,8 @@ internal sealed class ExplorerCommands
     private readonly Option<double?> budgetSeconds = new("--budget-seconds") { Description = "Budget per trial in seconds of training (not reproducible)." };
     private readonly Option<int?> rungs = new("--rungs") { Description = "Successive-halving rungs (1: every trial runs to the end)." };
     private readonly Option<int> threads = new("--threads") { Description = "Trials run at once, one per thread.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<string?> dataset = new("--dataset") { Description = "A data set instead of the default run: fashion-mnist (Debian's dataset-fashion-mnist; MLP 784-128-10, the 6 x 6 grid of rates 0.001..0.3 and batches 1..2048, one epoch per trial)." };
+    private readonly Option<string?> datasetDir = new("--dataset-dir") { Description = "Folder of the --dataset files (default: where Debian's package puts them)." };
     private readonly Option<int> rollBacks = new("--roll-backs") { Description = "On divergence a trial goes back to its last evaluation with the rate halved, up to this many times, instead of ending.", DefaultValueFactory = _ => 0 };
     private readonly Option<int> evaluations = new("--evaluations") { Description = "Validation-loss measurements per trial.", DefaultValueFactory = _ => 20 };
     private readonly Option<int> rangeSeeds = new("--range-seeds") { Description = "Seeds per batch size in the range test.", DefaultValueFactory = _ => 5 };
@@ -39,7 +41,7 @@ internal sealed class ExplorerCommands
         var o = new ExplorerCommands();
         foreach (Option option in new Option[]
         {
-            o.data, o.model, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
+            o.data, o.dataset, o.datasetDir, o.model, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
             o.budgetSteps, o.budgetSeconds, o.rungs, o.rollBacks, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
         })
         {
@@ -139,6 +141,19 @@ internal sealed class ExplorerCommands
         Positive(r.GetValue(noiseDraws), "--noise-draws", 2);
         string? path = r.GetValue(data);
         bool tableOptions = table.ShapesTheModel(r);
+        string? datasetName = r.GetValue(dataset);
+        if (datasetName is not null && datasetName != ModelCatalog.Datasets)
+        {
+            throw new ArgumentException($"--dataset is '{datasetName}'; the data sets hpcsgd knows are {ModelCatalog.Datasets}.", "dataset");
+        }
+        if (datasetName is not null && (path is not null || r.GetValue(model) is not null || tableOptions))
+        {
+            throw new ArgumentException($"--dataset {datasetName} brings its own data and model; leave out --data, --model, --hidden and --exclude.", "dataset");
+        }
+        if (r.GetValue(datasetDir) is not null && datasetName is null)
+        {
+            throw new ArgumentException("--dataset-dir goes with --dataset.", "dataset-dir");
+        }
         if (path is null && (r.GetValue(table.Target) is not null || r.GetValue(model) is not null || tableOptions))
         {
             throw new ArgumentException("--target, --model, --hidden and --exclude go with --data (the default run uses its own data and models).", "data");
@@ -153,7 +168,7 @@ internal sealed class ExplorerCommands
         }
         return new ExplorerSettings(parts,
             new DataChoice(path, r.GetValue(table.Target), r.GetValue(table.Task), r.GetValue(model), r.GetValue(table.Validation), r.GetValue(samples),
-                table.Table(r), table.Model(r)),
+                table.Table(r), table.Model(r), datasetName, r.GetValue(datasetDir)),
             r.GetValue(lrMin), r.GetValue(lrMax), r.GetValue(lrCount), ParseBatchSizes(r.GetValue(batchSizes)), budget, r.GetValue(rungs),
             threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!,
             r.GetValue(rollBacks));
@@ -193,6 +208,12 @@ internal sealed class ExplorerCommands
     private static List<(Experiment, ExperimentPlan)> Experiments(ExplorerSettings s)
     {
         DataChoice d = s.Data;
+        if (d.Dataset is not null)
+        {
+            Experiment fashion = ModelCatalog.FashionMnist(d.DatasetDirectory, initSeed: s.Seed);
+            // The 6 x 6 grid of issue #15: rates 0.001..0.3, batch sizes 1..2048, one epoch per trial.
+            return [(fashion, new ExperimentPlan(SweepOptions.LogSpaced(0.001f, 0.3f, 6), [1, 8, 32, 128, 512, 2048], TrainingBudget.Samples(fashion.TrainingCount), 3))];
+        }
         if (d.CsvPath is null)
         {
             Experiment classic = ModelCatalog.Classic(d.ClassicSamples, dataSeed: s.Seed, initSeed: s.Seed + 2);

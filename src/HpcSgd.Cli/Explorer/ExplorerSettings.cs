@@ -17,7 +17,7 @@ internal enum ExplorerParts
 /// into hpcsgd (<see cref="Model"/>) or one compiled at run time for the table (<see cref="Table"/>, <see cref="ModelShape"/>).
 /// </summary>
 internal sealed record DataChoice(string? CsvPath, string? Target, string? Task, string? Model, double ValidationFraction, int ClassicSamples,
-    Tables.TableOptions? Table = null, ModelChoice? ModelShape = null);
+    Tables.TableOptions? Table = null, ModelChoice? ModelShape = null, string? Dataset = null, string? DatasetDirectory = null);
 
 /// <summary>The explorer's settings from the command line; null grid entries take per-dataset defaults.</summary>
 internal sealed record ExplorerSettings(

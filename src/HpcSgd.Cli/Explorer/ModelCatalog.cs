@@ -23,7 +23,24 @@ internal static class ModelCatalog
             Binder<DigitsSoftmax>()),
         new("digits-mlp", DigitsMlp.Description, "64 inputs -> 32 ReLU -> 10 classes, MLP",
             Binder<DigitsMlp>()),
+        new("fashion-mlp", FashionMlp.Description, "784 inputs -> 128 ReLU -> 10 classes, MLP (Fashion-MNIST's)",
+            Binder<FashionMlp>()),
     ];
+
+    /// <summary>The data sets --dataset names.</summary>
+    public const string Datasets = "fashion-mnist";
+
+    /// <summary>
+    /// Fashion-MNIST from Debian's dataset-fashion-mnist package (or <paramref name="directory"/>): the 60,000 training
+    /// images to train on, the 10,000 test images to validate, pixels scaled to [0, 1], the MLP 784 -> 128 -> 10.
+    /// </summary>
+    public static Experiment FashionMnist(string? directory, ulong initSeed)
+    {
+        LabeledImages train = HpcSgd.Data.FashionMnist.Load(train: true, directory ?? HpcSgd.Data.FashionMnist.DefaultDirectory);
+        LabeledImages test = HpcSgd.Data.FashionMnist.Load(train: false, directory ?? HpcSgd.Data.FashionMnist.DefaultDirectory);
+        return Experiment.Create<FashionMlp>("fashion-mnist", "Fashion-MNIST (60,000 training images, the 10,000 test images for validation, pixels / 255)",
+            train.Pixels, [.. train.Labels.Select(l => (float)l)], test.Pixels, [.. test.Labels.Select(l => (float)l)], initSeed);
+    }
 
     public static string Names => string.Join(", ", Models.Select(m => m.Name));
 

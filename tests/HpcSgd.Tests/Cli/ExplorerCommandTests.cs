@@ -110,6 +110,27 @@ public sealed class ExplorerCommandTests : IDisposable
     }
 
     [Fact]
+    public void Fashion_mnist_is_one_option_away_with_its_grid()
+    {
+        // The grid's rates and batch sizes by default (6 x 6, one epoch); cut to a few steps here.
+        string outFolder = Path.Combine(folder, "fashion");
+        (int exit, string output, string error) = Run("sweep", "--dataset", "fashion-mnist", "--budget-samples", "4096", "--batch-sizes", "32,512",
+            "--lr-min", "0.01", "--lr-max", "0.3", "--lr-count", "2", "--rungs", "1", "--evaluations", "2", "--out", outFolder);
+        Assert.True(exit == 0, error);
+        Assert.Contains("fashion-mnist: Recommended: learning rate", output);
+        string markdown = File.ReadAllText(Path.Combine(outFolder, "report.md"));
+        Assert.Contains("Data: Fashion-MNIST (60,000 training images, the 10,000 test images for validation, pixels / 255). Model: HpcSgd.Cli.Explorer.FashionMlp (784 -> 128 ReLU -> 10, SoftmaxCrossEntropy)", markdown);
+        TrialResult[] trials = ResultFiles.ReadTrialsCsv(Path.Combine(outFolder, "fashion-mnist", "trials.csv"));
+        Assert.Equal(4, trials.Length);
+        Assert.All(trials, t => Assert.Equal(4096, t.SamplesSeen));
+        Assert.Contains(trials, t => t.FinalAccuracy > 0.5); // better than chance (0.1) after 4,096 samples
+
+        (exit, _, error) = Run("sweep", "--dataset", "fashion-mnist", "--dataset-dir", Path.Combine(folder, "nowhere"), "--out", outFolder);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("nowhere/train-images-idx3-ubyte(.gz)' not found; install it with 'apt-get install dataset-fashion-mnist' or pass its folder.", error);
+    }
+
+    [Fact]
     public void Help_documents_the_sub_commands_and_options()
     {
         (int exit, string output, _) = Run("--help");
@@ -134,6 +155,9 @@ public sealed class ExplorerCommandTests : IDisposable
     [InlineData(new[] { "--rungs", "0" }, "hpcsgd: --rungs is 0; use 1 (no early stopping) or more.")]
     [InlineData(new[] { "--threads", "0" }, "hpcsgd: --threads is 0; it must be at least 1.")]
     [InlineData(new[] { "sweep", "--roll-backs", "-1" }, "hpcsgd: --roll-backs is -1; it must be at least 0.")]
+    [InlineData(new[] { "--dataset", "mnist" }, "hpcsgd: --dataset is 'mnist'; the data sets hpcsgd knows are fashion-mnist.")]
+    [InlineData(new[] { "--dataset", "fashion-mnist", "--model", "classic" }, "hpcsgd: --dataset fashion-mnist brings its own data and model; leave out --data, --model, --hidden and --exclude.")]
+    [InlineData(new[] { "--dataset-dir", "/tmp" }, "hpcsgd: --dataset-dir goes with --dataset.")]
     [InlineData(new[] { "sweep", "--batch-sizes", "500" }, "hpcsgd: --batch-sizes has 500; batch sizes must be from 1 to the 100 training samples.")]
     [InlineData(new[] { "--task", "clustering" }, "hpcsgd: Argument 'clustering' not recognized. Must be one of:")]
     public void Bad_input_is_one_line_and_a_non_zero_exit(string[] args, string expected)
