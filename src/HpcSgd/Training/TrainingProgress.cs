@@ -31,13 +31,13 @@ public enum TrainingStatus
 /// <param name="Epochs">Samples seen / training-set size.</param>
 /// <param name="FinalLoss">Mean training loss of the last step's batch (the offending value when diverged).</param>
 /// <param name="ValidationLoss">Validation loss after the last step, or NaN when no validation set was given or training diverged.</param>
-/// <param name="DivergedAtStep">The 1-based step whose loss diverged, or null.</param>
+/// <param name="DivergedAtStep">The 1-based step whose loss diverged, or after which a parameter or the final loss was found NaN or infinite; null if training did not diverge.</param>
 /// <param name="Elapsed">Wall time of the run.</param>
 public sealed record TrainingResult(TrainingStatus Status, int Steps, double Epochs, float FinalLoss, float ValidationLoss, int? DivergedAtStep, TimeSpan Elapsed);
 
 /// <summary>One recovery from divergence.</summary>
-/// <param name="Step">The step whose loss diverged (1-based, as <see cref="TrainingSession{TModel}.StepsDone"/> would have counted it).</param>
-/// <param name="Loss">Its batch loss.</param>
+/// <param name="Step">The step whose loss diverged (1-based, as <see cref="TrainingSession{TModel}.StepsDone"/> would have counted it), or the step after which a parameter was found NaN or infinite.</param>
+/// <param name="Loss">Its batch loss (NaN when a parameter was not finite).</param>
 /// <param name="RestoredStep">The step whose parameters training went back to (0: the start).</param>
 /// <param name="LearningRate">The base learning rate from then on (before any schedule).</param>
 public readonly record struct RollBackEvent(int Step, float Loss, int RestoredStep, float LearningRate);

@@ -55,10 +55,10 @@ public sealed partial class TrainingSession<TModel>
         return (buffers, [0, -1], new RollBackEvent[options.RollBacks]);
     }
 
-    /// <summary>Every <see cref="SnapshotInterval"/> steps, copies the parameters over the older snapshot.</summary>
+    /// <summary>Copies the parameters over the older snapshot (called every <see cref="SnapshotInterval"/> steps).</summary>
     private void TakeSnapshot()
     {
-        if (snapshots.Length == 0 || StepsDone % SnapshotInterval != 0)
+        if (snapshots.Length == 0)
         {
             return;
         }
@@ -71,7 +71,7 @@ public sealed partial class TrainingSession<TModel>
     /// On divergence, while roll-backs remain: back to the older snapshot (64 to 128 steps before, so not one taken as
     /// the run was already coming apart), the rate halved. False when none remain.
     /// </summary>
-    private bool TryRollBack(float loss)
+    private bool TryRollBack(float loss, int step)
     {
         if (rollBackCount >= rollBackEvents.Length)
         {
@@ -80,7 +80,7 @@ public sealed partial class TrainingSession<TModel>
         int older = newestSnapshot ^ 1;
         int use = snapshotSteps[older] >= 0 ? older : newestSnapshot;
         RollBack(snapshots[use], 0.5f);
-        rollBackEvents[rollBackCount++] = new RollBackEvent(StepsDone + 1, loss, snapshotSteps[use], options.LearningRate * rateScale);
+        rollBackEvents[rollBackCount++] = new RollBackEvent(step, loss, snapshotSteps[use], options.LearningRate * rateScale);
         return true;
     }
 }

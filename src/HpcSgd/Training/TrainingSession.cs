@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
@@ -22,6 +23,8 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     private readonly AlignedFloats gradient;
     private readonly AlignedFloats velocity;
     private readonly AlignedFloats workspace;
+    private readonly int workspaceRows;
+    private int divergedAtStep;
     private readonly AlignedFloats validationWorkspace;
     private readonly int[] order;
     private readonly BatchGather<TModel> gather;
@@ -60,6 +63,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         gradient = new AlignedFloats(description.ParameterCount);
         velocity = new AlignedFloats(options.Momentum > 0f ? description.ParameterCount : 0);
         workspace = new AlignedFloats(TModel.WorkspaceLength(rows));
+        workspaceRows = rows;
         validationWorkspace = new AlignedFloats(validation is null ? 0 : TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk));
         order = new int[data.Count];
         gather = new BatchGather<TModel>(data);
@@ -129,11 +133,11 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         LastLoss = loss;
         if (divergence.Diverges(loss, batch))
         {
-            if (TryRollBack(loss))
+            if (TryRollBack(loss, StepsDone + 1))
             {
                 return true;
             }
-            Diverged = true;
+            Diverge(StepsDone + 1);
             return false;
         }
         if (parallel is not null || chunked)
@@ -143,7 +147,20 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         LastLearningRate = learningRate;
         StepsDone++;
         samplesSeen += batch;
-        TakeSnapshot();
+        if (StepsDone % SnapshotInterval == 0)
+        {
+            // A non-finite parameter that the loss does not show (a NaN bias behind a ReLU) is divergence too; checked
+            // every 64 steps, one pass over the parameters, and never copied into a snapshot.
+            if (!ParametersFinite())
+            {
+                if (!TryRollBack(float.NaN, StepsDone))
+                {
+                    Diverge(StepsDone);
+                }
+                return true;
+            }
+            TakeSnapshot();
+        }
 
         if (options.Progress is { } progress && (StepsDone % options.ProgressInterval == 0 || StepsDone == TotalSteps))
         {
@@ -169,14 +186,36 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
                 break;
             }
         }
-        if (Diverged || (status == TrainingStatus.Completed && !AllFinite(model.Parameters)))
+        float validationLoss = Diverged ? float.NaN : ValidationLoss();
+        // Finite parameters can still predict NaN (huge weights: inf - inf): a completed run must also give a finite loss.
+        if (!Diverged && status == TrainingStatus.Completed && !(ParametersFinite() && float.IsFinite(validation is null ? FirstRowsLoss() : validationLoss)))
         {
-            Diverged = true;
-            status = TrainingStatus.Diverged;
+            Diverge(StepsDone);
         }
-        float validationLoss = status == TrainingStatus.Diverged ? float.NaN : ValidationLoss();
+        if (Diverged)
+        {
+            status = TrainingStatus.Diverged;
+            validationLoss = float.NaN;
+        }
         return new TrainingResult(status, StepsDone, Epoch, LastLoss, validationLoss,
-            status == TrainingStatus.Diverged ? StepsDone + 1 : null, Stopwatch.GetElapsedTime(start));
+            Diverged ? divergedAtStep : null, Stopwatch.GetElapsedTime(start));
+    }
+
+    private void Diverge(int atStep)
+    {
+        Diverged = true;
+        divergedAtStep = atStep;
+    }
+
+    /// <summary>True when no parameter is NaN or infinite (one vectorised pass: the largest magnitude is finite).</summary>
+    private bool ParametersFinite() => float.IsFinite(TensorPrimitives.MaxMagnitude(model.Parameters));
+
+    /// <summary>The mean loss of the training set's first rows (as many as the workspace holds) with the current parameters.</summary>
+    private float FirstRowsLoss()
+    {
+        int rows = Math.Min(data.Count, workspaceRows);
+        ModelDescription description = TModel.Description;
+        return TModel.EvaluateLoss(model.Parameters, data.Features[..(rows * description.InputCount)], data.Targets[..(rows * description.TargetWidth)], workspace, rows);
     }
 
     /// <summary>Stops the session's threads: the workers of a multi-threaded session, the helper that gathers ahead.</summary>
@@ -321,17 +360,5 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         int size = Math.Min(batch, remaining);
         position += size;
         return size;
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float value in values)
-        {
-            if (!float.IsFinite(value))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }
