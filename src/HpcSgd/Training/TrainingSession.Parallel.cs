@@ -40,6 +40,8 @@ public sealed partial class TrainingSession<TModel>
 
         public long AllocatedOnWorkers => pool.AllocatedOnWorkers;
 
+        public int ThreadsAlive => pool.ThreadsAlive;
+
         public float LossAndGradient(int batchSize)
         {
             batch = batchSize;

@@ -218,12 +218,19 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         return TModel.EvaluateLoss(model.Parameters, data.Features[..(rows * description.InputCount)], data.Targets[..(rows * description.TargetWidth)], workspace, rows);
     }
 
-    /// <summary>Stops the session's threads: the workers of a multi-threaded session, the helper that gathers ahead.</summary>
+    /// <summary>
+    /// Stops the session's threads (the workers of a multi-threaded session, the helper that gathers ahead), from any
+    /// thread: a step in progress elsewhere finishes its current phase, and its next use of them throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         parallel?.Dispose();
         ahead?.Dispose();
     }
+
+    /// <summary>Worker threads of a multi-threaded session still alive (for tests of <see cref="Dispose"/>).</summary>
+    internal int WorkerThreadsAlive => parallel?.ThreadsAlive ?? 0;
 
     /// <summary>True while the helper that gathers ahead has a live thread (for tests).</summary>
     internal bool GatherAheadRunning => ahead is not null && ahead.IsRunning;

@@ -12,7 +12,9 @@ public interface IParallelWork
 /// <summary>
 /// A persistent pool: the calling thread is worker 0 and <c>workers - 1</c> background threads wait on a barrier
 /// between runs, so <see cref="Run"/> neither creates threads nor allocates. The work decides how to split itself by
-/// worker index, which keeps results independent of which thread finishes first.
+/// worker index, which keeps results independent of which thread finishes first. <see cref="Dispose"/> may come from
+/// any thread at any time: it lets a run in progress finish, then stops the workers; later runs throw
+/// <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
@@ -20,8 +22,13 @@ public sealed class WorkerPool : IDisposable
     private readonly Barrier barrier;
     private readonly long[] allocatedOnWorkers;
     private IParallelWork? work;
+    private readonly object gate = new();
     private ExceptionDispatchInfo? failure;
-    private volatile bool disposed;
+    private bool disposed;
+    private bool running;
+    private int runningThread;
+    private bool released;
+    private volatile bool stopping; // set only once no run is in progress: the workers' signal to leave
 
     /// <summary>Starts <paramref name="workers"/> - 1 background threads.</summary>
     public WorkerPool(int workers)
@@ -56,38 +63,68 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="parallelWork"/> on every worker and returns when all are done; rethrows a worker's exception.</summary>
+    /// <summary>
+    /// Runs <paramref name="parallelWork"/> on every worker and returns when all are done; rethrows a worker's exception.
+    /// One run at a time: the pool is driven by one thread.
+    /// </summary>
     public void Run(IParallelWork parallelWork)
     {
         ArgumentNullException.ThrowIfNull(parallelWork);
-        ObjectDisposedException.ThrowIf(disposed, this);
-        if (Workers == 1)
+        lock (gate)
         {
-            parallelWork.Execute(0, 1);
-            return;
+            ObjectDisposedException.ThrowIf(disposed, this);
+            running = true;
+            runningThread = Environment.CurrentManagedThreadId;
         }
-        work = parallelWork;
-        failure = null;
-        barrier.SignalAndWait();
         try
         {
-            parallelWork.Execute(0, Workers);
+            if (Workers == 1)
+            {
+                parallelWork.Execute(0, 1);
+                return;
+            }
+            work = parallelWork;
+            failure = null;
+            barrier.SignalAndWait();
+            try
+            {
+                parallelWork.Execute(0, Workers);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+            }
+            barrier.SignalAndWait();
+            work = null;
+            failure?.Throw();
         }
-        catch (Exception e)
+        finally
         {
-            Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+            bool release;
+            lock (gate)
+            {
+                running = false;
+                // Disposed from inside the run (e.g. a progress callback): the run itself stops the workers on its way out.
+                release = disposed && !released;
+                released |= release;
+                Monitor.PulseAll(gate);
+            }
+            if (release)
+            {
+                StopWorkers();
+            }
         }
-        barrier.SignalAndWait();
-        work = null;
-        failure?.Throw();
     }
+
+    /// <summary>Background threads still alive (for tests of <see cref="Dispose"/>).</summary>
+    internal int ThreadsAlive => threads.Count(t => t.IsAlive);
 
     private void Loop(int worker)
     {
         while (true)
         {
             barrier.SignalAndWait();
-            if (disposed)
+            if (stopping)
             {
                 return;
             }
@@ -105,14 +142,36 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Stops the background threads.</summary>
+    /// <summary>
+    /// Stops the background threads, from any thread: a run in progress on another thread finishes first (Dispose waits
+    /// for it); called from inside a run, the run stops them as it returns.
+    /// </summary>
     public void Dispose()
     {
-        if (disposed)
+        lock (gate)
         {
-            return;
+            disposed = true;
+            if (running && runningThread == Environment.CurrentManagedThreadId)
+            {
+                return;
+            }
+            while (running)
+            {
+                Monitor.Wait(gate);
+            }
+            if (released)
+            {
+                return;
+            }
+            released = true;
         }
-        disposed = true;
+        StopWorkers();
+    }
+
+    /// <summary>Wakes the workers with <see cref="stopping"/> set and waits for them to leave; only when no run is in progress.</summary>
+    private void StopWorkers()
+    {
+        stopping = true;
         if (threads.Length > 0)
         {
             barrier.SignalAndWait();

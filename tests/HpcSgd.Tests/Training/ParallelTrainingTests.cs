@@ -12,11 +12,11 @@ public class ParallelTrainingTests
     /// <summary>Two groupings of the same float sums: relative differences of a few ulps per step, compounding over steps.</summary>
     private const float ThreadCountTolerance = 1e-4f;
 
-    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9, int steps = 40, int? chunk = null)
+    private static (Model<TiledMlp> Model, TrainingSession<TiledMlp> Session) Session(int threads, int batch, ulong seed = 9, int steps = 40, int? chunk = null, bool ahead = false)
     {
         (float[] x, float[] y) = TestData.Batch(TiledMlp.Description, 1000, seed: 4);
         var model = new Model<TiledMlp>(seed: 2);
-        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = steps, Seed = seed, Threads = threads, Momentum = 0.5f, ChunkSize = chunk };
+        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = batch, Steps = steps, Seed = seed, Threads = threads, Momentum = 0.5f, ChunkSize = chunk, GatherAhead = ahead };
         return (model, new TrainingSession<TiledMlp>(model, new Dataset<TiledMlp>(x, y), options));
     }
 
@@ -93,6 +93,39 @@ public class ParallelTrainingTests
             long workerBytes = session.AllocatedOnWorkers - workersBefore;
             Assert.True(workerBytes < 200, $"worker threads allocated {workerBytes} bytes over 200 steps");
         }
+    }
+
+    [Fact]
+    public async Task Dispose_from_another_thread_while_running_returns_and_stops_the_workers()
+    {
+        // Issue #16 item 7: Dispose hung in 16 of 80 cases and once crashed the process from a worker thread.
+        var random = new Random(7);
+        for (int attempt = 0; attempt < 40; attempt++)
+        {
+            // Odd attempts: one thread with the gather-ahead helper instead of a worker pool.
+            (_, TrainingSession<TiledMlp> session) = attempt % 2 == 0 ? Session(2, 300, steps: 1_000_000) : Session(1, 300, steps: 1_000_000, ahead: true);
+            Task<TrainingResult> training = Task.Factory.StartNew(() => session.Run(), TaskCreationOptions.LongRunning);
+            await Task.Delay(random.Next(0, 15));
+            await Task.Run(session.Dispose).WaitAsync(TimeSpan.FromSeconds(10)); // TimeoutException if it hangs
+            // The training thread ends at its next use of the workers, with ObjectDisposedException.
+            Exception? ended = await Record.ExceptionAsync(() => training.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(ended is null or ObjectDisposedException, $"attempt {attempt}: {ended}");
+            Assert.Equal(0, session.WorkerThreadsAlive);
+            Assert.False(session.GatherAheadRunning);
+            session.Dispose(); // again: harmless
+        }
+    }
+
+    [Fact]
+    public void Dispose_from_a_progress_callback_stops_the_run_cleanly()
+    {
+        TrainingSession<TiledMlp>? session = null;
+        (float[] x, float[] y) = TestData.Batch(TiledMlp.Description, 1000, seed: 4);
+        var options = new TrainingOptions { LearningRate = 0.05f, BatchSize = 300, Steps = 100, Threads = 2, ProgressInterval = 5, Progress = p => session!.Dispose() };
+        session = new TrainingSession<TiledMlp>(new Model<TiledMlp>(seed: 2), new Dataset<TiledMlp>(x, y), options);
+        Assert.Throws<ObjectDisposedException>(() => session.Run());
+        Assert.Equal(5, session.StepsDone);
+        Assert.Equal(0, session.WorkerThreadsAlive);
     }
 
     [Theory]
