@@ -20,7 +20,7 @@ internal static class ProgressDisplay
                 .Start(context =>
                 {
                     ProgressTask task = context.AddTask(Markup.Escape(title));
-                    while (!running.Wait(100))
+                    while (!Finished(running, 100))
                     {
                         Update(task, monitor.Snapshot());
                     }
@@ -31,7 +31,7 @@ internal static class ProgressDisplay
         else
         {
             int rung = -1;
-            while (!running.Wait(200))
+            while (!Finished(running, 200))
             {
                 SweepProgress p = monitor.Snapshot();
                 if (p.Rung != rung)
@@ -41,10 +41,14 @@ internal static class ProgressDisplay
                 }
             }
         }
+        // GetResult rethrows the sweep's own exception (OperationCanceledException on Ctrl+C), not an AggregateException.
         SweepResult result = running.GetAwaiter().GetResult();
         console.WriteLine($"  sweep done: {Describe(monitor.Snapshot())}, {result.WallSeconds:F1} s");
         return result;
     }
+
+    /// <summary>Waits up to <paramref name="milliseconds"/> for the sweep to end, however it ends (Task.Wait would throw a wrapped exception).</summary>
+    private static bool Finished(Task task, int milliseconds) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne(milliseconds);
 
     private static void Update(ProgressTask task, SweepProgress p)
     {

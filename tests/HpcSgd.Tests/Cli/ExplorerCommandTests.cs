@@ -249,7 +249,7 @@ public sealed class ExplorerCommandTests : IDisposable
         File.WriteAllText(wide, "a,b,y\n1,2,3\n4,5,6\n");
         (int exit, _, string error) = Run("--data", wide, "--target", "y", "--task", "regression", "--model", "classic");
         Assert.Equal(1, exit);
-        Assert.Equal($"hpcsgd: {wide}: 2 feature columns, but --model classic takes 1 inputs (1 input -> 1 output, linear regression (the classic y = 3x + 2 example)); models compiled into hpcsgd: classic, digits-softmax, digits-mlp.", error.TrimEnd('\n'));
+        Assert.Equal($"hpcsgd: {wide}: 2 feature columns, but --model classic takes 1 inputs (1 input -> 1 output, linear regression (the classic y = 3x + 2 example)); models compiled into hpcsgd: classic, digits-softmax, digits-mlp, fashion-mlp.", error.TrimEnd('\n'));
 
         string broken = Path.Combine(folder, "broken.csv");
         File.WriteAllText(broken, "x,y\n1,2\n3,oops\n");
