@@ -11,6 +11,9 @@ namespace HpcSgd.Data;
 /// </summary>
 public static class IdxFile
 {
+    /// <summary>Elements allocated up front when the stream's length is unknown (gzip); the array doubles from there.</summary>
+    private const int GrowFrom = 1 << 16;
+
     /// <summary>Reads the IDX file at <paramref name="path"/>.</summary>
     public static IdxArray Read(string path)
     {
@@ -89,7 +92,15 @@ public static class IdxFile
         }
 
         long bodyStart = 4 + 4L * rank;
-        var values = new float[count];
+        IdxFormatException Truncated(long bytes) => new(source, bodyStart + bytes,
+            $"is truncated: the header declares [{string.Join(" x ", dimensions)}] {typeName} elements ({count * elementSize:N0} bytes of data) but only {bytes:N0} follow it.");
+        // Memory follows the bytes actually there, not the header's claim: a seekable file is checked against its
+        // length first; a compressed one grows its array as the data arrives (at most twice what was read).
+        if (stream.CanSeek && stream.Length - stream.Position < count * elementSize)
+        {
+            throw Truncated(stream.Length - stream.Position);
+        }
+        var values = new float[stream.CanSeek ? count : Math.Min(count, GrowFrom)];
         var chunk = new byte[Math.Min(1 << 16, count * elementSize) / elementSize * elementSize];
         long done = 0;
         while (done < count)
@@ -98,9 +109,11 @@ public static class IdxFile
             int read = ReadUpTo(stream, chunk.AsSpan(0, want), source, bodyStart + done * elementSize);
             if (read < want)
             {
-                long bytes = done * elementSize + read;
-                throw new IdxFormatException(source, bodyStart + bytes,
-                    $"is truncated: the header declares [{string.Join(" x ", dimensions)}] {typeName} elements ({count * elementSize:N0} bytes of data) but only {bytes:N0} follow it.");
+                throw Truncated(done * elementSize + read);
+            }
+            if (done + want / elementSize > values.Length)
+            {
+                Array.Resize(ref values, (int)Math.Min(count, Math.Max(2L * values.Length, done + want / elementSize)));
             }
             Convert(chunk.AsSpan(0, want), header[2], values.AsSpan((int)done, want / elementSize));
             done += want / elementSize;

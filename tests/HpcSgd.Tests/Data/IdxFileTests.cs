@@ -105,6 +105,22 @@ public sealed class IdxFileTests : IDisposable
         Assert.Contains(path, error.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_header_claiming_a_billion_items_allocates_by_what_follows_it(bool compressed)
+    {
+        // Issue #16 item 4: 9 bytes whose header claims 2^30 unsigned bytes allocated the whole 4 GiB array first.
+        byte[] content = [0, 0, 8, 1, 0x40, 0, 0, 0, 7];
+        string path = Write(compressed ? "claims.gz" : "claims.idx", compressed ? Gzip(content) : content);
+        IdxFile.Read(Write("warm.idx", Idx(0x08, [1], [1]))); // JIT and first-use allocations out of the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        IdxFormatException error = Assert.Throws<IdxFormatException>(() => IdxFile.Read(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("is truncated: the header declares [1073741824] unsigned byte elements (1,073,741,824 bytes of data) but only 1 follow it", error.Message);
+        Assert.True(allocated < 2_000_000, $"{allocated:N0} bytes allocated for a {content.Length}-byte file");
+    }
+
     [Fact]
     public void TruncatedGzip_IsReportedAsTruncatedData()
     {
