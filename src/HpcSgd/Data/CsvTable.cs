@@ -103,15 +103,20 @@ public sealed class CsvTable
         {
             throw new CsvFormatException(source, 1, 0, "the file is empty; expected a header line naming the columns.");
         }
-        CheckHeaderNames(text, source);
-        using SepReader reader = Sep.New(',').Reader(o => o with { DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
+        // The header is read as a row (quotes and line breaks inside them honoured) and checked here: Sep's own header
+        // check throws on a repeated name with a message that names no column.
+        using SepReader reader = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
             .FromText(text);
-        string[] names = [.. reader.Header.ColNames];
+        if (!reader.MoveNext())
+        {
+            throw new CsvFormatException(source, 1, 0, "the file is empty; expected a header line naming the columns.");
+        }
+        string[] names = HeaderNames(reader.Current, source);
         int target = Array.IndexOf(names, targetColumn);
         if (target < 0)
         {
-            throw new CsvFormatException(source, 1, 0,
-                $"no column named '{targetColumn}'; the header has {string.Join(", ", names.Select(n => $"'{n}'"))}.");
+            string header = string.Join(", ", names.Take(20).Select(n => $"'{Show(n)}'")) + (names.Length > 20 ? $" and {names.Length - 20} more" : "");
+            throw new CsvFormatException(source, 1, 0, $"no column named '{Show(targetColumn)}'; the header has {header}.");
         }
         if (names.Length < 2)
         {
@@ -121,9 +126,14 @@ public sealed class CsvTable
         var features = new List<float>();
         var targets = new List<float>();
         var labels = new List<string>();
-        foreach (SepReader.Row row in reader)
+        while (reader.MoveNext())
         {
+            SepReader.Row row = reader.Current;
             int line = row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
+            {
+                continue; // a blank line (e.g. the one many editors leave at the end) holds no row
+            }
             if (row.ColCount != names.Length)
             {
                 throw new CsvFormatException(source, line, 0, $"expected {names.Length} fields as in the header, found {row.ColCount}.");
@@ -135,18 +145,18 @@ public sealed class CsvTable
                 {
                     if (field.IsEmpty)
                     {
-                        throw new CsvFormatException(source, line, c + 1, $"empty label in target column '{names[c]}'.");
+                        throw new CsvFormatException(source, line, c + 1, $"empty label in target column '{Show(names[c])}'.");
                     }
                     labels.Add(field.ToString());
                     continue;
                 }
                 if (field.IsEmpty)
                 {
-                    throw new CsvFormatException(source, line, c + 1, $"empty field in column '{names[c]}'; expected a number (missing values are not filled in).");
+                    throw new CsvFormatException(source, line, c + 1, $"empty field in column '{Show(names[c])}'; expected a number (missing values are not filled in).");
                 }
                 if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
                 {
-                    throw new CsvFormatException(source, line, c + 1, $"expected a finite number in column '{names[c]}', found '{field}'.");
+                    throw new CsvFormatException(source, line, c + 1, $"expected a finite number in column '{Show(names[c])}', found '{Show(field.ToString())}'.");
                 }
                 (c == target ? targets : features).Add(value);
             }
@@ -171,22 +181,38 @@ public sealed class CsvTable
         return new CsvTable(source, featureNames, names[target], kind, [.. features], [.. targets], classNames);
     }
 
-    /// <summary>Empty or repeated names in the header line (Sep refuses repeats with a message that names no column).</summary>
-    private static void CheckHeaderNames(string text, string source)
+    /// <summary>The header row's names, trimmed; an empty or repeated name is an error naming its column.</summary>
+    private static string[] HeaderNames(SepReader.Row header, string source)
     {
-        int end = text.IndexOfAny(['\r', '\n']);
-        string[] names = [.. (end < 0 ? text : text[..end]).Split(',').Select(n => n.Trim().Trim('"'))];
+        var names = new string[header.ColCount];
         for (int c = 0; c < names.Length; c++)
         {
+            names[c] = header[c].Span.Trim().ToString();
             if (names[c].Length == 0)
             {
                 throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
             }
-            if (Array.IndexOf(names, names[c]) != c)
+            if (Array.IndexOf(names, names[c], 0, c) >= 0)
             {
-                throw new CsvFormatException(source, 1, c + 1, $"column name '{names[c]}' appears twice in the header.");
+                throw new CsvFormatException(source, 1, c + 1, $"column name '{Show(names[c])}' appears twice in the header.");
             }
         }
+        return names;
+    }
+
+    /// <summary>Longest text of a cell or name echoed in a message.</summary>
+    private const int ShownCharacters = 80;
+
+    /// <summary>
+    /// A cell or name as a message shows it: on one line (line breaks and tabs escaped) and at most
+    /// <see cref="ShownCharacters"/> characters, with the full length said when cut.
+    /// </summary>
+    internal static string Show(string text)
+    {
+        string oneLine = text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
+        return oneLine.Length <= ShownCharacters
+            ? oneLine
+            : string.Create(CultureInfo.InvariantCulture, $"{oneLine[..ShownCharacters]}... ({text.Length:N0} characters)");
     }
 
     /// <summary>Numeric labels in numeric order (so "2" comes before "10"), otherwise ordinal text order.</summary>

@@ -55,6 +55,36 @@ public class CsvTableTests
     }
 
     [Fact]
+    public void Headers_with_quotes_and_a_trailing_blank_line_read_as_CSV_has_them()
+    {
+        // Issue #16 item 2: a quoted comma is part of a name, a quoted line break too, and editors' last blank line is no row.
+        CsvTable quoted = CsvTable.Parse("\",\",y\n1,2\n", "data.csv", "y", TargetKind.Regression);
+        Assert.Equal([","], quoted.FeatureNames);
+        CsvTable trailing = CsvTable.Parse("x,y\n1,2\n\n", "data.csv", "y", TargetKind.Regression);
+        Assert.Equal(1, trailing.Count);
+
+        // Two empty names after a quoted break: an error at the first repeat's column, not Sep's "Col name '' found 2 times".
+        CsvFormatException e = Bad("a\"\n\"x,,\n1,2,3\n");
+        Assert.Equal((1, 2), (e.Line, e.Column));
+        Assert.Equal("data.csv:1:2: empty column name in the header.", e.Message);
+    }
+
+    [Fact]
+    public void Messages_are_one_line_and_show_at_most_80_characters_of_a_cell()
+    {
+        string huge = new('7', 1_048_576);
+        CsvFormatException e = Bad($"a,y\n1,{huge}x\n");
+        Assert.Equal((2, 2), (e.Line, e.Column));
+        Assert.Equal($"data.csv:2:2: expected a finite number in column 'y', found '{new string('7', 80)}... (1,048,577 characters)'.", e.Message);
+
+        e = Bad("\"a\nb\",y\n1,oops\n", target: "\"a\nb\"");
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains("no column named", e.Message);
+        e = Bad("\"a\nb\",y\n1,2\n2,oops\n", target: "y");
+        Assert.Single(e.Message.Split('\n'));
+    }
+
+    [Fact]
     public void A_missing_file_is_named()
     {
         var e = Assert.Throws<FileNotFoundException>(() => CsvTable.Load("/nonexistent/data.csv", "y", TargetKind.Regression));
