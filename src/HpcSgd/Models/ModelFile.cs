@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
+using HpcSgd.Data;
 
 namespace HpcSgd.Models;
 
@@ -71,23 +72,7 @@ public static class ModelFile
         }
 
         byte[] bytes = Encode(description, parameters, sections);
-        string fullPath = Path.GetFullPath(path);
-        string temporary = fullPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            beforeRename?.Invoke(temporary);
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(path, stream => stream.Write(bytes), beforeRename);
     }
 
     /// <summary>Reads the parameters saved for the model <paramref name="expected"/> from <paramref name="path"/>.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using nietras.SeparatedValues;
+using HpcSgd.Data;
 
 namespace HpcSgd.Tuning;
 
@@ -173,20 +174,6 @@ public static class ResultFiles
     /// <summary>Round-trip text of a float ("NaN", "Infinity" for the special values).</summary>
     private static string R(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Writes through <paramref name="write"/> into PATH.tmp, then renames it over <paramref name="path"/>.</summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-        string temporary = path + ".tmp";
-        using (FileStream stream = File.Create(temporary))
-        {
-            write(stream);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Writes through <paramref name="write"/> with <see cref="AtomicFile"/>: the old file or the new, never a part.</summary>
+    public static void WriteAtomically(string path, Action<Stream> write) => AtomicFile.Write(path, write);
 }
