@@ -5,7 +5,8 @@ namespace HpcSgd.Models;
 
 /// <summary>
 /// A model's parameters and the operations on them: prediction, loss, accuracy, save and load.
-/// Not thread-safe: one thread at a time may predict or train with an instance.
+/// Prediction, loss and accuracy may run on many threads at once (each thread has its own workspace); training
+/// changes the parameters and must not overlap them.
 /// </summary>
 /// <typeparam name="TModel">A type declared with [SgdModel] and [Dense].</typeparam>
 public sealed class Model<TModel> where TModel : ISgdModel<TModel>
@@ -14,7 +15,10 @@ public sealed class Model<TModel> where TModel : ISgdModel<TModel>
     internal const int PredictionChunk = 256;
 
     private readonly AlignedFloats parameters;
-    private AlignedFloats workspace;
+
+    /// <summary>Per thread (and per model type): concurrent predictions on one shared model must not share scratch memory.</summary>
+    [ThreadStatic]
+    private static AlignedFloats threadWorkspace;
 
     /// <summary>A model with seeded initial parameters (see <see cref="ParameterInitializer"/>).</summary>
     public Model(ulong seed = 0)
@@ -129,12 +133,12 @@ public sealed class Model<TModel> where TModel : ISgdModel<TModel>
     /// <summary>Loads a model saved by <see cref="Save"/>; refuses another model's file, an unknown format, or a damaged file.</summary>
     public static Model<TModel> Load(string path) => new(ModelFile.Load(path, Description));
 
-    private Span<float> Workspace()
+    private static Span<float> Workspace()
     {
-        if (workspace.Length == 0)
+        if (threadWorkspace.Length == 0)
         {
-            workspace = new AlignedFloats(TModel.WorkspaceLength(PredictionChunk));
+            threadWorkspace = new AlignedFloats(TModel.WorkspaceLength(PredictionChunk));
         }
-        return workspace;
+        return threadWorkspace;
     }
 }
