@@ -141,6 +141,11 @@ internal sealed class ExplorerCommands
         Positive(r.GetValue(noiseDraws), "--noise-draws", 2);
         string? path = r.GetValue(data);
         bool tableOptions = table.ShapesTheModel(r);
+        string outFolder = r.GetValue(output)!;
+        if (File.Exists(outFolder))
+        {
+            throw new ArgumentException($"--out {outFolder} is a file; give a folder for the report (report.md, charts and data files go into it).", "out");
+        }
         string? datasetName = r.GetValue(dataset);
         if (datasetName is not null && datasetName != ModelCatalog.Datasets)
         {

@@ -27,7 +27,11 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                write(stream);
+                // Writers often dispose what they write to; the file must stay open for the flush to disk.
+                using (var unclosable = new KeepOpen(stream))
+                {
+                    write(unclosable);
+                }
                 stream.Flush(flushToDisk: true);
             }
             beforeRename?.Invoke(temporary);
@@ -88,5 +92,22 @@ public static class AtomicFile
         {
             return false;
         }
+    }
+
+    /// <summary>Passes writes to a stream that its Dispose leaves open (it flushes instead).</summary>
+    private sealed class KeepOpen(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => inner.SetLength(value);
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+        protected override void Dispose(bool disposing) => inner.Flush();
     }
 }

@@ -131,6 +131,17 @@ public sealed class ExplorerCommandTests : IDisposable
     }
 
     [Fact]
+    public void Out_naming_a_file_is_refused_as_such()
+    {
+        string file = Path.Combine(folder, "not-a-folder");
+        File.WriteAllText(file, "keep me");
+        (int exit, _, string error) = Run("sweep", "--out", file);
+        Assert.NotEqual(0, exit);
+        Assert.Equal($"hpcsgd: --out {file} is a file; give a folder for the report (report.md, charts and data files go into it).", error.TrimEnd('\n'));
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void Help_documents_the_sub_commands_and_options()
     {
         (int exit, string output, _) = Run("--help");
