@@ -8,8 +8,8 @@ namespace HpcSgd.Training;
 /// <summary>
 /// Gathers the next batch's rows on a helper thread while the current step computes (two batch buffers used in
 /// turn), so a step whose rows come from a data set larger than the caches waits for memory only when the gather
-/// takes longer than the kernels. Each side hands over with a counting semaphore it spins on before blocking: a step
-/// lasts tens of microseconds, shorter than a sleeping thread takes to wake.
+/// takes longer than the kernels. Each side hands over with a counting semaphore it spins on before blocking: a short
+/// step would otherwise wait for a sleeping thread to wake.
 /// </summary>
 internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel<TModel>
 {

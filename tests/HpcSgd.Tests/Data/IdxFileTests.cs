@@ -110,7 +110,7 @@ public sealed class IdxFileTests : IDisposable
     [InlineData(true)]
     public void A_header_claiming_a_billion_items_allocates_by_what_follows_it(bool compressed)
     {
-        // Issue #16 item 4: 9 bytes whose header claims 2^30 unsigned bytes allocated the whole 4 GiB array first.
+        // Issue #16 item 4: the array must follow the bytes present, not a header's claim of 2^30 items.
         byte[] content = [0, 0, 8, 1, 0x40, 0, 0, 0, 7];
         string path = Write(compressed ? "claims.gz" : "claims.idx", compressed ? Gzip(content) : content);
         IdxFile.Read(Write("warm.idx", Idx(0x08, [1], [1]))); // JIT and first-use allocations out of the measurement

@@ -62,7 +62,7 @@ public sealed class ModelFileTests : IDisposable
     [Fact]
     public void A_save_removes_what_killed_writers_left_and_keeps_a_live_writers_file()
     {
-        // Issue #16 item 5: 39 of 100 killed saves left .tmp files that nothing cleaned up.
+        // Issue #16 item 5: killed saves leave temporary files; the next save must clear them, but not a live writer's.
         string path = PathOf("model.hpcsgd");
         using var exited = System.Diagnostics.Process.Start("true")!;
         exited.WaitForExit();

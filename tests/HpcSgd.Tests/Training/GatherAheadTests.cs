@@ -87,22 +87,7 @@ public class GatherAheadTests
         (_, TrainingSession<FashionMlp> session) = Session<FashionMlp>(true, 64, BatchSampling.ShuffledEpochs, 1000);
         using (session)
         {
-            for (int i = 0; i < 150; i++)
-            {
-                Assert.True(session.Step());
-            }
-            long helperBefore = session.AllocatedOnWorkers;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 400; i++)
-            {
-                Assert.True(session.Step());
-            }
-            // A one-time allocation is tolerated (a semaphore's lock object, the first time a side really blocks, e.g.
-            // when the test run is loaded); any per-step allocation would be at least 24 bytes x 400 steps.
-            long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(callerBytes < 200, $"the calling thread allocated {callerBytes} bytes over 400 steps");
-            long helperBytes = session.AllocatedOnWorkers - helperBefore;
-            Assert.True(helperBytes < 200, $"the helper thread allocated {helperBytes} bytes over 400 steps");
+            SessionAllocations.AssertNoneOnAnyThread(session, warmUp: 150, steps: 400);
         }
     }
 

@@ -72,33 +72,14 @@ public class ParallelTrainingTests
         (_, TrainingSession<TiledMlp> session) = Session(2, 300, steps: 400, chunk: chunk);
         using (session)
         {
-            // Warm-up long enough for tiered compilation to settle on both threads (a Debug build's first promotions
-            // allocate a few bytes once on the thread that runs them); any per-step allocation shows up 200 times over.
-            for (int i = 0; i < 150; i++)
-            {
-                session.Step();
-            }
-            long workersBefore = session.AllocatedOnWorkers;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++)
-            {
-                Assert.True(session.Step());
-            }
-            // Calling thread and workers alike: a one-time allocation is tolerated (the barrier's wait event lazily
-            // creates its lock object the first time a thread really blocks rather than spins, which under a loaded
-            // test run can happen after the warm-up; tier-up can too). Any allocation per step would be at least
-            // 24 bytes x 200 steps, far above the bound.
-            long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(callerBytes < 200, $"the calling thread allocated {callerBytes} bytes over 200 steps");
-            long workerBytes = session.AllocatedOnWorkers - workersBefore;
-            Assert.True(workerBytes < 200, $"worker threads allocated {workerBytes} bytes over 200 steps");
+            SessionAllocations.AssertNoneOnAnyThread(session, warmUp: 150, steps: 200);
         }
     }
 
     [Fact]
     public async Task Dispose_from_another_thread_while_running_returns_and_stops_the_workers()
     {
-        // Issue #16 item 7: Dispose hung in 16 of 80 cases and once crashed the process from a worker thread.
+        // Issue #16 item 7: Dispose during a run could hang, or crash the process from a worker thread.
         var random = new Random(7);
         for (int attempt = 0; attempt < 40; attempt++)
         {
