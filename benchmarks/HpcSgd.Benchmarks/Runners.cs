@@ -160,6 +160,13 @@ public static class RunnerFactory
                 "W4" => new KernelsOnlyRunner<W4>(data, batch, lr),
                 _ => throw new ArgumentException(workload),
             },
+            // "Chunk64:W4/B512": a training session whose large batches go in chunks of the given rows (0: one pass).
+            _ when method.StartsWith("Chunk", StringComparison.Ordinal) && int.TryParse(method.AsSpan(5), out int rows) => workload switch
+            {
+                "W3" => new HpcSgdRunner<W3>(data, batch, lr, chunkSize: rows),
+                "W4" => new HpcSgdRunner<W4>(data, batch, lr, chunkSize: rows),
+                _ => throw new ArgumentException(workload),
+            },
             "Scalar" => new HandWrittenRunner<ScalarRows>(data, batch, lr),
             "Primitives" => new HandWrittenRunner<TensorPrimitivesRows>(data, batch, lr),
             _ => throw new ArgumentException(method),

@@ -16,7 +16,7 @@ internal sealed record ClassicExampleSettings(
 /// </summary>
 internal static class ClassicExampleJob
 {
-    public static int Run(ClassicExampleSettings settings, TextWriter output)
+    public static int Run(ClassicExampleSettings settings, CheckpointSettings checkpoint, TextWriter output)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         if (settings.Samples < 2)
@@ -34,7 +34,11 @@ internal static class ClassicExampleJob
             $"{(settings.Momentum > 0 ? $"{(settings.Nesterov ? "Nesterov " : "")}momentum {settings.Momentum:G3}, " : "")}" +
             $"{settings.Schedule} schedule, {options.TotalSteps(data.Count)} steps ({settings.Sampling})");
 
-        TrainingResult result = Trainer.Train(model, data, options);
+        TrainingResult result = CheckpointedTraining.Run(model, data, options, checkpoint, output);
+        if (result.Status == TrainingStatus.Cancelled)
+        {
+            return CheckpointedTraining.CancelledExitCode;
+        }
 
         output.WriteLine();
         output.WriteLine(result.Status == TrainingStatus.Diverged
@@ -56,7 +60,7 @@ internal static class ClassicExampleJob
             model.Save(path);
             output.WriteLine($"Saved the model to {Path.GetFullPath(path)}");
         }
-        return result.Status == TrainingStatus.Completed ? 0 : 3;
+        return CheckpointedTraining.ExitCode(result);
     }
 
     /// <summary>The training options the train command's options give (shared by the classic example and tables), printing progress to <paramref name="output"/>.</summary>

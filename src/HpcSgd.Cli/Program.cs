@@ -32,13 +32,16 @@ public static class Program
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initial parameters and the batch sampling.", DefaultValueFactory = _ => 1 };
         var progress = new Option<int>("--progress-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => 300 };
         var save = new Option<string?>("--save") { Description = "Save the trained model to this file." };
+        var checkpointPath = new Option<string?>("--checkpoint") { Description = "Write checkpoints to this file (every --checkpoint-every steps, at the end and on Ctrl+C); with --resume, continue from it." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end and on Ctrl+C).", DefaultValueFactory = _ => 1000 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run the --checkpoint file holds, bit for bit as if it had not stopped (same options and data)." };
 
         var trainData = new Option<string?>("--data") { Description = "CSV file to train on (default: the classic example); with --target, as the explorer reads it." };
         var tableOptions = new Tables.TableCommandOptions();
         var train = new Command("train", "Train with one learning rate and batch size: the classic y = 3x + 2 + noise (compared with least squares), or --data FILE " +
             "--target COLUMN (the model compiled for the table; --save keeps it with its preprocessing for 'hpcsgd predict').")
         {
-            samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save, trainData,
+            samples, dataSeed, learningRate, batchSize, epochs, steps, momentum, nesterov, weightDecay, schedule, warmup, sampling, seed, progress, save, checkpointPath, checkpointEvery, resume, trainData,
         };
         foreach (Option option in tableOptions.All)
         {
@@ -83,6 +86,7 @@ public static class Program
         {
             try
             {
+                var checkpoint = new CheckpointSettings(result.GetValue(checkpointPath), result.GetValue(checkpointEvery), result.GetValue(resume));
                 if (result.GetValue(trainData) is { } path)
                 {
                     if (result.GetValue(tableOptions.Target) is null)
@@ -95,13 +99,13 @@ public static class Program
                         result.GetValue(nesterov), result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(warmup), result.GetValue(sampling),
                         result.GetValue(seed), result.GetValue(progress), null), output);
                     return TableJobs.Train(path, tableOptions.Table(result), tableOptions.Model(result), tableOptions.ValidationFraction(result), options,
-                        result.GetValue(save), output);
+                        result.GetValue(save), checkpoint, output);
                 }
                 return ClassicExampleJob.Run(new ClassicExampleSettings(
                     result.GetValue(samples), result.GetValue(dataSeed), result.GetValue(learningRate), result.GetValue(batchSize),
                     result.GetValue(epochs), result.GetValue(steps), result.GetValue(momentum), result.GetValue(nesterov),
                     result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(warmup), result.GetValue(sampling),
-                    result.GetValue(seed), result.GetValue(progress), result.GetValue(save)), output);
+                    result.GetValue(seed), result.GetValue(progress), result.GetValue(save)), checkpoint, output);
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
                 or Compiler.ModelCompilationException or PlatformNotSupportedException)

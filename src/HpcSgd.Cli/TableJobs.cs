@@ -18,7 +18,7 @@ namespace HpcSgd.Cli;
 internal static class TableJobs
 {
     /// <summary>Trains on <paramref name="path"/>; saves to <paramref name="savePath"/> when given. Exit code 0, or 3 when training diverged.</summary>
-    public static int Train(string path, TableOptions tableOptions, ModelChoice choice, double validationFraction, TrainingOptions options, string? savePath, TextWriter output)
+    public static int Train(string path, TableOptions tableOptions, ModelChoice choice, double validationFraction, TrainingOptions options, string? savePath, CheckpointSettings checkpoint, TextWriter output)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         PreparedTable table = PreparedTable.Load(path, tableOptions);
@@ -39,7 +39,7 @@ internal static class TableJobs
         output.WriteLine($"Model {compiled.Description.Name}: {string.Join(" -> ", declaration.Layers.Select(l => l.Inputs).Append(declaration.Layers[^1].Outputs))}, {declaration.Loss}; " +
             $"kernels {(compiled.FromCache ? "from the model cache" : "compiled")} in {compiled.CompileTime.TotalSeconds:F2} s");
         var preprocessing = TablePreprocessing.Of(table, declaration, split.Scaling, targetMean, targetScale, tableOptions.Missing);
-        return compiled.Accept(new Trainer(split, options, preprocessing, savePath, output));
+        return compiled.Accept(new Trainer(split, options, preprocessing, savePath, checkpoint, output));
     }
 
     /// <summary>Predicts for the rows of <paramref name="dataPath"/> with the model saved in <paramref name="modelPath"/>, into the CSV <paramref name="outPath"/>.</summary>
@@ -86,7 +86,7 @@ internal static class TableJobs
         return 0;
     }
 
-    private sealed class Trainer(TrainValidationSplit split, TrainingOptions options, TablePreprocessing preprocessing, string? savePath, TextWriter output)
+    private sealed class Trainer(TrainValidationSplit split, TrainingOptions options, TablePreprocessing preprocessing, string? savePath, CheckpointSettings checkpoint, TextWriter output)
         : IModelVisitor<int>
     {
         public int Visit<TModel>() where TModel : ISgdModel<TModel>
@@ -95,11 +95,15 @@ internal static class TableJobs
             var validation = new Dataset<TModel>(split.ValidationFeatures, split.ValidationTargets);
             var model = new Model<TModel>(options.Seed);
             options.Validate(training.Count);
-            TrainingResult result = HpcSgd.Training.Trainer.Train(model, training, options);
+            TrainingResult result = CheckpointedTraining.Run(model, training, options, checkpoint, output);
             if (result.Status == TrainingStatus.Diverged)
             {
                 output.WriteLine($"Diverged at step {result.DivergedAtStep} (loss {result.FinalLoss:G4}): lower the learning rate.");
                 return 3;
+            }
+            if (result.Status == TrainingStatus.Cancelled)
+            {
+                return CheckpointedTraining.CancelledExitCode;
             }
             string accuracy = TModel.Description.Loss == Loss.MeanSquaredError ? ""
                 : $", validation accuracy {model.Accuracy(validation):P1}";
@@ -111,7 +115,7 @@ internal static class TableJobs
                 ModelFile.Save(savePath, TModel.Description, model.Parameters, [new ModelFileSection(TablePreprocessing.SectionTag, preprocessing.ToBytes())]);
                 output.WriteLine($"Saved the model and its preprocessing to {Path.GetFullPath(savePath)}");
             }
-            return result.Status == TrainingStatus.Completed ? 0 : 3;
+            return CheckpointedTraining.ExitCode(result);
         }
     }
 

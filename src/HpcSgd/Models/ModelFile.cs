@@ -129,7 +129,18 @@ public static class ModelFile
         return file;
     }
 
-    internal static float[] Decode(string path, ReadOnlySpan<byte> file, ModelDescription expected)
+    /// <summary>
+    /// As <see cref="Load(string, ModelDescription)"/>, reading the file once; every other section's payload lands in
+    /// <paramref name="otherSections"/> by tag.
+    /// </summary>
+    internal static float[] Load(string path, ModelDescription expected, Dictionary<string, byte[]> otherSections)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(expected);
+        return Decode(path, File.ReadAllBytes(path), expected, otherSections);
+    }
+
+    internal static float[] Decode(string path, ReadOnlySpan<byte> file, ModelDescription expected, Dictionary<string, byte[]>? otherSections = null)
     {
         string? name = null;
         float[]? parameters = null;
@@ -143,6 +154,10 @@ public static class ModelFile
             else if (tag == ParametersTag)
             {
                 parameters = ReadParameters(path, payload, expected);
+            }
+            else if (otherSections is not null)
+            {
+                otherSections[TagText(tag)] = payload.ToArray();
             }
         }
         if (name is null || parameters is null)
@@ -197,6 +212,15 @@ public static class ModelFile
         }
         return sections;
     }
+
+    private static string TagText(uint tag) =>
+        string.Create(4, tag, static (letters, t) =>
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                letters[i] = (char)(byte)(t >> (8 * i));
+            }
+        });
 
     /// <summary>A section tag: four ASCII letters or digits, stored as a little-endian u32.</summary>
     private static uint TagOf(string tag)

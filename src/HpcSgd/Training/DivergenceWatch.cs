@@ -71,5 +71,12 @@ internal sealed class DivergenceWatch(float factor)
         }
     }
 
+    /// <summary>Everything the watch has learned (the reference, the limit, the moving average), for a checkpoint.</summary>
+    public (double ReferenceSum, long ReferenceSamples, float Limit, float Average) State
+    {
+        get => (referenceSum, referenceSamples, limit, average);
+        set => (referenceSum, referenceSamples, limit, average) = value;
+    }
+
     private static float Weight(int batch) => MathF.Min(1f, (float)batch / Samples);
 }

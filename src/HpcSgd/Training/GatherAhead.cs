@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
 

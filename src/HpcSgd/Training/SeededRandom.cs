@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using HpcSgd.Kernels;
 
 namespace HpcSgd.Training;
 
@@ -18,6 +19,19 @@ internal struct SeededRandom
         s1 = SplitMix(ref x);
         s2 = SplitMix(ref x);
         s3 = SplitMix(ref x);
+    }
+
+    /// <summary>The generator's four state words, for a checkpoint.</summary>
+    public readonly (ulong S0, ulong S1, ulong S2, ulong S3) State => (s0, s1, s2, s3);
+
+    /// <summary>A generator that continues from <paramref name="state"/> (as read from <see cref="State"/>).</summary>
+    public static SeededRandom FromState((ulong S0, ulong S1, ulong S2, ulong S3) state)
+    {
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0)
+        {
+            throw new ArgumentException("an all-zero xoshiro256** state never leaves zero; it cannot come from a seeded generator.", nameof(state));
+        }
+        return new SeededRandom { s0 = state.S0, s1 = state.S1, s2 = state.S2, s3 = state.S3 };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -94,6 +94,16 @@ public sealed record TrainingOptions
     public bool GatherAhead { get; init; }
 
     /// <summary>
+    /// Where <see cref="TrainingSession{TModel}.Run"/> writes checkpoints: every <see cref="CheckpointInterval"/> steps,
+    /// on cancellation and at the end (atomically; each replaces the last). Null (the default): none. Resume with
+    /// <see cref="TrainingSession{TModel}.RestoreCheckpoint"/> on a session built with the same options and data.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Steps between the checkpoints <see cref="CheckpointPath"/> receives; 0 (the default): only on cancellation and at the end.</summary>
+    public int CheckpointInterval { get; init; }
+
+    /// <summary>
     /// Working-set bytes of one pass above which <see cref="ChunkSize"/> applies: twice the running core's L2
     /// (<see cref="CacheSizes.L2Bytes"/>), where chunking starts to pay on a 1 MiB-L2 core (benchmarks/README.md).
     /// </summary>
@@ -161,6 +171,14 @@ public sealed record TrainingOptions
         if (RollBacks < 0)
         {
             throw Invalid(nameof(RollBacks), RollBacks, "must be at least 0");
+        }
+        if (CheckpointInterval < 0)
+        {
+            throw Invalid(nameof(CheckpointInterval), CheckpointInterval, "must be at least 0");
+        }
+        if (CheckpointInterval > 0 && string.IsNullOrEmpty(CheckpointPath))
+        {
+            throw Invalid(nameof(CheckpointInterval), CheckpointInterval, $"needs a {nameof(CheckpointPath)} to write to");
         }
         if (ProgressInterval <= 0)
         {

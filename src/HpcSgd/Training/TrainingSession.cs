@@ -26,15 +26,13 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     private readonly int workspaceRows;
     private int divergedAtStep;
     private readonly AlignedFloats validationWorkspace;
-    private readonly int[] order;
+    private readonly BatchSampler sampler;
     private readonly BatchGather<TModel> gather;
-    private readonly ParallelGradient? parallel;
+    private readonly ParallelGradient<TModel>? parallel;
     private readonly GatherAhead<TModel>? ahead;
     private int aheadSlot;
     private int pendingBatch;
     private readonly int chunkRows;
-    private SeededRandom random;
-    private int position;
     private int lastBatchSize;
     private long samplesSeen;
     private readonly DivergenceWatch divergence;
@@ -65,17 +63,11 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         workspace = new AlignedFloats(TModel.WorkspaceLength(rows));
         workspaceRows = rows;
         validationWorkspace = new AlignedFloats(validation is null ? 0 : TModel.WorkspaceLength(LossEvaluator<TModel>.Chunk));
-        order = new int[data.Count];
+        sampler = new BatchSampler(data.Count, options);
         gather = new BatchGather<TModel>(data);
-        for (int i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-        random = new SeededRandom(options.Seed);
-        position = order.Length; // the first step starts a new epoch
         if (options.Threads > 1)
         {
-            parallel = new ParallelGradient(this, options.Threads);
+            parallel = new ParallelGradient<TModel>(batch, options.Threads, gradient, ChunkedLossAndGradient);
         }
         if (gatherAhead)
         {
@@ -119,7 +111,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         {
             return false;
         }
-        int batch = ahead is null ? DrawBatch() : TakeGatheredBatch();
+        int batch = NextBatch();
         lastBatchSize = batch;
         float learningRate = options.LearningRate * rateScale * options.Schedule.Multiplier(StepsDone, TotalSteps, options.WarmupSteps);
         UpdateRule rule = options.RuleAt(learningRate);
@@ -185,6 +177,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             {
                 break;
             }
+            CheckpointIfDue(force: false);
         }
         float validationLoss = Diverged ? float.NaN : ValidationLoss();
         // Finite parameters can still predict NaN (huge weights: inf - inf): a completed run must also give a finite loss.
@@ -197,6 +190,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             status = TrainingStatus.Diverged;
             validationLoss = float.NaN;
         }
+        CheckpointIfDue(force: true);
         return new TrainingResult(status, StepsDone, Epoch, LastLoss, validationLoss,
             Diverged ? divergedAtStep : null, Stopwatch.GetElapsedTime(start));
     }
@@ -254,7 +248,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         {
             inputs = batchInputs.Slice(0, batch * inputWidth);
             targets = batchTargets.Slice(0, batch * targetWidth);
-            gather.Rows(order.AsSpan(position - batch, batch), inputs, targets);
+            gather.Rows(sampler.Batch(batch), inputs, targets);
         }
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
     }
@@ -305,7 +299,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         ModelDescription description = TModel.Description;
         int inputWidth = description.InputCount;
         int targetWidth = description.TargetWidth;
-        ReadOnlySpan<int> indices = order.AsSpan(position - lastBatchSize + start, count);
+        ReadOnlySpan<int> indices = sampler.Batch(lastBatchSize).Slice(start, count);
         inputs = batchInputs.Slice(destinationRow * inputWidth, count * inputWidth);
         targets = batchTargets.Slice(destinationRow * targetWidth, count * targetWidth);
         gather.Rows(indices, inputs, targets);

@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using HpcSgd.Data;
+using HpcSgd.Kernels;
 using HpcSgd.Models;
 
-namespace HpcSgd.Training;
+namespace HpcSgd.Data;
 
 /// <summary>
 /// Copies the samples of a batch, at random places in a data set larger than the caches, into the contiguous rows the

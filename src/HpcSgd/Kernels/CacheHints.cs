@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace HpcSgd.Training;
+namespace HpcSgd.Kernels;
 
 /// <summary>Software prefetches for the random accesses of sampling: shuffling the epoch order and gathering narrow rows.</summary>
 internal static class CacheHints
