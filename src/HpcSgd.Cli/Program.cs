@@ -55,6 +55,12 @@ public static class Program
         {
             predictModel, predictData, predictOut, predictCache,
         };
+        var mergeFolders = new Argument<string[]>("folders") { Description = "Folders of the shards' 'hpcsgd sweep --shard' runs (--out), or one folder they shared.", Arity = ArgumentArity.OneOrMore };
+        var mergeOut = new Option<string?>("--out", "-o") { Description = "Folder for the merged report (default: the first folder)." };
+        var merge = new Command("merge", "Merge the journals of a sharded sweep ('hpcsgd sweep --shard') into the report a single run writes.")
+        {
+            mergeFolders, mergeOut,
+        };
         var root = new RootCommand("HpcSgd: mini-batch SGD with kernels generated for your model's shapes. With no arguments: which learning rate " +
             "and batch size? A sweep (with successive halving), a learning-rate range test and gradient-noise measurements on the classic " +
             "y = 3x + 2 example and the digits data, written as a report with charts.");
@@ -75,6 +81,7 @@ public static class Program
         root.Subcommands.Add(noiseCommand);
         root.Subcommands.Add(train);
         root.Subcommands.Add(predict);
+        root.Subcommands.Add(merge);
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -124,6 +131,20 @@ public static class Program
             {
                 return Fail(e);
             }
+        });
+        merge.SetAction(result =>
+        {
+            string[] command;
+            try
+            {
+                command = Explorer.SweepJournals.Gather(result.GetValue(mergeFolders)!, result.GetValue(mergeOut));
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                return Fail(e);
+            }
+            output.WriteLine($"hpcsgd {string.Join(' ', command)}");
+            return Run(command, output, error);
         });
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -29,6 +29,8 @@ internal sealed class ExplorerCommands
     private readonly Option<int> rangeSeeds = new("--range-seeds") { Description = "Seeds per batch size in the range test.", DefaultValueFactory = _ => 5 };
     private readonly Option<int> noiseDraws = new("--noise-draws") { Description = "Mini-batches drawn per batch size for the gradient noise.", DefaultValueFactory = _ => 200 };
     private readonly Option<ulong> seed = new("--seed") { Description = "Seed of the initial parameters, split and sampling.", DefaultValueFactory = _ => 1 };
+    private readonly Option<bool> resume = new("--resume") { Description = "Continue the sweep whose journal is in the --out folder: trials it holds are not run again." };
+    private readonly Option<string?> shard = new("--shard") { Description = "Run one shard of the sweep: I/N (0-based), or N with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID (Slurm array); 'hpcsgd merge' then writes the report." };
     private readonly Option<string> output = new("--out", "-o") { Description = "Folder for the report, data files and charts.", DefaultValueFactory = _ => "hpcsgd-report" };
 
     private ExplorerCommands()
@@ -42,7 +44,7 @@ internal sealed class ExplorerCommands
         foreach (Option option in new Option[]
         {
             o.data, o.dataset, o.datasetDir, o.model, o.samples, o.lrMin, o.lrMax, o.lrCount, o.batchSizes, o.budgetSamples,
-            o.budgetSteps, o.budgetSeconds, o.rungs, o.rollBacks, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output,
+            o.budgetSteps, o.budgetSeconds, o.rungs, o.rollBacks, o.threads, o.evaluations, o.rangeSeeds, o.noiseDraws, o.seed, o.output, o.resume, o.shard,
         })
         {
             command.Options.Add(option);
@@ -73,7 +75,7 @@ internal sealed class ExplorerCommands
             }
             catch (OperationCanceledException)
             {
-                fail(new OperationCanceledException("cancelled; the files and charts of the parts that finished are in the report folder (report.md is written by a complete run)."));
+                fail(new OperationCanceledException("cancelled; the files and charts of the parts that finished are in the report folder, and the sweep's finished trials in its journal: run the same command with --resume to go on."));
                 return 130;
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
@@ -171,12 +173,62 @@ internal sealed class ExplorerCommands
         {
             throw new ArgumentException($"--model {r.GetValue(model)} has its own layers and takes numeric columns only; --hidden and --exclude shape the model compiled for the table (leave out --model).", "model");
         }
+        SweepShard? shardChoice = r.GetValue(shard) is { } shardText ? ParseShard(shardText, Environment.GetEnvironmentVariable) : null;
+        if (shardChoice is not null && parts != ExplorerParts.Sweep)
+        {
+            throw new ArgumentException("--shard splits the sweep's trials: use it with 'hpcsgd sweep'.", "shard");
+        }
         return new ExplorerSettings(parts,
             new DataChoice(path, r.GetValue(table.Target), r.GetValue(table.Task), r.GetValue(model), r.GetValue(table.Validation), r.GetValue(samples),
                 table.Table(r), table.Model(r), datasetName, r.GetValue(datasetDir)),
             r.GetValue(lrMin), r.GetValue(lrMax), r.GetValue(lrCount), ParseBatchSizes(r.GetValue(batchSizes)), budget, r.GetValue(rungs),
             threadCount, r.GetValue(evaluations), r.GetValue(rangeSeeds), r.GetValue(noiseDraws), r.GetValue(seed), r.GetValue(output)!,
-            r.GetValue(rollBacks));
+            r.GetValue(rollBacks), r.GetValue(resume), shardChoice, [.. r.Tokens.Select(t => t.Value)]);
+    }
+
+    /// <summary>
+    /// "I/N"; or "N", the index then coming from a scheduler: JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or
+    /// SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (a Slurm job array).
+    /// </summary>
+    internal static SweepShard ParseShard(string text, Func<string, string?> environment)
+    {
+        static bool Number(string? s, out int value) => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        string[] parts = text.Split('/');
+        int index, count;
+        if (parts.Length == 2 && Number(parts[1], out count))
+        {
+            if (!Number(parts[0], out index))
+            {
+                throw new ArgumentException($"--shard is '{text}'; write I/N (shard I of N, from 0), or N to take I from the scheduler.", "shard");
+            }
+        }
+        else if (parts.Length == 1 && Number(parts[0], out count))
+        {
+            index = SchedulerIndex(environment) ?? throw new ArgumentException(
+                $"--shard {text} gives the shard count only, and neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is set to give the index; write --shard I/{count}.", "shard");
+        }
+        else
+        {
+            throw new ArgumentException($"--shard is '{text}'; write I/N (shard I of N, from 0), or N to take I from the scheduler.", "shard");
+        }
+        if (count < 1 || index < 0 || index >= count)
+        {
+            throw new ArgumentException($"--shard {text}: shard {index} of {count} does not exist; the index runs from 0 to {count - 1}.", "shard");
+        }
+        return new SweepShard(index, count);
+
+        static int? SchedulerIndex(Func<string, string?> environment)
+        {
+            if (Number(environment("JOB_COMPLETION_INDEX"), out int index))
+            {
+                return index;
+            }
+            if (Number(environment("SLURM_ARRAY_TASK_ID"), out int task))
+            {
+                return task - (Number(environment("SLURM_ARRAY_TASK_MIN"), out int min) ? min : 0);
+            }
+            return null;
+        }
     }
 
     private static void Positive(int value, string option, int minimum)

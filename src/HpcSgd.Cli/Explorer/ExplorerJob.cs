@@ -28,11 +28,31 @@ internal static class ExplorerJob
         string folder = Path.GetFullPath(settings.OutputFolder);
         Directory.CreateDirectory(folder);
         console.WriteLine($"HpcSgd explorer: learning rate x batch size, {settings.Threads} threads; report folder {folder}");
+        if (settings.Parts.HasFlag(ExplorerParts.Sweep))
+        {
+            SweepJournals.Prepare(folder, experiments.Select(e => e.Experiment.Name), settings);
+        }
         var outcomes = new List<ExperimentOutcome>();
+        var pending = new List<string>();
         foreach ((Experiment experiment, ExperimentPlan defaults) in experiments)
         {
             ExperimentPlan plan = ExperimentPlan.For(experiment, settings, defaults);
-            outcomes.Add(RunExperiment(experiment, plan, settings, Path.Combine(folder, experiment.Name), console, cancellationToken));
+            try
+            {
+                outcomes.Add(RunExperiment(experiment, plan, settings, Path.Combine(folder, experiment.Name), console, cancellationToken));
+            }
+            catch (SweepShardPendingException e)
+            {
+                console.WriteLine($"  {e.Message}");
+                pending.Add(experiment.Name);
+            }
+        }
+        if (pending.Count > 0)
+        {
+            console.WriteLine();
+            console.WriteLine($"Shard {settings.Shard} done for now ({string.Join(", ", pending)} waiting for other shards). When every shard has finished, " +
+                $"'hpcsgd merge {folder}' writes the report; with several successive-halving rungs, run each shard again with --resume to take its trials past a rung.");
+            return 0;
         }
         string report = Path.Combine(folder, "report.md");
         ResultFiles.WriteAtomically(report, stream =>
@@ -72,6 +92,8 @@ internal static class ExplorerJob
                 Evaluations = settings.Evaluations,
                 RollBacks = settings.RollBacks,
                 Seed = settings.Seed,
+                JournalFolder = folder,
+                Shard = settings.Shard,
             };
             options.Validate(experiment.TrainingCount);
             sweep = ProgressDisplay.Run(console, $"{experiment.Name} sweep", monitor => experiment.Sweep(options, monitor, cancellationToken));

@@ -35,7 +35,10 @@ internal sealed record ExplorerSettings(
     int NoiseDraws,
     ulong Seed,
     string OutputFolder,
-    int RollBacks = 0);
+    int RollBacks = 0,
+    bool Resume = false,
+    SweepShard? Shard = null,
+    IReadOnlyList<string>? CommandLine = null);
 
 /// <summary>The grid and budget one experiment runs with, after defaults.</summary>
 internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs)

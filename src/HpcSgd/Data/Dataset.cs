@@ -66,6 +66,29 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
     public ReadOnlySpan<float> Targets => targets;
 
     /// <summary>
+    /// A 64-bit hash (XXH3) of the features and targets, computed on first use: what checkpoints and sweep journals
+    /// record so that a run is only ever resumed on the data it started with.
+    /// </summary>
+    public ulong ContentHash
+    {
+        get
+        {
+            if (!contentHashed)
+            {
+                var hasher = new System.IO.Hashing.XxHash3();
+                hasher.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(features.AsSpan()));
+                hasher.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(targets.AsSpan()));
+                contentHash = hasher.GetCurrentHashAsUInt64();
+                contentHashed = true; // volatile: the hash is visible before the flag on every thread
+            }
+            return contentHash;
+        }
+    }
+
+    private ulong contentHash;
+    private volatile bool contentHashed;
+
+    /// <summary>
     /// Samples of at most this many floats (features and target together) are also kept side by side in
     /// <see cref="InterleavedRows"/>, so that a shuffled batch reads one cache line per sample instead of one in each array.
     /// </summary>

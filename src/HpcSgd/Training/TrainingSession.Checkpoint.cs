@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
 using HpcSgd.Kernels;
@@ -19,7 +18,6 @@ public sealed partial class TrainingSession<TModel>
     private const string RunTag = "TOPT", StateTag = "TRST", SamplerTag = "SMPL", VelocityTag = "VELO", SnapshotsTag = "SNPS";
     private const uint StateVersion = 1;
     private int lastCheckpointStep = -1;
-    private ulong? dataHash;
 
     /// <summary>
     /// Writes a checkpoint of this run to <paramref name="path"/> (atomically: a crash leaves the previous file or the new
@@ -209,7 +207,7 @@ public sealed partial class TrainingSession<TModel>
         LearningRateSchedule schedule = options.Schedule;
         return string.Join('\n',
             string.Create(inv, $"Samples={data.Count}"),
-            $"DataHash={DataHash():x16}",
+            $"DataHash={data.ContentHash:x16}",
             string.Create(inv, $"LearningRate={options.LearningRate:R}"),
             string.Create(inv, $"BatchSize={options.BatchSize}"),
             string.Create(inv, $"TotalSteps={TotalSteps}"),
@@ -251,20 +249,6 @@ public sealed partial class TrainingSession<TModel>
             };
             throw new ModelFileException(path, hint);
         }
-    }
-
-    /// <summary>A 64-bit hash of the training features and targets (XXH3), computed once per session.</summary>
-    private ulong DataHash()
-    {
-        if (dataHash is ulong known)
-        {
-            return known;
-        }
-        var hash = new XxHash3();
-        hash.Append(MemoryMarshal.AsBytes(data.Features));
-        hash.Append(MemoryMarshal.AsBytes(data.Targets));
-        dataHash = hash.GetCurrentHashAsUInt64();
-        return dataHash.Value;
     }
 
     private static byte[] Section(string path, Dictionary<string, byte[]> sections, string tag) =>

@@ -32,6 +32,9 @@ public static partial class LearningRateSweep
         private bool diverged;
         private int rungReached = -1;
         private double? accuracy;
+        private int stepsDone;
+        private long samplesSeen;
+        private string? pendingCheckpoint;
 
         public Trial(int index, float learningRate, int batchSize, ulong seed, ReadOnlySpan<float> initialParameters,
             Dataset<TModel> training, Dataset<TModel> validation, SweepOptions options, double[] evaluations, float initialLoss)
@@ -84,6 +87,7 @@ public static partial class LearningRateSweep
         /// <summary>Trains until <paramref name="fraction"/> of the budget is spent, measuring the validation loss at each evaluation point.</summary>
         public void RunTo(double fraction, int rung, CancellationToken cancellationToken)
         {
+            LoadPendingCheckpoint();
             long start = Stopwatch.GetTimestamp();
             while (!Finished && evaluations[nextEvaluation] <= fraction + 1e-12 && !cancellationToken.IsCancellationRequested)
             {
@@ -155,6 +159,8 @@ public static partial class LearningRateSweep
                 }
             }
             elapsedTicks += Stopwatch.GetTimestamp() - start;
+            stepsDone = session.StepsDone;
+            samplesSeen = session.SamplesSeen;
         }
 
         private double Seconds => Stopwatch.GetElapsedTime(0, elapsedTicks).TotalSeconds;
@@ -182,8 +188,66 @@ public static partial class LearningRateSweep
             }
             TrialStatus status = diverged ? TrialStatus.Diverged : stopped ? TrialStatus.Stopped : TrialStatus.Completed;
             return new TrialResult(Index, LearningRate, BatchSize, Seed, status, CurveLabels.Classify(measured, diverged, rules),
-                rungReached, diverged ? float.NaN : LastValidationLoss, best, diverged ? null : accuracy, session.StepsDone,
-                session.SamplesSeen, Seconds, measured.ToArray(), rollBacks.Count > 0 ? [.. rollBacks] : null);
+                rungReached, diverged ? float.NaN : LastValidationLoss, best, diverged ? null : accuracy, stepsDone,
+                samplesSeen, Seconds, measured.ToArray(), rollBacks.Count > 0 ? [.. rollBacks] : null);
+        }
+
+        /// <summary>The journal's record of this trial at the end of <paramref name="rung"/>.</summary>
+        public SweepJournalEntry Entry(int rung, bool continues, CurveLabelRules rules) => new(rung, Result(rules), LastValidationLoss, continues);
+
+        /// <summary>Saves the session for the next rung (the journal entry then says it continues from there).</summary>
+        public void SaveCheckpoint(string path) => session.SaveCheckpoint(path);
+
+        /// <summary>
+        /// Takes the state a journal entry recorded at the end of its rung; the session itself is restored from
+        /// <paramref name="checkpoint"/> only if this trial trains again (<see cref="RunTo"/>).
+        /// </summary>
+        public void Restore(SweepJournalEntry entry, string? checkpoint)
+        {
+            TrialResult r = entry.Trial;
+            if (r.Curve.Count > curve.Length || r.Curve.Count == 0)
+            {
+                throw new InvalidDataException($"the journal's trial {Index} has {r.Curve.Count} curve points where this sweep measures at most {curve.Length}.");
+            }
+            for (int i = 0; i < r.Curve.Count; i++)
+            {
+                curve[i] = r.Curve[i];
+            }
+            points = r.Curve.Count;
+            nextEvaluation = points - 1;
+            lossSum = 0;
+            lossCount = 0;
+            elapsedTicks = (long)(r.WallSeconds * Stopwatch.Frequency);
+            trainingTicks = (long)(r.Curve[^1].Seconds * Stopwatch.Frequency);
+            diverged = r.Status == TrialStatus.Diverged;
+            rungReached = r.RungReached;
+            accuracy = r.FinalAccuracy;
+            stepsDone = r.Steps;
+            samplesSeen = r.SamplesSeen;
+            LastValidationLoss = entry.LastValidationLoss;
+            rollBacks.Clear();
+            rollBacks.AddRange(r.RollBacks ?? []);
+            pendingCheckpoint = checkpoint;
+        }
+
+        /// <summary>Before training again after <see cref="Restore"/>: the session as the journaled rung left it.</summary>
+        private void LoadPendingCheckpoint()
+        {
+            if (pendingCheckpoint is not { } path)
+            {
+                return;
+            }
+            if (!File.Exists(path))
+            {
+                throw new InvalidDataException($"the journal says trial {Index} goes on from {path}, which is missing; start the sweep over.");
+            }
+            session.RestoreCheckpoint(path);
+            pendingCheckpoint = null;
+            if (lastGood.Length > 0)
+            {
+                model.Parameters.CopyTo(lastGood);
+                lastGoodStep = session.StepsDone;
+            }
         }
 
         public void Dispose() => session.Dispose();

@@ -63,12 +63,17 @@ public static partial class LearningRateSweep
             }
         }
         monitor.Start(trials.Length);
+        SweepJournal? journal = options.JournalFolder is { } folder
+            ? SweepJournal.Open(folder, JournalHeader(initialParameters, training, validation, options, initialLoss), options.Shard)
+            : null;
         try
         {
-            RunRungs(trials, options, monitor, cancellationToken);
+            RunRungs(trials, options, monitor, journal, cancellationToken);
+            journal?.DeleteCheckpoints();
         }
         finally
         {
+            journal?.Dispose();
             foreach (Trial<TModel> trial in trials)
             {
                 trial.Dispose();
@@ -105,11 +110,12 @@ public static partial class LearningRateSweep
         return counts.Max() / (double)targets.Length;
     }
 
-    private static void RunRungs<TModel>(Trial<TModel>[] trials, SweepOptions options, SweepMonitor monitor, CancellationToken cancellationToken)
+    private static void RunRungs<TModel>(Trial<TModel>[] trials, SweepOptions options, SweepMonitor monitor, SweepJournal? journal,
+        CancellationToken cancellationToken)
         where TModel : ISgdModel<TModel>
     {
         double[] rungs = options.RungFractions();
-        var phase = new Phase<TModel>(trials, monitor, cancellationToken);
+        var phase = new Phase<TModel>(trials, monitor, journal, options, cancellationToken);
         using var pool = new WorkerPool(Math.Max(1, Math.Min(options.Threads, trials.Length)));
         for (int rung = 0; rung < rungs.Length; rung++)
         {
@@ -118,6 +124,10 @@ public static partial class LearningRateSweep
             phase.Begin(rung, rungs[rung]);
             pool.Run(phase);
             cancellationToken.ThrowIfCancellationRequested();
+            if (phase.Waiting.Count > 0)
+            {
+                throw new SweepShardPendingException(options.Shard!.Value, rung, [.. phase.Waiting.Order()], journal!.Folder);
+            }
             if (rung == rungs.Length - 1)
             {
                 break;
@@ -133,19 +143,27 @@ public static partial class LearningRateSweep
         }
     }
 
-    /// <summary>One rung: the workers take the running trials in grid order from a shared counter.</summary>
-    private sealed class Phase<TModel>(Trial<TModel>[] trials, SweepMonitor monitor, CancellationToken cancellationToken) : IParallelWork
+    /// <summary>
+    /// One rung: the workers take the running trials in grid order from a shared counter. With a journal, a trial the
+    /// journal has at this rung is restored from it instead of trained, one trained here is journaled (with a checkpoint
+    /// when it goes on), and one of another shard that is not journaled yet is listed in <see cref="Waiting"/>.
+    /// </summary>
+    private sealed class Phase<TModel>(Trial<TModel>[] trials, SweepMonitor monitor, SweepJournal? journal, SweepOptions options,
+        CancellationToken cancellationToken) : IParallelWork
         where TModel : ISgdModel<TModel>
     {
         private int next;
         private int rung;
         private double fraction;
 
+        public System.Collections.Concurrent.ConcurrentBag<int> Waiting { get; private set; } = [];
+
         public void Begin(int rungIndex, double budgetFraction)
         {
             next = 0;
             rung = rungIndex;
             fraction = budgetFraction;
+            Waiting = [];
         }
 
         public void Execute(int worker, int workers)
@@ -162,8 +180,33 @@ public static partial class LearningRateSweep
                 {
                     continue;
                 }
-                monitor.TrialStarted();
-                trial.RunTo(fraction, rung, cancellationToken);
+                bool owned = options.Shard is not { } shard || shard.Owns(trial.Index);
+                if (journal?.Find(trial.Index, rung) is { } entry)
+                {
+                    monitor.TrialStarted();
+                    trial.Restore(entry, entry.Continues && owned ? journal.CheckpointPath(trial.Index, rung) : null);
+                    monitor.TrialPaused(trial.LastValidationLoss, trial.LearningRate, trial.BatchSize, trial.Ended, trained: false);
+                    continue;
+                }
+                else if (!owned)
+                {
+                    Waiting.Add(trial.Index);
+                    continue;
+                }
+                else
+                {
+                    monitor.TrialStarted();
+                    trial.RunTo(fraction, rung, cancellationToken);
+                    if (journal is not null && !cancellationToken.IsCancellationRequested)
+                    {
+                        bool continues = trial.IsRunning && rung < options.Rungs - 1;
+                        if (continues)
+                        {
+                            trial.SaveCheckpoint(journal.CheckpointPath(trial.Index, rung));
+                        }
+                        journal.Append(trial.Entry(rung, continues, options.LabelRules));
+                    }
+                }
                 monitor.TrialPaused(trial.LastValidationLoss, trial.LearningRate, trial.BatchSize, trial.Ended);
             }
         }

@@ -37,7 +37,22 @@ public sealed class SweepMonitor
 
     internal void TrialStarted() => Set(s => s with { Running = s.Running + 1 });
 
-    internal void TrialPaused(float loss, float learningRate, int batchSize, TrialStatus? ended)
+    /// <summary>Called after each trial's phase with true when it trained (false: restored from a journal); tests interrupt sweeps with it.</summary>
+    internal Action<bool>? AfterTrialPaused { get; set; }
+
+    internal void TrialPaused(float loss, float learningRate, int batchSize, TrialStatus? ended, bool trained = true)
+    {
+        try
+        {
+            Count(loss, learningRate, batchSize, ended);
+        }
+        finally
+        {
+            AfterTrialPaused?.Invoke(trained);
+        }
+    }
+
+    private void Count(float loss, float learningRate, int batchSize, TrialStatus? ended)
     {
         lock (gate)
         {

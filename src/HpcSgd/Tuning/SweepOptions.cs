@@ -57,6 +57,21 @@ public sealed record SweepOptions
     /// <summary>What separates converged, still improving and oscillating loss curves.</summary>
     public CurveLabelRules LabelRules { get; init; } = new();
 
+    /// <summary>
+    /// A folder for the sweep's journal (<see cref="SweepJournal"/>): every trial's result at every rung is appended
+    /// and flushed as it finishes, with a checkpoint of each trial that goes on, so a sweep run again with the same
+    /// folder, options and data redoes nothing that was journaled (a journal of another sweep is refused). Null: none.
+    /// </summary>
+    public string? JournalFolder { get; init; }
+
+    /// <summary>
+    /// Runs only this shard's trials (trial i is shard i mod Count's), journaling them in <see cref="JournalFolder"/>;
+    /// the other shards' results are read from the journals there. A shard that needs results other shards have not
+    /// journaled yet (every rung waits for all trials) throws <see cref="SweepShardPendingException"/>; run it again
+    /// when they have, or merge the journals (<see cref="LearningRateSweep.Merge"/>). Null: every trial.
+    /// </summary>
+    public SweepShard? Shard { get; init; }
+
     /// <summary><paramref name="count"/> learning rates spaced evenly on a log scale from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public static float[] LogSpaced(float from, float to, int count)
     {
@@ -145,6 +160,11 @@ public sealed record SweepOptions
         Check(float.IsFinite(Momentum) && Momentum >= 0f && Momentum < 1f, nameof(Momentum), Momentum, "must be in [0, 1)");
         Check(float.IsFinite(WeightDecay) && WeightDecay >= 0f, nameof(WeightDecay), WeightDecay, "must be finite and at least 0");
         Check(DivergenceFactor > 1f, nameof(DivergenceFactor), DivergenceFactor, "must be greater than 1");
+        if (Shard is { } shard)
+        {
+            Check(shard.Count >= 1 && shard.Index >= 0 && shard.Index < shard.Count, nameof(Shard), shard, "must name a shard from 0 to Count - 1 of Count >= 1");
+            Check(JournalFolder is not null, nameof(Shard), shard, "needs a JournalFolder, where the shards' results meet");
+        }
         if (Budget.Kind != BudgetKind.WallTime)
         {
             int smallestSteps = BatchSizes.Min(b => Budget.StepLimit(b));

@@ -8,7 +8,7 @@ namespace HpcSgd.Tests.Cli;
 /// <summary>
 /// Issue #16: a training process killed (SIGKILL) while it writes checkpoints, most likely in the middle of one, leaves a
 /// checkpoint that resumes, and the resumed run ends bit for bit where an uninterrupted run ends. The kill count comes
-/// from HPCSGD_CHECKPOINT_KILLS (default 4; tests/checkpoint-kills runs 100).
+/// from HPCSGD_CHECKPOINT_KILLS (default 4; tests/kill-and-resume runs 100).
 /// </summary>
 public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
 {
@@ -24,7 +24,7 @@ public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
     {
         int kills = int.TryParse(Environment.GetEnvironmentVariable("HPCSGD_CHECKPOINT_KILLS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 4;
         string reference = Path.Combine(folder, "reference.hpcsgd");
-        Assert.Equal(0, (await Cli([.. Run, "--save", reference])).ExitCode);
+        Assert.Equal(0, (await CliRun.Child([.. Run, "--save", reference])).ExitCode);
         byte[] expected = ModelFile.ReadSection(reference, "PARA")!;
 
         Directory.CreateDirectory(folder);
@@ -35,7 +35,7 @@ public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
         {
             string checkpoint = Path.Combine(folder, $"run{k}.ckpt");
             // A checkpoint every step: the process spends most of its time writing one, so the kill lands mid-write.
-            var start = Start([.. Run, "--checkpoint", checkpoint, "--checkpoint-every", "1"]);
+            var start = CliRun.ChildStart([.. Run, "--checkpoint", checkpoint, "--checkpoint-every", "1"]);
             using Process child = Process.Start(start)!;
             Task drain = child.StandardOutput.ReadToEndAsync();
             Task drainError = child.StandardError.ReadToEndAsync();
@@ -52,7 +52,7 @@ public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
             midWrite += Directory.GetFiles(folder, "*.tmp").Length > 0 ? 1 : 0;
 
             string result = Path.Combine(folder, $"result{k}.hpcsgd");
-            (int exit, string output) = await Cli([.. Run, "--checkpoint", checkpoint, "--checkpoint-every", "0", "--resume", "--save", result]);
+            (int exit, string output) = await CliRun.Child([.. Run, "--checkpoint", checkpoint, "--checkpoint-every", "0", "--resume", "--save", result]);
             Assert.True(exit == 0, output);
             string line = output.Split('\n').Single(l => l.StartsWith("Resumed from", StringComparison.Ordinal));
             resumedAt.Add(int.Parse(line.Split(" at step ")[1].Split(' ')[0], CultureInfo.InvariantCulture));
@@ -63,25 +63,5 @@ public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
         log.WriteLine($"{kills} kills, {midWrite} with a checkpoint half written; every one resumed (from steps {resumedAt.Min()} to {resumedAt.Max()}) to the uninterrupted run's parameters bit for bit.");
         Assert.All(resumedAt, step => Assert.InRange(step, 0, 300_000));
         Assert.Contains(resumedAt, step => step > 0);
-    }
-
-    private static ProcessStartInfo Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HpcSgd.Cli.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        return start;
-    }
-
-    private static async Task<(int ExitCode, string Output)> Cli(string[] args)
-    {
-        using Process child = Process.Start(Start(args))!;
-        Task<string> output = child.StandardOutput.ReadToEndAsync();
-        Task<string> error = child.StandardError.ReadToEndAsync();
-        await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (child.ExitCode, await output + await error);
     }
 }

@@ -1,0 +1,355 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HpcSgd.Tuning;
+
+/// <summary>Which share of a sweep's trials a process runs: trial i belongs to shard i mod <paramref name="Count"/>.</summary>
+/// <param name="Index">This process's shard, 0-based.</param>
+/// <param name="Count">How many processes share the sweep.</param>
+public readonly record struct SweepShard(int Index, int Count)
+{
+    /// <summary>True when trial <paramref name="trial"/> is this shard's to run.</summary>
+    public bool Owns(int trial) => trial % Count == Index;
+
+    /// <summary>"2/8": shard 2 of 8 (0-based index).</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Index}/{Count}");
+}
+
+/// <summary>One trial at the end of one rung, as the journal keeps it: enough to skip that rung on a resumed run.</summary>
+/// <param name="Rung">The rung the trial finished (0-based).</param>
+/// <param name="Trial">The trial's result as of that rung.</param>
+/// <param name="LastValidationLoss">Its latest validation loss (the rung's promotion key; also the loss that ended a diverged trial).</param>
+/// <param name="Continues">True when a checkpoint of its session was saved for the next rung.</param>
+public sealed record SweepJournalEntry(int Rung, TrialResult Trial, float LastValidationLoss, bool Continues);
+
+/// <summary>The journal's first line: what the sweep is (so a journal is only resumed or merged with its own sweep).</summary>
+/// <param name="Version">Format version.</param>
+/// <param name="Model">The model's name.</param>
+/// <param name="Signature">"Name=value" lines: the model's shape, the data and initial parameters' hashes, every option that steers a trial.</param>
+/// <param name="InitialValidationLoss">Validation loss of the shared initial parameters.</param>
+/// <param name="ChanceAccuracy">For classifiers, the accuracy of the most common class.</param>
+/// <param name="Options">The grid, budget and rules, to rebuild the report without the model or data.</param>
+public sealed record SweepJournalHeader(int Version, string Model, IReadOnlyList<string> Signature, float InitialValidationLoss, double? ChanceAccuracy,
+    SweepJournalOptions Options);
+
+/// <summary>The options of a journaled sweep as plain values.</summary>
+public sealed record SweepJournalOptions(IReadOnlyList<float> LearningRates, IReadOnlyList<int> BatchSizes, BudgetKind BudgetKind, long BudgetAmount,
+    int Evaluations, int Rungs, int ReductionFactor, ulong Seed, float Momentum, float WeightDecay, float DivergenceFactor, int RollBacks,
+    CurveLabelRules LabelRules)
+{
+    /// <summary>The plain values of <paramref name="o"/>.</summary>
+    public static SweepJournalOptions From(SweepOptions o) => new([.. o.LearningRates], [.. o.BatchSizes], o.Budget.Kind, o.Budget.Amount, o.Evaluations,
+        o.Rungs, o.ReductionFactor, o.Seed, o.Momentum, o.WeightDecay, o.DivergenceFactor, o.RollBacks, o.LabelRules);
+
+    /// <summary>The options again (threads, journal and shard left at their defaults).</summary>
+    public SweepOptions ToOptions() => new()
+    {
+        LearningRates = LearningRates,
+        BatchSizes = BatchSizes,
+        Budget = BudgetKind switch
+        {
+            BudgetKind.Samples => TrainingBudget.Samples(BudgetAmount),
+            BudgetKind.Steps => TrainingBudget.Steps(checked((int)BudgetAmount)),
+            _ => TrainingBudget.WallTime(TimeSpan.FromTicks(BudgetAmount)),
+        },
+        Evaluations = Evaluations,
+        Rungs = Rungs,
+        ReductionFactor = ReductionFactor,
+        Seed = Seed,
+        Momentum = Momentum,
+        WeightDecay = WeightDecay,
+        DivergenceFactor = DivergenceFactor,
+        RollBacks = RollBacks,
+        LabelRules = LabelRules,
+    };
+}
+
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(SweepJournalHeader))]
+[JsonSerializable(typeof(SweepJournalEntry))]
+internal sealed partial class JournalJson : JsonSerializerContext;
+
+/// <summary>
+/// A sweep's journal: a folder holding one append-only file per process (<c>sweep-journal.jsonl</c>, or
+/// <c>sweep-journal-I-of-N.jsonl</c> for shard I of N) and the checkpoints of trials that go on to a later rung
+/// (<c>sweep-trials/</c>). Each line is JSON, a tab and the line's CRC-32; each is flushed to disk before the trial
+/// counts as done, so a killed sweep loses at most the trials in progress. A line cut short by a kill at the end of a
+/// file is dropped (and cut off before the next append); a damaged line elsewhere is an error naming file and line.
+/// </summary>
+public sealed class SweepJournal : IDisposable
+{
+    /// <summary>The journal format version.</summary>
+    public const int Version = 1;
+
+    private const string FilePrefix = "sweep-journal";
+    private const string TrialFolder = "sweep-trials";
+    private readonly Dictionary<(int Trial, int Rung), SweepJournalEntry> entries;
+    private readonly object gate = new();
+    private FileStream? writer;
+
+    private SweepJournal(string folder, string? ownFile, SweepJournalHeader header, Dictionary<(int, int), SweepJournalEntry> entries)
+    {
+        Folder = folder;
+        OwnFile = ownFile;
+        Header = header;
+        this.entries = entries;
+    }
+
+    /// <summary>The folder of the journal files.</summary>
+    public string Folder { get; }
+
+    /// <summary>The file this process appends to (null for a journal opened read-only, as by <see cref="Read"/>).</summary>
+    public string? OwnFile { get; }
+
+    /// <summary>The sweep the journal belongs to.</summary>
+    public SweepJournalHeader Header { get; }
+
+    /// <summary>Entries read from every journal file of the folder, and those appended since.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return entries.Count;
+            }
+        }
+    }
+
+    /// <summary>True when the folder holds journal files.</summary>
+    public static bool Exists(string folder) => Directory.Exists(folder) && Directory.EnumerateFiles(folder, FilePrefix + "*.jsonl").Any();
+
+    /// <summary>Removes the folder's journal files and trial checkpoints (starting a sweep over).</summary>
+    public static void Delete(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+        foreach (string file in Directory.EnumerateFiles(folder, FilePrefix + "*.jsonl"))
+        {
+            File.Delete(file);
+        }
+        string trials = Path.Combine(folder, TrialFolder);
+        if (Directory.Exists(trials))
+        {
+            Directory.Delete(trials, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Opens the journal of the sweep <paramref name="header"/> describes in <paramref name="folder"/> for appending
+    /// (this shard's file), reading what every journal file there holds; a journal of another sweep is refused,
+    /// naming the first difference.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A journal file is damaged or belongs to another sweep.</exception>
+    public static SweepJournal Open(string folder, SweepJournalHeader header, SweepShard? shard)
+    {
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.Combine(folder, TrialFolder));
+        var entries = new Dictionary<(int, int), SweepJournalEntry>();
+        foreach (string file in Files(folder))
+        {
+            ReadFile(file, header, entries);
+        }
+        string own = Path.Combine(folder, shard is { } s ? FormattableString.Invariant($"{FilePrefix}-{s.Index}-of-{s.Count}.jsonl") : FilePrefix + ".jsonl");
+        var journal = new SweepJournal(folder, own, header, entries);
+        journal.writer = OpenForAppend(own, header);
+        return journal;
+    }
+
+    /// <summary>Reads the journals of <paramref name="folders"/> (e.g. one per shard, copied from several machines) as one.</summary>
+    /// <exception cref="InvalidDataException">No journal is found, one is damaged, or they belong to different sweeps.</exception>
+    public static SweepJournal Read(IReadOnlyList<string> folders)
+    {
+        SweepJournalHeader? header = null;
+        var entries = new Dictionary<(int, int), SweepJournalEntry>();
+        foreach (string folder in folders)
+        {
+            string[] files = Directory.Exists(folder) ? Files(folder) : [];
+            if (files.Length == 0)
+            {
+                throw new InvalidDataException($"{folder}: no sweep journal ({FilePrefix}*.jsonl) there.");
+            }
+            foreach (string file in files)
+            {
+                header = ReadFile(file, header, entries);
+            }
+        }
+        return new SweepJournal(folders.Count > 0 ? folders[0] : ".", null, header ?? throw new InvalidDataException("no journal folder given."), entries);
+    }
+
+    /// <summary>The entry of <paramref name="trial"/> at <paramref name="rung"/>, if journaled.</summary>
+    public SweepJournalEntry? Find(int trial, int rung)
+    {
+        lock (gate)
+        {
+            return entries.GetValueOrDefault((trial, rung));
+        }
+    }
+
+    /// <summary>Where the session of <paramref name="trial"/> is checkpointed at the end of <paramref name="rung"/>.</summary>
+    public string CheckpointPath(int trial, int rung) =>
+        Path.Combine(Folder, TrialFolder, FormattableString.Invariant($"t{trial}-r{rung}.ckpt"));
+
+    /// <summary>Appends <paramref name="entry"/> and flushes it to disk (thread-safe); the trial's earlier checkpoint is then removed.</summary>
+    public void Append(SweepJournalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        byte[] line = Line(JsonSerializer.SerializeToUtf8Bytes(entry, JournalJson.Default.SweepJournalEntry));
+        lock (gate)
+        {
+            FileStream stream = writer ?? throw new InvalidOperationException("This journal was opened read-only.");
+            stream.Write(line);
+            stream.Flush(flushToDisk: true);
+            entries[(entry.Trial.Index, entry.Rung)] = entry;
+        }
+        string earlier = CheckpointPath(entry.Trial.Index, entry.Rung - 1);
+        if (entry.Rung > 0 && File.Exists(earlier))
+        {
+            File.Delete(earlier);
+        }
+    }
+
+    /// <summary>Removes the trial checkpoints (once the sweep is complete nothing will resume from them).</summary>
+    public void DeleteCheckpoints()
+    {
+        string trials = Path.Combine(Folder, TrialFolder);
+        if (Directory.Exists(trials))
+        {
+            Directory.Delete(trials, recursive: true);
+        }
+    }
+
+    /// <summary>Closes this process's journal file.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            writer?.Dispose();
+            writer = null;
+        }
+    }
+
+    private static string[] Files(string folder) => [.. Directory.EnumerateFiles(folder, FilePrefix + "*.jsonl").Order(StringComparer.Ordinal)];
+
+    private static byte[] Line(byte[] json)
+    {
+        string crc = Crc32.HashToUInt32(json).ToString("x8", CultureInfo.InvariantCulture);
+        return [.. json, (byte)'\t', .. Encoding.ASCII.GetBytes(crc), (byte)'\n'];
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> to append, first writing the header to a new file, or cutting a line that a kill left
+    /// unfinished off the end of an existing one.
+    /// </summary>
+    private static FileStream OpenForAppend(string path, SweepJournalHeader header)
+    {
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        long keep = stream.Length;
+        if (keep > 0)
+        {
+            // Back to just after the last newline: what follows it is a line cut short (already ignored by ReadFile).
+            var one = new byte[1];
+            while (keep > 0)
+            {
+                stream.Position = keep - 1;
+                stream.ReadExactly(one);
+                if (one[0] == (byte)'\n')
+                {
+                    break;
+                }
+                keep--;
+            }
+            stream.SetLength(keep);
+        }
+        stream.Position = keep;
+        if (keep == 0)
+        {
+            stream.Write(Line(JsonSerializer.SerializeToUtf8Bytes(header, JournalJson.Default.SweepJournalHeader)));
+            stream.Flush(flushToDisk: true);
+        }
+        return stream;
+    }
+
+    /// <summary>Reads one journal file into <paramref name="entries"/>, checking its header against <paramref name="expected"/> (the first file's when null).</summary>
+    private static SweepJournalHeader ReadFile(string file, SweepJournalHeader? expected, Dictionary<(int, int), SweepJournalEntry> entries)
+    {
+        byte[] bytes = File.ReadAllBytes(file);
+        SweepJournalHeader? header = null;
+        int lineNumber = 0, start = 0;
+        while (start < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            lineNumber++;
+            if (end < 0)
+            {
+                break; // the last line, cut short by a kill: its trial is simply not done
+            }
+            ReadOnlySpan<byte> line = bytes.AsSpan(start, end - start);
+            start = end + 1;
+            int tab = line.LastIndexOf((byte)'\t');
+            if (tab < 0 || line.Length - tab - 1 != 8
+                || !uint.TryParse(Encoding.ASCII.GetString(line[(tab + 1)..]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint crc)
+                || Crc32.HashToUInt32(line[..tab]) != crc)
+            {
+                throw new InvalidDataException($"{file}, line {lineNumber}: damaged (its checksum does not match); remove the file or the line to go on without it.");
+            }
+            try
+            {
+                if (header is null)
+                {
+                    header = JsonSerializer.Deserialize(line[..tab], JournalJson.Default.SweepJournalHeader)
+                        ?? throw new InvalidDataException($"{file}, line 1: not a sweep journal header.");
+                    if (header.Version != Version)
+                    {
+                        throw new InvalidDataException($"{file}: journal format version {header.Version}; this HpcSgd reads version {Version}.");
+                    }
+                    if (expected is not null)
+                    {
+                        CompareSignatures(file, header, expected);
+                    }
+                    continue;
+                }
+                SweepJournalEntry entry = JsonSerializer.Deserialize(line[..tab], JournalJson.Default.SweepJournalEntry)
+                    ?? throw new InvalidDataException($"{file}, line {lineNumber}: empty entry.");
+                int trials = header.Options.LearningRates.Count * header.Options.BatchSizes.Count;
+                if (entry.Trial is null || entry.Trial.Curve is null || (uint)entry.Trial.Index >= (uint)trials || (uint)entry.Rung >= (uint)header.Options.Rungs)
+                {
+                    throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {header.Options.Rungs} rungs.");
+                }
+                entries.TryAdd((entry.Trial.Index, entry.Rung), entry);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{file}, line {lineNumber}: not a journal line ({e.Message.Split('\n')[0]}).");
+            }
+        }
+        return header ?? expected ?? throw new InvalidDataException($"{file}: empty; it holds no journal header.");
+    }
+
+    /// <summary>Throws naming the first signature line in which two journals differ.</summary>
+    internal static void CompareSignatures(string file, SweepJournalHeader found, SweepJournalHeader expected)
+    {
+        if (found.Model != expected.Model)
+        {
+            throw new InvalidDataException($"{file}: a journal of a sweep on {found.Model}, not {expected.Model}.");
+        }
+        var theirs = found.Signature.Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        foreach (string line in expected.Signature)
+        {
+            string[] parts = line.Split('=', 2);
+            if (!theirs.TryGetValue(parts[0], out string? other) || other != parts[1])
+            {
+                throw new InvalidDataException($"{file}: a journal of another sweep ({parts[0]} = {Short(other ?? "none")} there, {Short(parts[1])} here); " +
+                    "use another folder, or start over without resuming.");
+            }
+        }
+    }
+
+    private static string Short(string value) => value.Length <= 60 ? value : value[..57] + "...";
+}
