@@ -115,8 +115,8 @@ public sealed class CsvTable
         int target = Array.IndexOf(names, targetColumn);
         if (target < 0)
         {
-            string header = string.Join(", ", names.Take(20).Select(n => $"'{Show(n)}'")) + (names.Length > 20 ? $" and {names.Length - 20} more" : "");
-            throw new CsvFormatException(source, 1, 0, $"no column named '{Show(targetColumn)}'; the header has {header}.");
+            string header = string.Join(", ", names.Take(20).Select(n => $"'{MessageText.Show(n)}'")) + (names.Length > 20 ? $" and {names.Length - 20} more" : "");
+            throw new CsvFormatException(source, 1, 0, $"no column named '{MessageText.Show(targetColumn)}'; the header has {header}.");
         }
         if (names.Length < 2)
         {
@@ -145,18 +145,18 @@ public sealed class CsvTable
                 {
                     if (field.IsEmpty)
                     {
-                        throw new CsvFormatException(source, line, c + 1, $"empty label in target column '{Show(names[c])}'.");
+                        throw new CsvFormatException(source, line, c + 1, $"empty label in target column '{MessageText.Show(names[c])}'.");
                     }
                     labels.Add(field.ToString());
                     continue;
                 }
                 if (field.IsEmpty)
                 {
-                    throw new CsvFormatException(source, line, c + 1, $"empty field in column '{Show(names[c])}'; expected a number (missing values are not filled in).");
+                    throw new CsvFormatException(source, line, c + 1, $"empty field in column '{MessageText.Show(names[c])}'; expected a number (missing values are not filled in).");
                 }
                 if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
                 {
-                    throw new CsvFormatException(source, line, c + 1, $"expected a finite number in column '{Show(names[c])}', found '{Show(field.ToString())}'.");
+                    throw new CsvFormatException(source, line, c + 1, $"expected a finite number in column '{MessageText.Show(names[c])}', found '{MessageText.Show(field.ToString())}'.");
                 }
                 (c == target ? targets : features).Add(value);
             }
@@ -194,25 +194,10 @@ public sealed class CsvTable
             }
             if (Array.IndexOf(names, names[c], 0, c) >= 0)
             {
-                throw new CsvFormatException(source, 1, c + 1, $"column name '{Show(names[c])}' appears twice in the header.");
+                throw new CsvFormatException(source, 1, c + 1, $"column name '{MessageText.Show(names[c])}' appears twice in the header.");
             }
         }
         return names;
-    }
-
-    /// <summary>Longest text of a cell or name echoed in a message.</summary>
-    private const int ShownCharacters = 80;
-
-    /// <summary>
-    /// A cell or name as a message shows it: on one line (line breaks and tabs escaped) and at most
-    /// <see cref="ShownCharacters"/> characters, with the full length said when cut.
-    /// </summary>
-    internal static string Show(string text)
-    {
-        string oneLine = text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
-        return oneLine.Length <= ShownCharacters
-            ? oneLine
-            : string.Create(CultureInfo.InvariantCulture, $"{oneLine[..ShownCharacters]}... ({text.Length:N0} characters)");
     }
 
     /// <summary>Numeric labels in numeric order (so "2" comes before "10"), otherwise ordinal text order.</summary>

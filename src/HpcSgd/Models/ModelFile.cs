@@ -249,12 +249,12 @@ public static class ModelFile
         string signature = Encoding.UTF8.GetString(payload.Slice(12 + nameLength, signatureLength));
         if (name != expected.Name && SimpleName(name) != SimpleName(expected.Name))
         {
-            throw new ModelFileException(path, $"holds the model '{name}', not '{expected.Name}'.");
+            throw new ModelFileException(path, $"holds the model '{MessageText.Show(name)}', not '{expected.Name}'.");
         }
         if (hash != expected.ShapeHash)
         {
             throw new ModelFileException(path,
-                $"holds '{name}' with a different shape ({signature}) than this build declares ({expected.ShapeSignature}); retrain or load it with the matching declaration.");
+                $"holds '{MessageText.Show(name)}' with a different shape ({MessageText.Show(signature)}) than this build declares ({expected.ShapeSignature}); retrain or load it with the matching declaration.");
         }
         return name;
     }

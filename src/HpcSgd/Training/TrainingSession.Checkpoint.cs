@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
 
@@ -227,8 +228,18 @@ public sealed partial class TrainingSession<TModel>
 
     private void CompareRun(string path, string saved)
     {
-        Dictionary<string, string> Parse(string text) => text.Split('\n').Select(line => line.Split('=', 2))
-            .Where(parts => parts.Length == 2).ToDictionary(parts => parts[0], parts => parts[1]);
+        Dictionary<string, string> Parse(string text)
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string[] parts in text.Split('\n').Select(line => line.Split('=', 2)).Where(parts => parts.Length == 2))
+            {
+                if (!values.TryAdd(parts[0], parts[1]))
+                {
+                    throw new ModelFileException(path, $"is not a usable checkpoint: it records {MessageText.Show(parts[0])} twice.");
+                }
+            }
+            return values;
+        }
         Dictionary<string, string> theirs = Parse(saved), ours = Parse(RunSignature());
         foreach ((string name, string value) in ours)
         {

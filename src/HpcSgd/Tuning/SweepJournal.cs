@@ -2,76 +2,9 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using HpcSgd.Data;
 
 namespace HpcSgd.Tuning;
-
-/// <summary>Which share of a sweep's trials a process runs: trial i belongs to shard i mod <paramref name="Count"/>.</summary>
-/// <param name="Index">This process's shard, 0-based.</param>
-/// <param name="Count">How many processes share the sweep.</param>
-public readonly record struct SweepShard(int Index, int Count)
-{
-    /// <summary>True when trial <paramref name="trial"/> is this shard's to run.</summary>
-    public bool Owns(int trial) => trial % Count == Index;
-
-    /// <summary>"2/8": shard 2 of 8 (0-based index).</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Index}/{Count}");
-}
-
-/// <summary>One trial at the end of one rung, as the journal keeps it: enough to skip that rung on a resumed run.</summary>
-/// <param name="Rung">The rung the trial finished (0-based).</param>
-/// <param name="Trial">The trial's result as of that rung.</param>
-/// <param name="LastValidationLoss">Its latest validation loss (the rung's promotion key; also the loss that ended a diverged trial).</param>
-/// <param name="Continues">True when a checkpoint of its session was saved for the next rung.</param>
-public sealed record SweepJournalEntry(int Rung, TrialResult Trial, float LastValidationLoss, bool Continues);
-
-/// <summary>The journal's first line: what the sweep is (so a journal is only resumed or merged with its own sweep).</summary>
-/// <param name="Version">Format version.</param>
-/// <param name="Model">The model's name.</param>
-/// <param name="Signature">"Name=value" lines: the model's shape, the data and initial parameters' hashes, every option that steers a trial.</param>
-/// <param name="InitialValidationLoss">Validation loss of the shared initial parameters.</param>
-/// <param name="ChanceAccuracy">For classifiers, the accuracy of the most common class.</param>
-/// <param name="Options">The grid, budget and rules, to rebuild the report without the model or data.</param>
-public sealed record SweepJournalHeader(int Version, string Model, IReadOnlyList<string> Signature, float InitialValidationLoss, double? ChanceAccuracy,
-    SweepJournalOptions Options);
-
-/// <summary>The options of a journaled sweep as plain values.</summary>
-public sealed record SweepJournalOptions(IReadOnlyList<float> LearningRates, IReadOnlyList<int> BatchSizes, BudgetKind BudgetKind, long BudgetAmount,
-    int Evaluations, int Rungs, int ReductionFactor, ulong Seed, float Momentum, float WeightDecay, float DivergenceFactor, int RollBacks,
-    CurveLabelRules LabelRules)
-{
-    /// <summary>The plain values of <paramref name="o"/>.</summary>
-    public static SweepJournalOptions From(SweepOptions o) => new([.. o.LearningRates], [.. o.BatchSizes], o.Budget.Kind, o.Budget.Amount, o.Evaluations,
-        o.Rungs, o.ReductionFactor, o.Seed, o.Momentum, o.WeightDecay, o.DivergenceFactor, o.RollBacks, o.LabelRules);
-
-    /// <summary>The options again (threads, journal and shard left at their defaults).</summary>
-    public SweepOptions ToOptions() => new()
-    {
-        LearningRates = LearningRates,
-        BatchSizes = BatchSizes,
-        Budget = BudgetKind switch
-        {
-            BudgetKind.Samples => TrainingBudget.Samples(BudgetAmount),
-            BudgetKind.Steps => TrainingBudget.Steps(checked((int)BudgetAmount)),
-            _ => TrainingBudget.WallTime(TimeSpan.FromTicks(BudgetAmount)),
-        },
-        Evaluations = Evaluations,
-        Rungs = Rungs,
-        ReductionFactor = ReductionFactor,
-        Seed = Seed,
-        Momentum = Momentum,
-        WeightDecay = WeightDecay,
-        DivergenceFactor = DivergenceFactor,
-        RollBacks = RollBacks,
-        LabelRules = LabelRules,
-    };
-}
-
-[JsonSourceGenerationOptions(UseStringEnumConverter = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-[JsonSerializable(typeof(SweepJournalHeader))]
-[JsonSerializable(typeof(SweepJournalEntry))]
-internal sealed partial class JournalJson : JsonSerializerContext;
 
 /// <summary>
 /// A sweep's journal: a folder holding one append-only file per process (<c>sweep-journal.jsonl</c>, or
@@ -309,6 +242,10 @@ public sealed class SweepJournal : IDisposable
                     {
                         throw new InvalidDataException($"{file}: journal format version {header.Version}; this HpcSgd reads version {Version}.");
                     }
+                    if (!Plausible(header))
+                    {
+                        throw new InvalidDataException($"{file}, line 1: not a sweep journal header (fields missing or out of range).");
+                    }
                     if (expected is not null)
                     {
                         CompareSignatures(file, header, expected);
@@ -318,18 +255,47 @@ public sealed class SweepJournal : IDisposable
                 SweepJournalEntry entry = JsonSerializer.Deserialize(line[..tab], JournalJson.Default.SweepJournalEntry)
                     ?? throw new InvalidDataException($"{file}, line {lineNumber}: empty entry.");
                 int trials = header.Options.LearningRates.Count * header.Options.BatchSizes.Count;
-                if (entry.Trial is null || entry.Trial.Curve is null || (uint)entry.Trial.Index >= (uint)trials || (uint)entry.Rung >= (uint)header.Options.Rungs)
+                if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || (uint)entry.Trial.Index >= (uint)trials || (uint)entry.Rung >= (uint)header.Options.Rungs)
                 {
                     throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {header.Options.Rungs} rungs.");
+                }
+                TrialResult t = entry.Trial;
+                SweepJournalOptions o = header.Options;
+                if (t.LearningRate != o.LearningRates[t.Index / o.BatchSizes.Count] || t.BatchSize != o.BatchSizes[t.Index % o.BatchSizes.Count]
+                    || !Enum.IsDefined(t.Status) || !Enum.IsDefined(t.Label) || t.Steps < 0 || t.SamplesSeen < 0)
+                {
+                    throw new InvalidDataException($"{file}, line {lineNumber}: the entry for trial {t.Index} does not match the grid (learning rate {t.LearningRate}, batch {t.BatchSize}) or has fields out of range.");
                 }
                 entries.TryAdd((entry.Trial.Index, entry.Rung), entry);
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{file}, line {lineNumber}: not a journal line ({e.Message.Split('\n')[0]}).");
+                // The parser's message quotes the line; the position and path say where without echoing it.
+                throw new InvalidDataException($"{file}, line {lineNumber}: not a journal line (invalid JSON at byte {(e.BytePositionInLine ?? 0) + 1}{(e.Path is { } path ? $", {path}" : "")}).");
             }
         }
         return header ?? expected ?? throw new InvalidDataException($"{file}: empty; it holds no journal header.");
+    }
+
+    /// <summary>True when a header read from a file has every field, a grid of sensible size and options that construct.</summary>
+    private static bool Plausible(SweepJournalHeader header)
+    {
+        if (header.Model is null || header.Signature is null || header.Signature.Any(line => line is null)
+            || header.Options is not { LearningRates: { Count: > 0 } rates, BatchSizes: { Count: > 0 } batches, LabelRules: not null } options
+            || (long)rates.Count * batches.Count > 1_000_000 || options.Rungs is < 1 or > 64 || options.Evaluations is < 2 or > 100_000
+            || options.ReductionFactor < 2)
+        {
+            return false;
+        }
+        try
+        {
+            options.ToOptions();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Throws naming the first signature line in which two journals differ.</summary>
@@ -337,19 +303,21 @@ public sealed class SweepJournal : IDisposable
     {
         if (found.Model != expected.Model)
         {
-            throw new InvalidDataException($"{file}: a journal of a sweep on {found.Model}, not {expected.Model}.");
+            throw new InvalidDataException($"{file}: a journal of a sweep on {MessageText.Show(found.Model)}, not {expected.Model}.");
         }
-        var theirs = found.Signature.Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var theirs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string[] parts in found.Signature.Select(l => l.Split('=', 2)).Where(p => p.Length == 2))
+        {
+            theirs.TryAdd(parts[0], parts[1]); // a repeated name keeps its first value, which must then match
+        }
         foreach (string line in expected.Signature)
         {
             string[] parts = line.Split('=', 2);
             if (!theirs.TryGetValue(parts[0], out string? other) || other != parts[1])
             {
-                throw new InvalidDataException($"{file}: a journal of another sweep ({parts[0]} = {Short(other ?? "none")} there, {Short(parts[1])} here); " +
+                throw new InvalidDataException($"{file}: a journal of another sweep ({parts[0]} = {MessageText.Show(other ?? "none")} there, {MessageText.Show(parts[1])} here); " +
                     "use another folder, or start over without resuming.");
             }
         }
     }
-
-    private static string Short(string value) => value.Length <= 60 ? value : value[..57] + "...";
 }
