@@ -178,7 +178,7 @@ internal static class DispatchEmitter
             : $"{Names.LossHeads}.MeanSquaredErrorLoss(ref outputs0, ref targets0, batchSize * OutputCount)",
     };
 
-    private static void CheckCommon(IndentedWriter w)
+    internal static void CheckCommon(IndentedWriter w)
     {
         w.Line($"{Names.KernelArguments}.CheckBatchSize(batchSize);");
         w.Line($"{Names.KernelArguments}.CheckLength(parameters.Length, ParameterCount, nameof(parameters), \"ParameterCount\");");
@@ -194,7 +194,7 @@ internal static class DispatchEmitter
         w.Line($"{Names.KernelArguments}.CheckLength(gradient.Length, ParameterCount, nameof(gradient), \"ParameterCount\");");
     }
 
-    private static void CheckTargets(IndentedWriter w, ModelSpec model)
+    internal static void CheckTargets(IndentedWriter w, ModelSpec model)
     {
         string width = model.Loss == LossKind.MeanSquaredError ? "OutputCount" : "1";
         w.Line($"{Names.KernelArguments}.CheckLength(targets.Length, (long)batchSize * {width}, nameof(targets), \"batch size x {width}\");");
@@ -204,7 +204,7 @@ internal static class DispatchEmitter
         }
     }
 
-    private static void Refs(IndentedWriter w, params string[] spans)
+    internal static void Refs(IndentedWriter w, params string[] spans)
     {
         foreach (string span in spans)
         {

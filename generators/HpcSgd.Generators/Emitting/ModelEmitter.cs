@@ -63,6 +63,7 @@ internal static class ModelEmitter
                     GradientEmitter.Emit(w, plan, layout, batch, fusedUpdate: true);
                 }
             }
+            GradientNormsEmitter.Emit(w, model, layout, fusedRegression);
             UpdateEmitter.Emit(w, model, layout);
             foreach (int size in batches.Where(b => b.IsShared).SelectMany(b => b.Sizes))
             {

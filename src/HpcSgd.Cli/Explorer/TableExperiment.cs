@@ -86,7 +86,7 @@ internal static class TableExperiment
         };
         if (table.Kind == TargetKind.Classification)
         {
-            notes.Add($"Classes (index: label): {string.Join(", ", table.ClassNames.Select((c, i) => $"{i}: {PreparedTable.Short(c)}"))}.");
+            notes.Add($"Classes (index: label): {string.Join(", ", table.ClassNames.Select((c, i) => $"{i}: {MessageText.Show(c)}"))}.");
         }
         else
         {
@@ -97,7 +97,7 @@ internal static class TableExperiment
             (table.Encoded.Any() ? $", {table.Encoded.Count()} text column{(table.Encoded.Count() == 1 ? "" : "s")} one-hot encoded" : "") + "), standardised with the training rows' mean and deviation.");
         foreach (FeatureColumn e in table.Encoded)
         {
-            notes.Add($"One-hot '{PreparedTable.Short(e.Name)}': {string.Join(", ", e.Categories!.Select(PreparedTable.Short))}.");
+            notes.Add($"One-hot '{MessageText.Show(e.Name)}': {string.Join(", ", e.Categories!.Select(MessageText.Show))}.");
         }
         if (table.Excluded.Count > 0)
         {
@@ -109,7 +109,7 @@ internal static class TableExperiment
         }
         foreach (FilledColumn f in table.Filled)
         {
-            notes.Add($"Missing cells filled in '{PreparedTable.Short(f.Name)}': {f.Cells} with {PreparedTable.Short(f.Value)}.");
+            notes.Add($"Missing cells filled in '{MessageText.Show(f.Name)}': {f.Cells} with {MessageText.Show(f.Value)}.");
         }
         notes.Add(string.Create(inv, $"Kernels: {(compiled.FromCache ? "from the model cache" : "generated and compiled now")} in {compiled.CompileTime.TotalSeconds:F2} s, for {KernelWords()} (cache: {compiled.CachePath})."));
         return [.. notes];

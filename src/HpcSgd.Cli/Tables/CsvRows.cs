@@ -20,20 +20,7 @@ internal static class CsvRows
         {
             throw new CsvFormatException(source, 1, 0, "no header line.");
         }
-        SepReader.Row header = reader.Current;
-        var names = new string[header.ColCount];
-        for (int c = 0; c < names.Length; c++)
-        {
-            names[c] = header[c].Span.Trim().ToString();
-            if (names[c].Length == 0)
-            {
-                throw new CsvFormatException(source, 1, c + 1, "empty column name in the header.");
-            }
-            if (Array.IndexOf(names, names[c], 0, c) >= 0)
-            {
-                throw new CsvFormatException(source, 1, c + 1, $"column name '{PreparedTable.Short(names[c])}' appears twice in the header.");
-            }
-        }
+        string[] names = CsvTable.HeaderNames(reader.Current, source);
         if (names.Length < 2)
         {
             throw new CsvFormatException(source, 1, 0, "the header names one column; expected the target and at least one feature, separated by commas.");

@@ -90,24 +90,24 @@ internal sealed class PreparedTable
         int target = Array.IndexOf(names, options.Target);
         if (target < 0)
         {
-            throw new ArgumentException($"--target {Short(options.Target)}: {source} has no such column; its columns are {List(names)}.", "target");
+            throw new ArgumentException($"--target {MessageText.Show(options.Target)}: {source} has no such column; its columns are {List(names)}.", "target");
         }
         string[] excluded = [.. (options.Exclude ?? []).Distinct()];
         foreach (string name in excluded)
         {
             if (Array.IndexOf(names, name) < 0)
             {
-                throw new ArgumentException($"--exclude {Short(name)}: {source} has no such column; its columns are {List(names)}.", "exclude");
+                throw new ArgumentException($"--exclude {MessageText.Show(name)}: {source} has no such column; its columns are {List(names)}.", "exclude");
             }
             if (name == options.Target)
             {
-                throw new ArgumentException($"--exclude {Short(name)} names the target column.", "exclude");
+                throw new ArgumentException($"--exclude {MessageText.Show(name)} names the target column.", "exclude");
             }
         }
         int[] used = [.. Enumerable.Range(0, names.Length).Where(c => c != target && !excluded.Contains(names[c]))];
         if (used.Length == 0)
         {
-            throw new ArgumentException($"{source}: no feature column is left besides the target '{Short(options.Target)}'.", "exclude");
+            throw new ArgumentException($"{source}: no feature column is left besides the target '{MessageText.Show(options.Target)}'.", "exclude");
         }
 
         // Pass 1: profile the target and the used columns.
@@ -153,7 +153,7 @@ internal sealed class PreparedTable
             {
                 int column = missingTarget && (firstMissing < 0 || target < firstMissing) ? target : firstMissing;
                 throw new CsvFormatException(source, line, column + 1,
-                    $"missing value in column '{Short(names[column])}'; fill it in, or use --missing drop (leave out such rows) or --missing mean (fill with the column's mean or most common value).");
+                    $"missing value in column '{MessageText.Show(names[column])}'; fill it in, or use --missing drop (leave out such rows) or --missing mean (fill with the column's mean or most common value).");
             }
             if (missingTarget || (options.Missing == MissingValues.Drop && firstMissing >= 0))
             {
@@ -187,14 +187,14 @@ internal sealed class PreparedTable
         string distinct = p.DistinctWords;
         if (p.Present == 0)
         {
-            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"the target column '{Short(p.Name)}' holds no values.");
+            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"the target column '{MessageText.Show(p.Name)}' holds no values.");
         }
         if (task == "regression")
         {
             if (!p.AllNumbers)
             {
                 throw new CsvFormatException(source, p.FirstText!.Value.Line, p.Index + 1,
-                    $"--task regression needs numbers in the target column '{Short(p.Name)}', found '{Short(p.FirstText.Value.Text)}'; use --task classification for labels.");
+                    $"--task regression needs numbers in the target column '{MessageText.Show(p.Name)}', found '{MessageText.Show(p.FirstText.Value.Text)}'; use --task classification for labels.");
             }
             return (TargetKind.Regression, "given by --task");
         }
@@ -203,22 +203,22 @@ internal sealed class PreparedTable
             if (p.AllNumbers && !p.AllWholeNumbers && (p.TooManyDistinct || p.Distinct > TableOptions.InferredClassLimit))
             {
                 throw new ArgumentException(
-                    $"--task classification: the target column '{Short(p.Name)}' holds {distinct} distinct numbers with fractions, which looks like a quantity to predict, not classes; use --task regression (or leave --task out).", "task");
+                    $"--task classification: the target column '{MessageText.Show(p.Name)}' holds {distinct} distinct numbers with fractions, which looks like a quantity to predict, not classes; use --task regression (or leave --task out).", "task");
             }
             return (TargetKind.Classification, "given by --task");
         }
         if (!p.AllNumbers)
         {
-            return (TargetKind.Classification, $"the target column '{Short(p.Name)}' holds text labels ({distinct} distinct, e.g. '{Short(p.FirstText!.Value.Text)}')");
+            return (TargetKind.Classification, $"the target column '{MessageText.Show(p.Name)}' holds text labels ({distinct} distinct, e.g. '{MessageText.Show(p.FirstText!.Value.Text)}')");
         }
         if (p.AllWholeNumbers && !p.TooManyDistinct && p.Distinct <= TableOptions.InferredClassLimit)
         {
             return (TargetKind.Classification,
-                $"the target column '{Short(p.Name)}' holds {p.Distinct} distinct whole numbers (at most {TableOptions.InferredClassLimit} are read as classes; --task regression if they are amounts)");
+                $"the target column '{MessageText.Show(p.Name)}' holds {p.Distinct} distinct whole numbers (at most {TableOptions.InferredClassLimit} are read as classes; --task regression if they are amounts)");
         }
         return (TargetKind.Regression, p.AllWholeNumbers
-            ? $"the target column '{Short(p.Name)}' holds {distinct} distinct whole numbers (more than {TableOptions.InferredClassLimit} are read as a quantity; --task classification if they are classes)"
-            : $"the target column '{Short(p.Name)}' holds numbers with fractions ({distinct} distinct)");
+            ? $"the target column '{MessageText.Show(p.Name)}' holds {distinct} distinct whole numbers (more than {TableOptions.InferredClassLimit} are read as a quantity; --task classification if they are classes)"
+            : $"the target column '{MessageText.Show(p.Name)}' holds numbers with fractions ({distinct} distinct)");
     }
 
     private static string[] Classes(ColumnProfile p, string source)
@@ -226,14 +226,14 @@ internal sealed class PreparedTable
         if (p.TooManyDistinct || p.Distinct > TableOptions.MaxClasses)
         {
             throw new ArgumentException(
-                $"the target column '{Short(p.Name)}' has {p.DistinctWords} distinct values; classification takes at most {TableOptions.MaxClasses} classes (--task regression if it is a quantity).", "task");
+                $"the target column '{MessageText.Show(p.Name)}' has {p.DistinctWords} distinct values; classification takes at most {TableOptions.MaxClasses} classes (--task regression if it is a quantity).", "task");
         }
         string[] classes = p.AllNumbers
             ? [.. p.OrderedValues().GroupBy(v => float.Parse(v, CultureInfo.InvariantCulture)).Select(g => g.First())]
             : p.OrderedValues();
         if (classes.Length < 2)
         {
-            throw new CsvFormatException(source, 2, p.Index + 1, $"the target column '{Short(p.Name)}' holds one class only ('{Short(classes[0])}'); nothing to tell apart.");
+            throw new CsvFormatException(source, 2, p.Index + 1, $"the target column '{MessageText.Show(p.Name)}' holds one class only ('{MessageText.Show(classes[0])}'); nothing to tell apart.");
         }
         return classes;
     }
@@ -255,7 +255,7 @@ internal sealed class PreparedTable
     {
         if (p.Present == 0)
         {
-            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"column '{Short(p.Name)}' holds no values; --exclude {Short(p.Name)}.");
+            throw new CsvFormatException(source, p.FirstMissingLine, p.Index + 1, $"column '{MessageText.Show(p.Name)}' holds no values; --exclude {MessageText.Show(p.Name)}.");
         }
         if (p.AllNumbers)
         {
@@ -265,18 +265,11 @@ internal sealed class PreparedTable
         {
             (string text, int line) = p.FirstText!.Value;
             throw new CsvFormatException(source, line, p.Index + 1,
-                $"column '{Short(p.Name)}' holds text ('{Short(text)}') with {p.DistinctWords} distinct values, more than the {maxCategories} one-hot encoding takes; " +
-                $"--exclude {Short(p.Name)}, fix the cell if the column should hold numbers, or raise --max-categories.");
+                $"column '{MessageText.Show(p.Name)}' holds text ('{MessageText.Show(text)}') with {p.DistinctWords} distinct values, more than the {maxCategories} one-hot encoding takes; " +
+                $"--exclude {MessageText.Show(p.Name)}, fix the cell if the column should hold numbers, or raise --max-categories.");
         }
         return FeatureColumn.OneHot(p.Name, p.OrderedValues(), p.MostCommon());
     }
 
-    private static string List(string[] names) => string.Join(", ", names.Take(30).Select(n => $"'{Short(n)}'")) + (names.Length > 30 ? $", ... ({names.Length} in all)" : "");
-
-    /// <summary>A cell or name short enough for a one-line message.</summary>
-    internal static string Short(string text)
-    {
-        string flat = string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
-        return flat.Length <= 40 ? flat : flat[..37] + "...";
-    }
+    private static string List(string[] names) => string.Join(", ", names.Take(30).Select(n => $"'{MessageText.Show(n)}'")) + (names.Length > 30 ? $", ... ({names.Length} in all)" : "");
 }

@@ -67,7 +67,7 @@ internal sealed record TablePreprocessing(
         int missingColumn = Array.IndexOf(positions, -1);
         if (missingColumn >= 0)
         {
-            throw new CsvFormatException(source, 1, 0, $"no column named '{PreparedTable.Short(Columns[missingColumn].Name)}', which the model was trained on; the model needs {string.Join(", ", Columns.Select(c => $"'{c.Name}'"))}.");
+            throw new CsvFormatException(source, 1, 0, $"no column named '{MessageText.Show(Columns[missingColumn].Name)}', which the model was trained on; the model needs {string.Join(", ", Columns.Select(c => $"'{c.Name}'"))}.");
         }
         var features = new List<float>();
         var lines = new List<int>();
@@ -82,13 +82,13 @@ internal sealed record TablePreprocessing(
                     if (Missing != MissingValues.Mean)
                     {
                         throw new CsvFormatException(source, line, positions[f] + 1,
-                            $"missing value in column '{PreparedTable.Short(Columns[f].Name)}'; a prediction needs every feature (the model was trained with --missing {Missing.ToString().ToLowerInvariant()}; train with --missing mean to fill cells).");
+                            $"missing value in column '{MessageText.Show(Columns[f].Name)}'; a prediction needs every feature (the model was trained with --missing {Missing.ToString().ToLowerInvariant()}; train with --missing mean to fill cells).");
                     }
                     cell = Columns[f].Fill;
                 }
                 else if (Columns[f].Categories is null && !ColumnProfile.TryNumber(cell, out _))
                 {
-                    throw new CsvFormatException(source, line, positions[f] + 1, $"expected a number in column '{PreparedTable.Short(Columns[f].Name)}', found '{PreparedTable.Short(cell.ToString())}'.");
+                    throw new CsvFormatException(source, line, positions[f] + 1, $"expected a number in column '{MessageText.Show(Columns[f].Name)}', found '{MessageText.Show(cell.ToString())}'.");
                 }
                 if (!Columns[f].Append(cell, features))
                 {

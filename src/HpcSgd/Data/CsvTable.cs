@@ -182,7 +182,7 @@ public sealed class CsvTable
     }
 
     /// <summary>The header row's names, trimmed; an empty or repeated name is an error naming its column.</summary>
-    private static string[] HeaderNames(SepReader.Row header, string source)
+    internal static string[] HeaderNames(SepReader.Row header, string source)
     {
         var names = new string[header.ColCount];
         for (int c = 0; c < names.Length; c++)

@@ -85,6 +85,27 @@ public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
         }
     }
 
+    /// <summary>Each sample's |x|^2 (computed on first use): what per-example gradient norms need of the fixed inputs.</summary>
+    public ReadOnlySpan<float> InputSquaredNorms
+    {
+        get
+        {
+            if (inputSquaredNorms is not { } norms)
+            {
+                int width = TModel.Description.InputCount;
+                norms = new float[Count];
+                for (int i = 0; i < Count; i++)
+                {
+                    norms[i] = System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(features.AsSpan(i * width, width));
+                }
+                inputSquaredNorms = norms;
+            }
+            return inputSquaredNorms;
+        }
+    }
+
+    private volatile float[]? inputSquaredNorms;
+
     private ulong contentHash;
     private volatile bool contentHashed;
 

@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcSgd.Kernels;
@@ -101,6 +103,41 @@ public static class DenseMath
         for (nuint r = 0; r < (nuint)rows; r++)
         {
             AddScaled<TOps, TVec>(ref sums, ref Unsafe.Add(ref m, r * (nuint)width), 1f, width);
+        }
+    }
+
+    /// <summary>
+    /// For each of <paramref name="rows"/> samples adds <paramref name="scale"/> |delta_b|^2 (|x_b|^2 + 1) to norms[b]: the
+    /// squared norm of a dense layer's weight and bias gradient for that sample, from its dL/dz row
+    /// (<paramref name="deltaWidth"/> floats) and its input row (<paramref name="inputWidth"/> floats), whose squared
+    /// norms are read from <paramref name="knownSquaredNorms"/> instead when <paramref name="known"/>.
+    /// </summary>
+    public static void AddLayerGradientNorms(ref float delta, int deltaWidth, ref float x, int inputWidth, int rows, float scale,
+        ref float knownSquaredNorms, bool known, ref float norms)
+    {
+        for (int b = 0; b < rows; b++)
+        {
+            float d = TensorPrimitives.SumOfSquares(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref delta, (nint)b * deltaWidth), deltaWidth));
+            float xx = known ? Unsafe.Add(ref knownSquaredNorms, b)
+                : TensorPrimitives.SumOfSquares(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, (nint)b * inputWidth), inputWidth));
+            Unsafe.Add(ref norms, b) += scale * d * (xx + 1f);
+        }
+    }
+
+    /// <summary>
+    /// Per-sample squared gradient norms of linear regression with one output and squared error: the residual
+    /// r = x.w + bias - y gives grad l_b = 2 r (x, 1), so norms[b] = 4 r^2 (|x_b|^2 + 1).
+    /// </summary>
+    public static void RegressionGradientNorms(ref float weights, float bias, ref float x, ref float y, int inputs, int rows,
+        ref float knownSquaredNorms, bool known, ref float norms)
+    {
+        ReadOnlySpan<float> w = MemoryMarshal.CreateReadOnlySpan(ref weights, inputs);
+        for (int b = 0; b < rows; b++)
+        {
+            ReadOnlySpan<float> row = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, (nint)b * inputs), inputs);
+            float r = TensorPrimitives.Dot(row, w) + bias - Unsafe.Add(ref y, b);
+            float xx = known ? Unsafe.Add(ref knownSquaredNorms, b) : TensorPrimitives.SumOfSquares(row);
+            Unsafe.Add(ref norms, b) = 4f * r * r * (xx + 1f);
         }
     }
 

@@ -53,6 +53,17 @@ public interface ISgdModel<TSelf> where TSelf : ISgdModel<TSelf>
     static abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> velocity, in UpdateRule rule);
 
     /// <summary>
+    /// Writes into <paramref name="norms"/> the squared norm of each sample's own loss gradient |grad l_b|^2 (over all
+    /// parameters) for the batch that <see cref="LossAndGradient"/> last ran on with the same <paramref name="parameters"/>,
+    /// <paramref name="inputs"/>, <paramref name="targets"/> and <paramref name="workspace"/> (it reads what that call left
+    /// in the workspace). With the batch gradient G_B this gives the gradient noise at every step: tr(Sigma) ~
+    /// (sum |g_b|^2 - B |G_B|^2) / (B - 1). Costs one pass over each layer's inputs and deltas, no matrix product; the
+    /// model inputs' squared norms may be passed in <paramref name="inputSquaredNorms"/> (one per sample, e.g. gathered
+    /// from <c>Dataset.InputSquaredNorms</c>, computed once) to skip the widest of those passes, or left empty.
+    /// </summary>
+    static abstract void PerExampleGradientNorms(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> workspace, ReadOnlySpan<float> inputSquaredNorms, Span<float> norms, int batchSize);
+
+    /// <summary>
     /// One whole training step: forward, loss, and, unless the loss is not finite or exceeds
     /// <paramref name="lossLimit"/>, backward and <see cref="Update"/> with <paramref name="rule"/>; returns the mean
     /// loss. The result equals <see cref="LossAndGradient"/> followed by <see cref="Update"/> bit for bit. At declared

@@ -25,6 +25,15 @@ public static class KernelArguments
         }
     }
 
+    /// <summary>Throws unless an optional span is empty or holds exactly <paramref name="required"/> values.</summary>
+    public static void CheckOptionalLength(int length, int required, string argument, string what)
+    {
+        if (length != 0 && length != required)
+        {
+            throw new ArgumentException($"{argument} holds {length} values; it must be empty or hold {what} ({required}).", argument);
+        }
+    }
+
     /// <summary>Throws unless the weight of a gradient added to a sum is finite.</summary>
     public static void CheckWeight(float weight)
     {

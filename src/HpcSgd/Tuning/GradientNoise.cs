@@ -130,6 +130,25 @@ public static class GradientNoise
     }
 
     /// <summary>
+    /// Estimates B_simple like <see cref="EstimateNoiseScale"/>, from one batch size: each draw's per-example gradient
+    /// norms (<see cref="ISgdModel{TSelf}.PerExampleGradientNorms"/>) stand in for the small batches, so a draw costs one
+    /// gradient of <paramref name="batchSize"/> samples plus a pass over its rows, where the two-batch estimator computes
+    /// two gradients. tr(Sigma) ~ (sum |g_b|^2 - B |G_B|^2) / (B - 1) and |G|^2 ~ |G_B|^2 - tr(Sigma) / B; the result
+    /// reports SmallBatch 1.
+    /// </summary>
+    public static NoiseScaleEstimate EstimateNoiseScaleFromPerExampleNorms<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
+        int batchSize, int draws, ulong seed)
+        where TModel : ISgdModel<TModel>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckPair(1, batchSize, data.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
+        var scratch = new Scratch<TModel>(data, batchSize);
+        var random = new SeededRandom(seed);
+        return Estimate(scratch, parameters, 1, batchSize, draws, ref random, 0, 0, perExample: true);
+    }
+
+    /// <summary>
     /// Trains a copy of <paramref name="parameters"/> with <paramref name="options"/> and estimates B_simple at
     /// <paramref name="checkpoints"/> evenly spaced points (the first before any step). The noise scale typically
     /// grows as the loss falls: the gradient signal shrinks faster than its noise.
@@ -164,7 +183,7 @@ public static class GradientNoise
     }
 
     private static NoiseScaleEstimate Estimate<TModel>(Scratch<TModel> scratch, ReadOnlySpan<float> parameters, int small, int big,
-        int draws, ref SeededRandom random, int step, long samples)
+        int draws, ref SeededRandom random, int step, long samples, bool perExample = false)
         where TModel : ISgdModel<TModel>
     {
         // Each pair gives unbiased estimates of |G|^2 (g) and tr(Sigma) (t); B_simple is the ratio of their means, and
@@ -176,8 +195,13 @@ public static class GradientNoise
         {
             for (int d = 0; d < draws; d++, n++)
             {
-                double smallDraw = SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
+                // Per example: the mean of the samples' own squared gradient norms is the small (size 1) batches' draw.
+                double smallDraw = perExample ? double.NaN : SquaredNorm(scratch.BatchGradient(parameters, small, ref random));
                 double bigDraw = SquaredNorm(scratch.BatchGradient(parameters, big, ref random));
+                if (perExample)
+                {
+                    smallDraw = scratch.PerExampleSquaredNormSum(parameters, big) / big;
+                }
                 double g = (big * bigDraw - small * smallDraw) / (big - small);
                 double t = (smallDraw - bigDraw) / (1.0 / small - 1.0 / big);
                 sumG += g;
@@ -276,6 +300,9 @@ public static class GradientNoise
         private readonly AlignedFloats gradient;
         private readonly AlignedFloats chunkGradient;
         private readonly AlignedFloats workspace;
+        private readonly float[] norms;
+        private readonly float[] inputNorms;
+        private int lastBatch;
 
         public Scratch(Dataset<TModel> data, int largestBatch)
         {
@@ -292,12 +319,38 @@ public static class GradientNoise
             gradient = new AlignedFloats(d.ParameterCount);
             chunkGradient = new AlignedFloats(d.ParameterCount);
             workspace = new AlignedFloats(TModel.WorkspaceLength(rows));
+            norms = new float[largestBatch];
+            inputNorms = new float[largestBatch];
+        }
+
+        /// <summary>The sum over the last <see cref="BatchGradient"/>'s samples of their own squared gradient norms.</summary>
+        public double PerExampleSquaredNormSum(ReadOnlySpan<float> parameters, int batch)
+        {
+            if (batch != lastBatch)
+            {
+                throw new InvalidOperationException("the per-example norms follow the gradient of the same batch.");
+            }
+            int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+            ReadOnlySpan<float> known = data.InputSquaredNorms;
+            for (int i = 0; i < batch; i++)
+            {
+                inputNorms[i] = known[order[i]];
+            }
+            TModel.PerExampleGradientNorms(parameters, inputs.Slice(0, batch * inputWidth), targets.Slice(0, batch * targetWidth), workspace,
+                inputNorms.AsSpan(0, batch), norms.AsSpan(0, batch), batch);
+            double sum = 0;
+            for (int i = 0; i < batch; i++)
+            {
+                sum += norms[i];
+            }
+            return sum;
         }
 
         /// <summary>The mean-loss gradient over all samples, chunk by chunk, weighted by chunk size.</summary>
         public void FullGradient(ReadOnlySpan<float> parameters, Span<float> result)
         {
             int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
+            lastBatch = 0; // the workspace no longer holds a drawn batch
             result.Clear();
             for (int start = 0; start < data.Count; start += Chunk)
             {
@@ -326,6 +379,7 @@ public static class GradientNoise
             }
             TModel.LossAndGradient(parameters, inputs.Slice(0, batch * inputWidth), targets.Slice(0, batch * targetWidth),
                 gradient, workspace, batch);
+            lastBatch = batch;
             return gradient.Span;
         }
     }

@@ -6419,6 +6419,29 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
         }
     }
 
+    /// <inheritdoc/>
+    public static void PerExampleGradientNorms(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.ReadOnlySpan<float> workspace, global::System.ReadOnlySpan<float> inputSquaredNorms, global::System.Span<float> norms, int batchSize)
+    {
+        Models::KernelArguments.CheckBatchSize(batchSize);
+        Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
+        Models::KernelArguments.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), "batch size x InputCount");
+        Models::KernelArguments.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), "WorkspaceLength(batchSize)");
+        Models::KernelArguments.CheckLength(targets.Length, (long)batchSize * 1, nameof(targets), "batch size x 1");
+        Models::KernelArguments.CheckLabels(targets.Slice(0, batchSize), OutputCount, nameof(targets));
+        Models::KernelArguments.CheckLength(norms.Length, batchSize, nameof(norms), "batch size");
+        Models::KernelArguments.CheckOptionalLength(inputSquaredNorms.Length, batchSize, nameof(inputSquaredNorms), "batch size");
+        ref float parameters0 = ref InteropServices::MemoryMarshal.GetReference(parameters);
+        ref float inputs0 = ref InteropServices::MemoryMarshal.GetReference(inputs);
+        ref float targets0 = ref InteropServices::MemoryMarshal.GetReference(targets);
+        ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
+        ref float inputSquaredNorms0 = ref InteropServices::MemoryMarshal.GetReference(inputSquaredNorms);
+        ref float norms0 = ref InteropServices::MemoryMarshal.GetReference(norms);
+        norms.Clear();
+        float scale = (float)batchSize * batchSize;
+        Kernels::DenseMath.AddLayerGradientNorms(ref CompilerServices::Unsafe.Add(ref workspace0, batchSize * 138), 128, ref inputs0, 784, batchSize, scale, ref inputSquaredNorms0, !inputSquaredNorms.IsEmpty, ref norms0);
+        Kernels::DenseMath.AddLayerGradientNorms(ref CompilerServices::Unsafe.Add(ref workspace0, batchSize * 128), 10, ref CompilerServices::Unsafe.Add(ref workspace0, batchSize * 0), 128, batchSize, scale, ref inputSquaredNorms0, false, ref norms0);
+    }
+
     /// <summary>One SGD step over all 101770 parameters; weight decay is fused into the same pass.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void UpdateCore<TOps, TVec>(ref float parameters, ref float gradient, ref float velocity, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct

@@ -95,4 +95,20 @@ public class DatasetTests
         Assert.Equal(parameter, error.ParamName);
         Assert.Equal($"{message} (Parameter '{parameter}')", error.Message);
     }
+
+    [Fact]
+    public void Input_squared_norms_are_each_sample_s_sum_of_squares_and_the_content_hash_follows_the_values()
+    {
+        float[] x = [.. Enumerable.Range(0, 37 * 5).Select(i => (float)Math.Sin(i))];
+        float[] y = new float[3 * 5];
+        var data = new Dataset<TiledMlp>(x, y);
+        for (int i = 0; i < 5; i++)
+        {
+            double expected = x.Skip(i * 37).Take(37).Sum(v => (double)v * v);
+            Assert.Equal(expected, data.InputSquaredNorms[i], 4);
+        }
+        Assert.Equal(data.ContentHash, new Dataset<TiledMlp>(x, y).ContentHash);
+        x[100] += 1e-3f;
+        Assert.NotEqual(data.ContentHash, new Dataset<TiledMlp>(x, y).ContentHash);
+    }
 }

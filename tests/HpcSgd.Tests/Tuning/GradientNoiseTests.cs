@@ -114,6 +114,37 @@ public class GradientNoiseTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Per_example_norms_give_the_noise_scale_from_one_batch_size_with_an_interval_that_covers_it()
+    {
+        // Issue #15: the kernels' per-example gradient norms replace the small batches of the two-batch estimator.
+        Dataset<NoiseRegression> data = LinearData();
+        var model = new Model<NoiseRegression>(seed: 1);
+        foreach (float[] parameters in new[] { model.Parameters.ToArray(), TrainedFor(model.Parameters, data, steps: 40) })
+        {
+            (double g2, double trace) = Exact(parameters, data);
+            double exact = trace / g2;
+            int covered = 0, perExampleDraws = 0, twoBatchDraws = 0;
+            for (ulong seed = 1; seed <= 10; seed++)
+            {
+                NoiseScaleEstimate e = GradientNoise.EstimateNoiseScaleFromPerExampleNorms(parameters, data, batchSize: 64, draws: 200, seed: seed);
+                Assert.True(e.IsResolved);
+                Assert.Equal((1, 64), (e.SmallBatch, e.BigBatch));
+                Assert.InRange(e.NoiseScale, 0.8 * exact, 1.2 * exact);
+                Assert.InRange(e.TraceSigma, 0.8 * trace, 1.2 * trace);
+                covered += e.NoiseScaleLow <= exact && exact <= e.NoiseScaleHigh ? 1 : 0;
+                perExampleDraws += e.Draws;
+                twoBatchDraws += GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 8, bigBatch: 64, draws: 200, seed: seed).Draws;
+                output.WriteLine($"exact {exact:G4}; seed {seed}: {e.NoiseScale:G4} [{e.NoiseScaleLow:G4}, {e.NoiseScaleHigh:G4}] after {e.Draws} draws");
+            }
+            Assert.True(covered >= 8, $"the 95% interval covered the exact value in {covered} of 10 seeds");
+            // To the same +-10% interval it needs no more draws of 64 samples than the two-batch estimator (whose draws
+            // each also compute a batch of 8).
+            output.WriteLine($"draws to +-10%: per-example {perExampleDraws / 10.0:F0}, two-batch (8 and 64) {twoBatchDraws / 10.0:F0}");
+            Assert.True(perExampleDraws <= twoBatchDraws, $"{perExampleDraws} per-example draws against {twoBatchDraws}");
+        }
+    }
+
+    [Fact]
     public void Mini_batch_gradient_variance_falls_as_one_over_the_batch_size()
     {
         Dataset<NoiseRegression> data = LinearData();
