@@ -149,7 +149,8 @@ internal static class ExplorerJob
                 sizes = [1, Math.Max(2, experiment.TrainingCount / 4)];
             }
             variance = experiment.GradientVariance(sizes, settings.NoiseDraws, settings.Seed + 17);
-            int small = sizes[0], big = sizes.Last(b => b <= experiment.TrainingCount / 2 || b == sizes[1]);
+            // Small batch 1: the per-example gradient norms of each big batch (one gradient per draw, far less noise).
+            int small = 1, big = sizes.Where(b => b > 1).DefaultIfEmpty(2).Last(b => b <= experiment.TrainingCount / 2 || b == sizes.First(s => s > 1));
             int steps = plan.Budget.Kind == BudgetKind.WallTime ? 1000 : plan.Budget.StepLimit(pair.batch);
             noise = experiment.NoiseOverTraining(pair.lr, pair.batch, steps, checkpoints: 9, small, big, settings.NoiseDraws, settings.Seed + 29);
             ResultFiles.WriteJson(Path.Combine(folder, "gradient-variance.json"), variance, Path.Combine(folder, "noise-scale.json"), noise);

@@ -167,7 +167,7 @@ internal static class MarkdownReport
             md.AppendLine();
             md.AppendLine(inv, $"![gradient variance]({dir}/gradient-variance.png)");
             md.AppendLine();
-            md.AppendLine($"Gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish et al. 2018), from batches of {noise.FirstOrDefault()?.SmallBatch} and {noise.FirstOrDefault()?.BigBatch}, " +
+            md.AppendLine($"Gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish et al. 2018), {NoiseSource(noise)}, " +
                 $"while training at learning rate {o.NoisePair.LearningRate:G3}, batch {o.NoisePair.BatchSize}. Batches well below B_simple waste little data per step; " +
                 "well above it, extra samples per step mostly buy a less noisy estimate that the step size cannot use.");
             md.AppendLine();
@@ -266,4 +266,9 @@ internal static class MarkdownReport
     }
 
     private static string F(float value) => float.IsFinite(value) ? value.ToString("G3", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>Which gradients the noise estimates came from.</summary>
+    private static string NoiseSource(IReadOnlyList<NoiseScaleEstimate> noise) => noise.FirstOrDefault() is not { } e ? "not measured"
+        : e.SmallBatch == 1 ? $"from batches of {e.BigBatch} and each sample's own gradient within them (per-example norms from the kernels)"
+        : $"from batches of {e.SmallBatch} and {e.BigBatch}";
 }

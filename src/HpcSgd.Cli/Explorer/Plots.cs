@@ -228,7 +228,8 @@ internal static class Plots
         var points = NoiseScalePoints(estimates);
         var resolved = points.Where(p => p.Resolved).ToArray();
         var bounds = points.Where(p => !p.Resolved).ToArray();
-        string batches = estimates.Count > 0 ? $" (batches {estimates[0].SmallBatch} and {estimates[0].BigBatch})" : "";
+        string batches = estimates.Count == 0 ? "" : estimates[0].SmallBatch == 1 ? $" (batches of {estimates[0].BigBatch}, per-example norms)"
+            : $" (batches {estimates[0].SmallBatch} and {estimates[0].BigBatch})";
         // An interval without an upper end reaches a decade above the highest point.
         double top = points.Length == 0 ? 1 : Math.Log10(points.Max(p => double.IsFinite(p.High) ? p.High : 10 * Math.Max(p.Low, double.IsFinite(p.Value) ? p.Value : p.Low)));
         if (resolved.Length > 0)

@@ -115,7 +115,9 @@ public static class GradientNoise
     /// <summary>
     /// Estimates B_simple at <paramref name="parameters"/> from at least <paramref name="draws"/> pairs of mini-batches of
     /// two sizes; while the estimate is resolved but its 95% interval is wider than +-<see cref="TargetPrecision"/>, more
-    /// pairs are drawn (up to <see cref="MaxDrawFactor"/> x <paramref name="draws"/>).
+    /// pairs are drawn (up to <see cref="MaxDrawFactor"/> x <paramref name="draws"/>). A small batch of 1 is read from
+    /// each big batch's per-example gradient norms (<see cref="EstimateNoiseScaleFromPerExampleNorms"/>): same estimand,
+    /// far less noise, one gradient per draw.
     /// </summary>
     public static NoiseScaleEstimate EstimateNoiseScale<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
         int smallBatch, int bigBatch, int draws, ulong seed)
@@ -126,7 +128,7 @@ public static class GradientNoise
         ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
         var scratch = new Scratch<TModel>(data, bigBatch);
         var random = new SeededRandom(seed);
-        return Estimate(scratch, parameters, smallBatch, bigBatch, draws, ref random, 0, 0);
+        return Estimate(scratch, parameters, smallBatch, bigBatch, draws, ref random, 0, 0, perExample: smallBatch == 1);
     }
 
     /// <summary>
@@ -151,7 +153,8 @@ public static class GradientNoise
     /// <summary>
     /// Trains a copy of <paramref name="parameters"/> with <paramref name="options"/> and estimates B_simple at
     /// <paramref name="checkpoints"/> evenly spaced points (the first before any step). The noise scale typically
-    /// grows as the loss falls: the gradient signal shrinks faster than its noise.
+    /// grows as the loss falls: the gradient signal shrinks faster than its noise. A small batch of 1 uses the
+    /// per-example gradient norms of the big batches.
     /// </summary>
     public static IReadOnlyList<NoiseScaleEstimate> OverTraining<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
         TrainingOptions options, int checkpoints, int smallBatch, int bigBatch, int draws, ulong seed)
@@ -177,7 +180,7 @@ public static class GradientNoise
             {
                 break;
             }
-            estimates.Add(Estimate(scratch, model.Parameters, smallBatch, bigBatch, draws, ref random, session.StepsDone, session.SamplesSeen));
+            estimates.Add(Estimate(scratch, model.Parameters, smallBatch, bigBatch, draws, ref random, session.StepsDone, session.SamplesSeen, perExample: smallBatch == 1));
         }
         return estimates;
     }
