@@ -63,16 +63,18 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void A_sweep_cancelled_at_random_points_and_run_again_ends_with_the_uninterrupted_trials()
+    public void A_sweep_interrupted_after_trial_phases_and_run_again_ends_with_the_uninterrupted_trials()
     {
         (var train, var validation) = Classic();
-        SweepResult reference = LearningRateSweep.Run(Initial, train, validation, Grid());
+        // 8 x 5 trials over 3 rungs: about 60 trial phases, so well over 20 interruptions however the two threads interleave.
+        SweepOptions grid = Grid() with { BatchSizes = [1, 4, 10, 32, 64] };
+        SweepResult reference = LearningRateSweep.Run(Initial, train, validation, grid);
         Assert.Contains(reference.Trials, t => t.Status == TrialStatus.Stopped);
         Assert.Contains(reference.Trials, t => t.RolledBack);
 
         int interruptions = 0, runs = 0;
         SweepResult? resumed = null;
-        var options = Grid() with { JournalFolder = folder };
+        var options = grid with { JournalFolder = folder };
         while (resumed is null)
         {
             runs++;
