@@ -63,7 +63,7 @@ internal sealed class BatchSampler
     /// <summary>Bytes of <see cref="WriteState"/>'s output.</summary>
     public int StateLength => 4 + 4 * 8 + 4 + 4 * order.Length;
 
-    /// <summary>Writes the state: position i32 | generator 4 x u64 | sample count i32 | order as i32, little-endian.</summary>
+    /// <summary>Writes the state, little-endian: the position, the generator's state words, the sample count, then the order.</summary>
     public void WriteState(Span<byte> destination)
     {
         (ulong s0, ulong s1, ulong s2, ulong s3) = random.State;

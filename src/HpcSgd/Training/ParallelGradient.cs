@@ -74,7 +74,7 @@ internal sealed class ParallelGradient<TModel> : IParallelWork, IDisposable wher
             losses[worker] = count == 0 ? 0f : part(start, count, batch, gradients[worker], workspaces[worker]);
             return;
         }
-        // Slices of the parameters, 16-float aligned so neighbouring workers never share a cache line.
+        // Slices of the parameters on whole cache lines, so neighbouring workers never share one.
         int parameters = gradient.Length;
         int per = (parameters / workers + 15) & ~15;
         int from = Math.Min(parameters, worker * per);

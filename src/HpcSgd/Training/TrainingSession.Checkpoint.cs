@@ -120,9 +120,9 @@ public sealed partial class TrainingSession<TModel>
         bool Diverged, int DivergedAtStep, int PendingBatch, (double, long, float, float) Divergence, int NewestSnapshot, int[] SnapshotSteps,
         RollBackEvent[] RollBacks);
 
-    // Layout: version u32 | steps done i32 | samples i64 | last loss f32 | last rate f32 | rate scale f32 | diverged u8 |
-    // diverged at i32 | pending batch i32 | watch: f64 i64 f32 f32 | newest snapshot i32 | snapshot steps 2 x i32 |
-    // roll-backs i32 | each: step i32, loss f32, restored step i32, rate f32.
+    // Layout, little-endian, in the order EncodeState writes: version, steps done, samples, last loss, last rate, rate
+    // scale, diverged flag, diverged-at step, pending batch, the watch's state, newest snapshot, both snapshot steps,
+    // then the roll-back count and each roll-back event.
     private const int StateFixedLength = 4 + 4 + 8 + 4 + 4 + 4 + 1 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 4;
 
     private byte[] EncodeState()
@@ -228,38 +228,19 @@ public sealed partial class TrainingSession<TModel>
 
     private void CompareRun(string path, string saved)
     {
-        Dictionary<string, string> Parse(string text)
+        if (Data.RunSignature.FirstDifference(saved.Split('\n'), RunSignature().Split('\n')) is not (string name, var other, string value))
         {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (string[] parts in text.Split('\n').Select(line => line.Split('=', 2)).Where(parts => parts.Length == 2))
-            {
-                if (!values.TryAdd(parts[0], parts[1]))
-                {
-                    throw new ModelFileException(path, $"is not a usable checkpoint: it records {MessageText.Show(parts[0])} twice.");
-                }
-            }
-            return values;
+            return;
         }
-        Dictionary<string, string> theirs = Parse(saved), ours = Parse(RunSignature());
-        foreach ((string name, string value) in ours)
-        {
-            if (!theirs.TryGetValue(name, out string? other))
-            {
-                throw new ModelFileException(path, $"is not a usable checkpoint: it does not record {name}.");
-            }
-            if (other == value)
-            {
-                continue;
-            }
-            string hint = name switch
+        string hint = other is null ? $"is not a usable checkpoint: it does not record {name}."
+            : name switch
             {
                 "DataHash" => "was written for other training data (same size, different values); resume with the data it was trained on.",
-                "ChunkSize" => $"was written by a run that split batches into chunks of {other} rows (0: none) where this one uses {value} " +
-                    $"(it follows the CPU's cache size); set TrainingOptions.ChunkSize = {other} to resume it.",
-                _ => $"was written by a run with {name} = {other} where this session has {value}; resume with the options it was written with.",
+                "ChunkSize" => $"was written by a run that split batches into chunks of {MessageText.Show(other)} rows (0: none) where this one uses {value} " +
+                    $"(it follows the CPU's cache size); set TrainingOptions.ChunkSize = {MessageText.Show(other)} to resume it.",
+                _ => $"was written by a run with {name} = {MessageText.Show(other)} where this session has {value}; resume with the options it was written with.",
             };
-            throw new ModelFileException(path, hint);
-        }
+        throw new ModelFileException(path, hint);
     }
 
     private static byte[] Section(string path, Dictionary<string, byte[]> sections, string tag) =>

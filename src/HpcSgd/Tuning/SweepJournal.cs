@@ -305,19 +305,10 @@ public sealed class SweepJournal : IDisposable
         {
             throw new InvalidDataException($"{file}: a journal of a sweep on {MessageText.Show(found.Model)}, not {expected.Model}.");
         }
-        var theirs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string[] parts in found.Signature.Select(l => l.Split('=', 2)).Where(p => p.Length == 2))
+        if (RunSignature.FirstDifference(found.Signature, expected.Signature) is (string name, var other, string value))
         {
-            theirs.TryAdd(parts[0], parts[1]); // a repeated name keeps its first value, which must then match
-        }
-        foreach (string line in expected.Signature)
-        {
-            string[] parts = line.Split('=', 2);
-            if (!theirs.TryGetValue(parts[0], out string? other) || other != parts[1])
-            {
-                throw new InvalidDataException($"{file}: a journal of another sweep ({parts[0]} = {MessageText.Show(other ?? "none")} there, {MessageText.Show(parts[1])} here); " +
-                    "use another folder, or start over without resuming.");
-            }
+            throw new InvalidDataException($"{file}: a journal of another sweep ({name} = {MessageText.Show(other ?? "none")} there, {MessageText.Show(value)} here); " +
+                "use another folder, or start over without resuming.");
         }
     }
 }

@@ -8,7 +8,7 @@ namespace HpcSgd.Tests.Cli;
 /// <summary>
 /// Issue #16: a training process killed (SIGKILL) while it writes checkpoints, most likely in the middle of one, leaves a
 /// checkpoint that resumes, and the resumed run ends bit for bit where an uninterrupted run ends. The kill count comes
-/// from HPCSGD_CHECKPOINT_KILLS (default 4; tests/kill-and-resume runs 100).
+/// from HPCSGD_CHECKPOINT_KILLS (a few by default; tests/kill-and-resume asks for many).
 /// </summary>
 public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
 {
@@ -39,11 +39,7 @@ public sealed class CheckpointKillTests(ITestOutputHelper log) : IDisposable
             using Process child = Process.Start(start)!;
             Task drain = child.StandardOutput.ReadToEndAsync();
             Task drainError = child.StandardError.ReadToEndAsync();
-            DateTime deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!File.Exists(checkpoint) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(5);
-            }
+            await CliRun.WaitForFile(checkpoint);
             await Task.Delay(random.Next(0, 400));
             child.Kill();
             await child.WaitForExitAsync();

@@ -35,4 +35,13 @@ internal static class CliRun
         await child.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
         return (child.ExitCode, await output + await error);
     }
+
+    /// <summary>Polls until <paramref name="path"/> exists (a child process has started writing), for at most a minute of polls.</summary>
+    public static async Task WaitForFile(string path)
+    {
+        for (int poll = 0; poll < 12_000 && !File.Exists(path); poll++)
+        {
+            await Task.Delay(5);
+        }
+    }
 }

@@ -9,7 +9,7 @@ namespace HpcSgd.Tests.Cli;
 /// <summary>
 /// Issue #16 on the command line: 'hpcsgd sweep' killed (SIGKILL) and run again with --resume ends with the trials of an
 /// uninterrupted run; shards run as separate processes and merged give the single run's trials; an unfinished journal
-/// is never overwritten without --resume. The kill count comes from HPCSGD_SWEEP_KILLS (default 3).
+/// is never overwritten without --resume. The kill count comes from HPCSGD_SWEEP_KILLS (a few by default; tests/kill-and-resume asks for more).
 /// </summary>
 public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
 {
@@ -99,11 +99,7 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
             {
                 Task drain = Task.WhenAll(child.StandardOutput.ReadToEndAsync(), child.StandardError.ReadToEndAsync());
                 string journal = Path.Combine(run, "classic", "sweep-journal.jsonl");
-                DateTime deadline = DateTime.UtcNow.AddSeconds(60);
-                while (!File.Exists(journal) && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(5);
-                }
+                await CliRun.WaitForFile(journal);
                 await Task.Delay(random.Next(0, 1500));
                 child.Kill();
                 await child.WaitForExitAsync();

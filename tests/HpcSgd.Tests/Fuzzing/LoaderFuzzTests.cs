@@ -15,10 +15,10 @@ namespace HpcSgd.Tests.Fuzzing;
 /// Issue #16: every loader (CSV, IDX, model file, checkpoint, sweep journal) fed mutations of a valid file — bit flips,
 /// bytes set to edge values, insertions, deletions, truncations, duplicated runs, length fields set huge — either loads
 /// or throws its documented exception with a one-line message, and allocates within a bound set by the input's size
-/// (a header claiming 2^30 items must not allocate them). For the framed formats half the mutations get their length
+/// (a header claiming a huge item count must not allocate it). For the framed formats half the mutations get their length
 /// and checksum repaired, so they reach the parser behind the checksum. Cases are numbered and seeded (case i uses
 /// CsCheck's PCG with seed i), so a failure names the case that reproduces it. HPCSGD_FUZZ_CASES sets the count per
-/// loader (default 2,000; tests/fuzz-loaders runs 100,000).
+/// loader (a quick count by default; tests/fuzz-loaders runs the long count).
 /// </summary>
 public sealed class LoaderFuzzTests(ITestOutputHelper log) : IDisposable
 {

@@ -137,8 +137,8 @@ public class GradientNoiseTests(ITestOutputHelper output)
                 output.WriteLine($"exact {exact:G4}; seed {seed}: {e.NoiseScale:G4} [{e.NoiseScaleLow:G4}, {e.NoiseScaleHigh:G4}] after {e.Draws} draws");
             }
             Assert.True(covered >= 8, $"the 95% interval covered the exact value in {covered} of 10 seeds");
-            // To the same +-10% interval it needs no more draws of 64 samples than the two-batch estimator (whose draws
-            // each also compute a batch of 8).
+            // To the same target interval it needs no more draws of the big batch than the two-batch estimator (whose
+            // draws each also compute a small batch).
             output.WriteLine($"draws to +-10%: per-example {perExampleDraws / 10.0:F0}, two-batch (8 and 64) {twoBatchDraws / 10.0:F0}");
             Assert.True(perExampleDraws <= twoBatchDraws, $"{perExampleDraws} per-example draws against {twoBatchDraws}");
         }

@@ -66,7 +66,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
     public void A_sweep_interrupted_after_trial_phases_and_run_again_ends_with_the_uninterrupted_trials()
     {
         (var train, var validation) = Classic();
-        // 8 x 5 trials over 3 rungs: about 60 trial phases, so well over 20 interruptions however the two threads interleave.
+        // A grid large enough that interrupting after every trained phase gives the required interruptions however the two threads interleave.
         SweepOptions grid = Grid() with { BatchSizes = [1, 4, 10, 32, 64] };
         SweepResult reference = LearningRateSweep.Run(Initial, train, validation, grid);
         Assert.Contains(reference.Trials, t => t.Status == TrialStatus.Stopped);
