@@ -62,6 +62,30 @@ public class PlannerTests
         Assert.Equal(5, TilePlanner.Broadcast(20, 784, KernelTarget.Avx2).Rows);
     }
 
+    [Fact]
+    public void PanelsOfB_ArePacked_WhereTheirRowsCrowdFewCacheSets_AndTheCopyFitsBesideA()
+    {
+        Tile narrow = TilePlanner.Broadcast(64, 128, KernelTarget.Avx2), wide = TilePlanner.Broadcast(64, 128, KernelTarget.Avx512);
+        // 128 floats apart (512 bytes): 8 sets of 8 ways, half of them for A: more than 32 rows evict each other.
+        Assert.True(TilePlanner.PacksB(64, 128, 256, narrow, 8));
+        Assert.True(TilePlanner.PacksB(null, 128, 33, narrow, 8));
+        Assert.False(TilePlanner.PacksB(64, 128, 32, narrow, 8));
+        // 2 x 16 lanes x 256 rows would fill a 32 KiB L1: left in place; 64 rows (8 KiB) are packed.
+        Assert.False(TilePlanner.PacksB(64, 128, 256, wide, 16));
+        Assert.True(TilePlanner.PacksB(64, 128, 64, wide, 16));
+        // 784 floats apart (49 lines): every set, 256 rows fit.
+        Assert.False(TilePlanner.PacksB(64, 784, 256, narrow, 8));
+        // 1024 floats apart: one set.
+        Assert.True(TilePlanner.PacksB(64, 1024, 8, narrow, 8));
+        // Rows that are not whole cache lines apart spread over the sets by themselves.
+        Assert.False(TilePlanner.PacksB(64, 10, 256, narrow, 8));
+        // One row strip reads each panel once: nothing to gain.
+        Assert.False(TilePlanner.PacksB(4, 128, 256, TilePlanner.Broadcast(4, 128, KernelTarget.Avx2), 8));
+        // Targets that share a tile pack alike, as the first (widest) of them: AdvSimd follows AVX-512, 128-bit x64 and scalar follow AVX2.
+        Tile[] tiles = TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(64, 128, t)).ToArray(), 64, 128, 256);
+        Assert.Equal([false, true, false, true, true], tiles.Select(t => t.PacksB));
+    }
+
     [Theory]
     [InlineData("Avx2")]
     [InlineData("Avx512")]
@@ -112,6 +136,10 @@ public class PlannerTests
         Assert.False(plan.Batches[1].Layers[0].Forward.SkipsZeros);
         Assert.Equal(ProductForm.Dot, plan.Batches[1].Layers[1].Forward.Form);
         Assert.Equal(ProductForm.Broadcast, plan.Batches[1].Layers[0].Forward.Form);
+        // Packing follows the stride and a full block, not the batch size: every size of a product packs alike (AVX2 here).
+        int avx2 = KernelTarget.All.ToList().IndexOf(KernelTarget.Avx2);
+        Assert.All(plan.Batches.Skip(1), b => Assert.True(b.Layers[0].Forward.Tiles[avx2].PacksB && b.Layers[0].WeightGradient.Tiles[avx2].PacksB));
+        Assert.All(plan.Batches.Skip(1), b => Assert.False(b.Layers[1].InputGradient!.Tiles[avx2].PacksB));
         Assert.Equal(plan, ModelPlanner.Plan(model));
     }
 }

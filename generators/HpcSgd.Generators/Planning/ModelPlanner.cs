@@ -103,8 +103,8 @@ internal static class ModelPlanner
         // parameters, skips the rows of zero inputs.
         bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
         return inputMajor
-            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets)
-            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets);
+            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets, depthIsBatch: true)
+            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets, depthIsBatch: true);
     }
 
     /// <summary>
@@ -117,11 +117,16 @@ internal static class ModelPlanner
         && layouts[l] == WeightLayoutKind.InputMajor
         && (l == 0 || model.Layers[l - 1].Activation == ActivationKind.ReLU);
 
-    /// <summary>A broadcast-form product C[rows x columns] over <paramref name="depth"/>; <paramref name="skipAlongDepth"/> says whether (and along what) zeros of A are skipped.</summary>
-    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets)
+    /// <summary>
+    /// A broadcast-form product C[rows x columns] over <paramref name="depth"/>; <paramref name="skipAlongDepth"/> says
+    /// whether (and along what) zeros of A are skipped. Whether a target packs B is judged on the deepest panel: a full
+    /// block when the depth is the batch (so every batch size of the product plans alike), else the depth.
+    /// </summary>
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets, bool depthIsBatch = false)
     {
         int block = TilePlanner.DepthBlock(columns);
-        Tile[] tiles = targets.Apply(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray());
+        int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();

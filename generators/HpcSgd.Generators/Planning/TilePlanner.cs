@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace HpcSgd.Generators.Planning;
 
@@ -18,6 +19,36 @@ internal static class TilePlanner
     /// partial sums in the same order.
     /// </summary>
     public static int DepthBlock(int columns) => 32 * 1024 / (Math.Max(1, Math.Min(2, columns / 16)) * 16 * sizeof(float));
+
+    /// <summary>
+    /// Whether a tile of the broadcast form reads B from a packed copy of each panel. B's rows lie
+    /// <paramref name="columns"/> floats apart; at a stride of a multiple of 512 bytes (128 outputs) they fall into 8 of an
+    /// L1 cache's 64 sets (4 KiB per way on current x64 and ARM cores), so a panel deeper than those sets hold with half
+    /// their ways (the other half is A's) evicts itself, and every row strip reads it from L2 again. Packed, the panel
+    /// is sequential, as BLIS packs it: where more than one row strip reads it, and where the copy (depth x the tile's
+    /// vectors) takes at most half of a 32 KiB L1, leaving room for A.
+    /// </summary>
+    public static bool PacksB(int? rows, int columns, int panelDepth, Tile tile, int lanes)
+    {
+        const int lineFloats = 64 / sizeof(float), sets = 64, ways = 8, halfL1 = 16 * 1024;
+        if (columns % lineFloats != 0 || (rows is int m && m <= tile.Rows) || panelDepth * tile.Columns * lanes * sizeof(float) > halfL1)
+        {
+            return false;
+        }
+        int lineStride = columns / lineFloats % sets;
+        int setsTouched = sets / Gcd(lineStride == 0 ? sets : lineStride, sets);
+        return panelDepth > setsTouched * ways / 2;
+    }
+
+    /// <summary>The tiles (one per target, in <see cref="KernelTarget.All"/>'s order) with <see cref="Tile.PacksB"/> set; targets with the same tile pack as the first of them (the widest), so they still share one kernel.</summary>
+    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth) =>
+        tiles.Select((tile, i) =>
+        {
+            int first = Array.IndexOf(tiles, tile);
+            return tile with { PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes) };
+        }).ToArray();
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>The broadcast form's tile for C with <paramref name="rows"/> rows (null: any) and <paramref name="columns"/> floats per row.</summary>
     public static Tile Broadcast(int? rows, int columns, KernelTarget target) =>

@@ -568,14 +568,22 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < 784; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, 784);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 6 <= 64; m += 6)
                     {
@@ -592,13 +600,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -619,8 +627,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -641,8 +649,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -663,8 +671,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -685,12 +693,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -710,7 +718,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {
@@ -767,13 +775,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -788,8 +796,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -804,8 +812,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -820,8 +828,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -836,12 +844,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -855,7 +863,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {
@@ -1377,13 +1385,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 5 <= 10; m += 5)
                     {
@@ -1398,13 +1414,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -1422,8 +1438,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -1441,8 +1457,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -1460,8 +1476,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -1479,12 +1495,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -1501,7 +1517,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
                         {
@@ -2309,13 +2325,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void Dense0_Backward_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 128, ref gradBias, addToGradient);
-        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -2332,13 +2356,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2359,8 +2383,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2381,8 +2405,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2403,8 +2427,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2425,12 +2449,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2450,7 +2474,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
                         {
@@ -2490,13 +2514,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2511,8 +2535,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2527,8 +2551,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2543,8 +2567,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2559,12 +2583,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2578,7 +2602,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
                         {
@@ -2784,13 +2808,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta);
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 10, ref bias, ref velocityBias, in rule);
-        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 5 <= 10; m += 5)
                     {
@@ -2805,13 +2837,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2829,8 +2861,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2848,8 +2880,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2867,8 +2899,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2886,12 +2918,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2908,7 +2940,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
@@ -3684,13 +3716,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void Dense0_BackwardUpdate_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 128, ref bias, ref velocityBias, in rule);
-        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -3707,13 +3747,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3734,8 +3774,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3756,8 +3796,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3778,8 +3818,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3800,12 +3840,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3825,7 +3865,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
@@ -3850,13 +3890,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3871,8 +3911,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3887,8 +3927,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3903,8 +3943,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3919,12 +3959,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -3938,7 +3978,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
                         Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
@@ -4289,14 +4329,22 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < 784; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, 784);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 6 <= (nuint)batchSize; m += 6)
                     {
@@ -4313,13 +4361,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4340,8 +4388,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4362,8 +4410,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4384,8 +4432,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4406,12 +4454,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4431,7 +4479,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {
@@ -4483,50 +4531,50 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {
@@ -5193,14 +5241,22 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     {
         Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref x, ref w, ref delta, ref inputDelta, batchSize);
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 10, ref gradBias, addToGradient);
-        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first).
+        // dW = delta^T x, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 5 x 2 (13 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, (nuint)batchSize);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 5 <= 10; m += 5)
                     {
@@ -5215,13 +5271,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_0 = TOps.Zero;
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -5239,8 +5295,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -5258,8 +5314,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -5277,8 +5333,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 30));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -5296,12 +5352,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -5318,7 +5374,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                             c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0 || addToGradient)
                         {
@@ -6122,14 +6178,22 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void Dense0_Backward_784x128_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 128, ref gradBias, addToGradient);
-        // dW = x^T delta, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
+        // dW = x^T delta, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
         {
+            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
+            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, (nuint)batchSize);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    ref float bSource = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                    for (nuint k = 0; k < kEnd - k0; k++)
+                    {
+                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
+                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
+                    }
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -6146,13 +6210,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6173,8 +6237,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6195,8 +6259,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6217,8 +6281,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6239,12 +6303,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6264,7 +6328,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0 || addToGradient)
                         {
@@ -6304,13 +6368,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
+                        ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6325,8 +6389,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6341,8 +6405,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6357,8 +6421,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6373,12 +6437,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6392,7 +6456,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0 || addToGradient)
                         {

@@ -57,7 +57,9 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
                 Assert.True(exit == 0, output);
             }
         }
-        Assert.False(File.Exists(Path.Combine(shared, "report.md")));
+        // A shard of the last round that finds every other shard's trials journaled already finishes the sweep and writes
+        // the report itself; whether one does depends on how the three processes interleave. The merge writes it anyway.
+        File.Delete(Path.Combine(shared, "report.md"));
         (int mergeExit, string mergeOutput, string mergeError) = CliRun.Run("merge", shared);
         Assert.True(mergeExit == 0, mergeOutput + mergeError);
         Assert.True(File.Exists(Path.Combine(shared, "report.md")));

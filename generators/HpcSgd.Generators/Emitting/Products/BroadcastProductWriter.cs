@@ -85,9 +85,17 @@ internal static class BroadcastProductWriter
         }
         Tile tile = variant.TileOf(p.Plan.Tiles);
         (int mr, int nr) = (tile.Rows, tile.Columns);
+        bool packs = tile.PacksB;
         w.Line($"// {p.Description}, broadcast form" + (blocked ? $", depth in blocks of {block}" : "") + $"; vector tiles on {variant.Describe(tile)}.");
         using (w.Open())
         {
+            if (packs)
+            {
+                // Sized to the panel: the runtime zeroes a stack buffer, so a shallow product clears only what it uses.
+                string depth = blocked ? block.ToString() : $"(int){p.K.Expression}";
+                w.Line($"global::System.Span<float> panel = stackalloc float[{depth} * {nr} * TOps.Count];");
+                w.Line($"ref float panel0 = ref {Names.MemoryMarshal}.GetReference(panel);");
+            }
             if (blocked)
             {
                 w.Line($"for (nuint k0 = 0; k0 < {p.K.Expression}; k0 += {block})");
@@ -100,21 +108,25 @@ internal static class BroadcastProductWriter
                 w.Line("nuint n = 0;");
                 using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
                 {
-                    WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked);
+                    if (packs)
+                    {
+                        WritePacking(w, p, nr);
+                    }
+                    WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked, packs ? nr : 0);
                 }
                 (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
                 if (oneVector)
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
-                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked);
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked, 0);
                     }
                 }
                 if (scalar)
                 {
                     using (w.Open($"for (; n < {p.N}; n++)"))
                     {
-                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked);
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked, 0);
                     }
                 }
             }
@@ -238,16 +250,32 @@ internal static class BroadcastProductWriter
         }
     }
 
-    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, bool bFirst, Lanes lanes, bool blocked)
+    /// <summary>Copies the panel of B at columns n.. (this depth block's rows, <paramref name="vectors"/> vectors each) to the stack buffer, row after row.</summary>
+    private static void WritePacking(IndentedWriter w, MatrixProduct p, int vectors)
     {
-        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, bFirst, lanes, blocked));
+        w.Line($"ref float bSource = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
+        using (w.Open("for (nuint k = 0; k < kEnd - k0; k++)"))
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                string column = j == 0 ? "" : $" + {Lanes.Vector.Vectors(j)}";
+                w.Line($"TOps.Store(TOps.Load(ref bSource, k * {p.BStride}{column}), ref panel0, k * {vectors} * {W}{column});");
+            }
+        }
     }
 
-    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, bool blocked)
+    /// <summary>The row strips of one column panel; <paramref name="packedVectors"/> &gt; 0 when they read B from the packed panel (rows that many vectors apart).</summary>
+    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors)
+    {
+        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, bFirst, lanes, blocked, packedVectors));
+    }
+
+    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors)
     {
         DeclareAccumulators(w, rows, vectors, lanes);
         w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});");
-        w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
+        w.Line(packedVectors > 0 ? "ref float bP = ref panel0;" : $"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
+        string BStep(int steps) => packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BStride).ToString();
         w.Line("nuint k = k0;");
         using (w.Open($"for (; k + {Unroll} <= kEnd; k += {Unroll})"))
         {
@@ -255,29 +283,30 @@ internal static class BroadcastProductWriter
             {
                 using (w.Open())
                 {
-                    WriteStep(w, p, rows, vectors, bFirst, lanes, u);
+                    WriteStep(w, p, rows, vectors, bFirst, lanes, u, packedVectors);
                 }
             }
             w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * p.ADepthStride});");
-            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {Unroll * p.BStride});");
+            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
         }
         using (w.Open("for (; k < kEnd; k++)"))
         {
-            WriteStep(w, p, rows, vectors, bFirst, lanes, 0);
+            WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
             w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
-            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {p.BStride});");
+            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
 
     /// <summary>One depth step: B first (NR loads, then per row a broadcast and its NR multiply-adds) or A first (MR broadcasts, then per vector of B a load and its MR multiply-adds). Each accumulator sees the same sequence either way.</summary>
-    private static void WriteStep(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, int u)
+    private static void WriteStep(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, int u, int packedVectors = 0)
     {
+        string BOffset(int j) => packedVectors > 0 ? lanes.Vectors(u * packedVectors + j) : lanes.Offset(u * p.BStride, j);
         if (bFirst)
         {
             for (int j = 0; j < vectors; j++)
             {
-                w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {lanes.Offset(u * p.BStride, j)});");
+                w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {BOffset(j)});");
             }
             for (int r = 0; r < rows; r++)
             {
@@ -295,7 +324,7 @@ internal static class BroadcastProductWriter
         }
         for (int j = 0; j < vectors; j++)
         {
-            w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {lanes.Offset(u * p.BStride, j)});");
+            w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {BOffset(j)});");
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"c{r}_{j} = {lanes.Ops}.MultiplyAdd(a{r}, b{j}, c{r}_{j});");
@@ -389,6 +418,9 @@ internal readonly struct Lanes
     public string Vec { get; }
 
     public string Width { get; }
+
+    /// <summary>The offset of <paramref name="count"/> registers, as a nuint expression.</summary>
+    public string Vectors(int count) => count == 0 ? "(nuint)0" : Width == "1" ? $"(nuint){count}" : $"{count} * {Width}";
 
     /// <summary>The offset <paramref name="constant"/> + <paramref name="vector"/> registers, as a nuint expression.</summary>
     public string Offset(int constant, int vector) =>

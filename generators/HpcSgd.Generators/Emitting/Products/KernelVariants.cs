@@ -25,7 +25,8 @@ internal sealed class KernelVariant
     /// <summary>Words for a comment: "x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers)".</summary>
     public string Describe(Tile tile) =>
         (Targets.Count == KernelTarget.All.Count ? "every target" : string.Join(", ", Targets.Select(t => t.Name)))
-        + $": {tile} ({tile.Registers} of {Targets.Min(t => t.Registers)} registers" + (tile.LoadsBFirst ? ", B loaded first)" : ")");
+        + $": {tile} ({tile.Registers} of {Targets.Min(t => t.Registers)} registers" + (tile.LoadsBFirst ? ", B loaded first" : "")
+        + (tile.PacksB ? ", panels of B packed)" : ")");
 
     private static int IndexOf(KernelTarget target)
     {
