@@ -5,14 +5,15 @@ namespace HpcSgd.Data;
 /// <summary>
 /// Samples for a model: features (count x InputCount, row-major) and targets (count x TargetWidth),
 /// copied into contiguous storage and checked against <typeparamref name="TModel"/> once, on construction:
-/// shapes, NaN and infinities, class labels, binary targets in [0, 1]. Immutable afterwards.
+/// shapes, NaN and infinities, class labels, binary targets in [0, 1]. Afterwards only <see cref="Replace"/> changes
+/// a sample (checked the same way).
 /// </summary>
 /// <remarks>
 /// Targets by loss: mean squared error, OutputCount values per sample; binary cross-entropy, one value in
 /// [0, 1]; softmax cross-entropy, one class index per sample, or a one-hot row of OutputCount values,
 /// which is stored as its index.
 /// </remarks>
-public sealed class Dataset<TModel> where TModel : ISgdModel<TModel>
+public sealed partial class Dataset<TModel> where TModel : ISgdModel<TModel>
 {
     private readonly float[] features;
     private readonly float[] targets;
