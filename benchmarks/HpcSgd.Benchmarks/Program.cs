@@ -5,7 +5,7 @@ namespace HpcSgd.Benchmarks;
 /// <summary>
 /// The benchmark suite's entry point. With BenchmarkDotNet's arguments (e.g. --filter '*' --job short) it runs the
 /// step benchmarks; 'machine OUT.json' measures the machine's limits; 'quality OUT.json' runs the one-epoch quality
-/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'fashion-grid [RUNGS] [EVALUATIONS]' times issue #15's 6 x 6 grid against its roofline; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'roofline DIR' charts DIR/versus.csv; 'compile-times [REPEATS]' times run-time model compilation in fresh processes; 'norms-cost [ROUNDS]' measures what the per-example gradient norms add to a gradient; 'checkpoint-cost [REPEATS]' times saving and restoring a W4 session's checkpoint; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart. benchmarks/run-suite
+/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'fashion-grid [RUNGS] [EVALUATIONS]' times issue #15's 6 x 6 grid against its roofline; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'roofline DIR' charts DIR/versus.csv; 'compile-times [REPEATS]' times run-time model compilation in fresh processes; 'norms-cost [ROUNDS]' measures what the per-example gradient norms add to a gradient; 'checkpoint-cost [REPEATS]' times saving and restoring a W4 session's checkpoint; 'frame-budget [FRAMES] [BUDGET_MS]' runs W4 in 60-frames-per-second slices of TrainFor; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart. benchmarks/run-suite
 /// runs all of it together with the PyTorch script.
 /// </summary>
 public static class Program
@@ -41,6 +41,9 @@ public static class Program
                 return GradientNormCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
             case "checkpoint-cost":
                 return CheckpointCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+            case "frame-budget":
+                return FrameBudget.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 600,
+                    args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2);
             case "report":
                 return SuiteReport.Write(args[1]);
             default:
