@@ -91,7 +91,7 @@ public sealed class ModelCompiler
             typeof(SgdModelGenerator).Assembly.ManifestModule.ModuleVersionId.ToString(),
             typeof(ISgdModel<>).Assembly.ManifestModule.ModuleVersionId.ToString(),
             typeof(CSharpCompilation).Assembly.GetName().Version?.ToString() ?? "");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity))).ToLowerInvariant();
     }
 
     private static byte[] Build(ModelDeclaration declaration, string assemblyName, string kernelTargets)

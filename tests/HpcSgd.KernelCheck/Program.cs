@@ -67,7 +67,24 @@ public static class Program
             }
         }
         Console.WriteLine($"kernel tests: {passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} left out ({string.Join("; ", skip.Select(x => "--skip " + x).Concat(only.Select(x => "--only " + x)))})" : ""));
+        Console.WriteLine($"training fingerprint: {TrainingFingerprint()}");
         return failed == 0 && passed > 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// A hash of the parameters after a fixed run of an MLP (ReLU, softmax, momentum): .ci/run compares it between the
+    /// net8.0 and net10.0 builds on one machine, which must train bit for bit alike.
+    /// </summary>
+    private static string TrainingFingerprint()
+    {
+        HpcSgd.Models.ModelDescription d = HpcSgd.Tests.Models.FashionMlp.Description;
+        float[] inputs = [.. Enumerable.Range(0, 500 * d.InputCount).Select(i => MathF.Sin(i * 0.37f))];
+        float[] targets = [.. Enumerable.Range(0, 500).Select(i => (float)(i * 7 % d.OutputCount))];
+        var model = new HpcSgd.Models.Model<HpcSgd.Tests.Models.FashionMlp>(seed: 4);
+        var options = new HpcSgd.Training.TrainingOptions { LearningRate = 0.05f, BatchSize = 64, Steps = 200, Seed = 2, Momentum = 0.9f };
+        HpcSgd.Training.Trainer.Train(model, new HpcSgd.Data.Dataset<HpcSgd.Tests.Models.FashionMlp>(inputs, targets), options);
+        byte[] bytes = MemoryMarshal.AsBytes(model.Parameters).ToArray();
+        return System.Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16] + $" (Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated})";
     }
 
     private static bool IsKernelTestClass(Type type) =>

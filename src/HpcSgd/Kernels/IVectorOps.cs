@@ -72,13 +72,13 @@ public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
     public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => VectorCompat.MultiplyAdd(a, b, c);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => VectorCompat.MaxNative(a, b);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> SelectWherePositive(Vector512<float> condition, Vector512<float> ifPositive, Vector512<float> otherwise) =>
@@ -117,13 +117,13 @@ public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => VectorCompat.MultiplyAdd(a, b, c);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => VectorCompat.MaxNative(a, b);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SelectWherePositive(Vector256<float> condition, Vector256<float> ifPositive, Vector256<float> otherwise) =>
@@ -157,13 +157,13 @@ public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => VectorCompat.MultiplyAdd(a, b, c);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => VectorCompat.MaxNative(a, b);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> SelectWherePositive(Vector128<float> condition, Vector128<float> ifPositive, Vector128<float> otherwise) =>

@@ -19,7 +19,11 @@ public readonly record struct SweepProgress(int Total, int Done, int Running, in
 /// </summary>
 public sealed class SweepMonitor
 {
+#if NET9_0_OR_GREATER
     private readonly Lock gate = new();
+#else
+    private readonly object gate = new();
+#endif
     private SweepProgress state;
 
     /// <summary>The current counts.</summary>

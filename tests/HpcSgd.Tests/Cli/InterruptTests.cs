@@ -8,19 +8,9 @@ public class InterruptTests
     [Fact]
     public async Task Sigint_during_a_sweep_prints_one_line_and_exits_130()
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "HpcSgd.Cli.dll");
         string folder = Path.Combine(Path.GetTempPath(), "hpcsgd-sigint-" + Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // A sweep far longer than the test: 30 rates x 5 batch sizes, 10^8 samples per trial.
-        foreach (string arg in new[] { cli, "sweep", "--lr-count", "30", "--budget-samples", "100000000", "--rungs", "1", "--out", folder })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        ProcessStartInfo start = CliRun.ChildStart("sweep", "--lr-count", "30", "--budget-samples", "100000000", "--rungs", "1", "--out", folder);
         using Process child = Process.Start(start)!;
         try
         {
