@@ -84,7 +84,8 @@ public static class Program
         var options = new HpcSgd.Training.TrainingOptions { LearningRate = 0.05f, BatchSize = 64, Steps = 200, Seed = 2, Momentum = 0.9f };
         HpcSgd.Training.Trainer.Train(model, new HpcSgd.Data.Dataset<HpcSgd.Tests.Models.FashionMlp>(inputs, targets), options);
         byte[] bytes = MemoryMarshal.AsBytes(model.Parameters).ToArray();
-        return System.Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16] + $" (Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated})";
+        // XXH3, not SHA-256: the cryptography classes need OpenSSL, which the arm64 run under qemu does not have.
+        return System.IO.Hashing.XxHash3.HashToUInt64(bytes).ToString("X16", System.Globalization.CultureInfo.InvariantCulture) + $" (Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated})";
     }
 
     private static bool IsKernelTestClass(Type type) =>
