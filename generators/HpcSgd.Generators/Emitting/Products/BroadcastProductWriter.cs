@@ -14,7 +14,7 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// columns. A deep product is cut into the planned depth blocks so a panel of B stays in L1 across all row strips;
 /// later blocks add into C and the epilogue runs with the last block.
 /// </summary>
-internal static class BroadcastProductWriter
+internal static partial class BroadcastProductWriter
 {
     private const string W = "(nuint)TOps.Count";
     private const int Unroll = 4;
@@ -39,39 +39,6 @@ internal static class BroadcastProductWriter
         using (w.Open("else"))
         {
             WriteDense(w, p, variant);
-        }
-    }
-
-    /// <summary>The kernel a zero-skipping product calls (named <see cref="MatrixProduct.ZeroSkippingKernel"/>); write it beside the caller.</summary>
-    public static void WriteZeroSkippingKernel(IndentedWriter w, MatrixProduct p)
-    {
-        (bool alongDepth, int length) = SkippedExtent(p);
-        w.Line($"/// <summary>{p.Description} over the nonzero elements of {p.A} only (see the caller).</summary>");
-        KernelVariants.Write(w, p.ZeroSkippingKernel!, string.Join(", ", ZeroSkippingOperands(p).Select(o => o.Parameter)),
-            KernelVariants.Of(p.Plan.ZeroSkippingTiles), variant => WriteSkippingZeros(w, p, alongDepth, length, variant));
-        w.Line();
-    }
-
-    private static (bool AlongDepth, int Length) SkippedExtent(MatrixProduct p)
-    {
-        bool alongDepth = p.M.Value == 1;
-        int length = (alongDepth ? p.K.Value : p.M.Value) ?? throw new System.InvalidOperationException("Zero skipping needs a known extent.");
-        return (alongDepth, length);
-    }
-
-    private static IEnumerable<(string Parameter, string Argument)> ZeroSkippingOperands(MatrixProduct p)
-    {
-        yield return ($"ref float {p.A}", $"ref {p.A}");
-        yield return ($"ref float {p.B}", $"ref {p.B}");
-        yield return ($"ref float {p.C}", $"ref {p.C}");
-        if (p.Bias is not null)
-        {
-            yield return ($"ref float {p.Bias}", $"ref {p.Bias}");
-        }
-        if (p.Velocity is not null)
-        {
-            yield return ($"ref float {p.Velocity}", $"ref {p.Velocity}");
-            yield return ($"in {Names.UpdateRule} rule", "in rule");
         }
     }
 
@@ -140,104 +107,6 @@ internal static class BroadcastProductWriter
     /// </summary>
     private static (bool OneVector, bool Scalar) LeftoverColumns(int columns, int nr, KernelVariant variant) =>
         (nr > 1 && variant.Targets.Any(t => columns % (nr * t.Lanes) >= t.Lanes), variant.Targets.Any(t => columns % t.Lanes != 0));
-
-    /// <summary>Rows of A listed per block by a zero-skipping rank-1 update (a stack buffer of 4 KiB at most).</summary>
-    private const int ZeroSkipBlock = 1024;
-
-    /// <summary>
-    /// A matrix-vector product (M = 1: the depth steps k with A(0, k) != 0) or a fused rank-1 update (K = 1: the rows m
-    /// with A(m, 0) != 0; the caller checks that the update rule keeps a parameter whose gradient is zero) over the
-    /// positions listed by DenseMath.NonzeroIndices, one block of A at a time, in tiles of one row x NR vectors: the same
-    /// multiply-adds as the dense form minus those with a zero factor, so the same result.
-    /// </summary>
-    private static void WriteSkippingZeros(IndentedWriter w, MatrixProduct p, bool alongDepth, int length, KernelVariant variant)
-    {
-        if ((alongDepth ? p.ADepthStride : p.ARowStride) != 1 || (!alongDepth && (p.K.Value != 1 || p.Epilogue != EpilogueKind.Update)))
-        {
-            throw new System.InvalidOperationException("Zero skipping takes a matrix-vector product or a fused rank-1 update with A contiguous along the skipped extent.");
-        }
-        Tile tile = variant.TileOf(p.Plan.ZeroSkippingTiles);
-        int nr = tile.Columns;
-        string description = variant.Describe(tile);
-        // Along the depth, the dense form's blocks, so partial sums pass through C at the same places (the same result
-        // bit for bit); along the rows, blocks bound only the stack buffer.
-        int block = alongDepth ? p.Plan.DepthBlock : ZeroSkipBlock;
-        bool blocked = length > block;
-        string start = alongDepth ? "k0" : "m0";
-        string end = alongDepth ? "kEnd" : "mEnd";
-        w.Line($"// {p.Description}, broadcast form over the {(alongDepth ? "depth steps" : "rows")} whose element of {p.A} is nonzero; vector tiles on {description}.");
-        using (w.Open())
-        {
-            w.Line($"global::System.Span<int> visit = stackalloc int[{System.Math.Min(length, block)}];");
-            w.Line($"ref int visit0 = ref {Names.MemoryMarshal}.GetReference(visit);");
-            if (blocked)
-            {
-                w.Line($"for (nuint {start} = 0; {start} < {length}; {start} += {block})");
-            }
-            using (w.Open())
-            {
-                w.Line(blocked ? $"nuint {end} = global::System.Math.Min({start} + {block}, {length});" : $"const nuint {start} = 0, {end} = {length};");
-                w.Line($"int count = {Names.DenseMath}.NonzeroIndices(ref {Names.Unsafe}.Add(ref {p.A}, {start}), (int)({end} - {start}), ref visit0);");
-                w.Line("nuint n = 0;");
-                using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
-                {
-                    WriteSkippingTile(w, p, nr, Lanes.Vector, alongDepth, blocked);
-                }
-                (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
-                if (oneVector)
-                {
-                    using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
-                    {
-                        WriteSkippingTile(w, p, 1, Lanes.Vector, alongDepth, blocked);
-                    }
-                }
-                if (scalar)
-                {
-                    using (w.Open($"for (; n < {p.N}; n++)"))
-                    {
-                        WriteSkippingTile(w, p, 1, Lanes.Scalar, alongDepth, blocked);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void WriteSkippingTile(IndentedWriter w, MatrixProduct p, int vectors, Lanes lanes, bool alongDepth, bool blocked)
-    {
-        if (alongDepth)
-        {
-            // One tile of C holds the sum over the listed depth steps.
-            w.Line("const nuint m = 0;");
-            DeclareAccumulators(w, 1, vectors, lanes);
-            using (w.Open("for (int t = 0; t < count; t++)"))
-            {
-                w.Line($"nuint k = k0 + (nuint){Names.Unsafe}.Add(ref visit0, t);");
-                w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, k);");
-                w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k * {p.BStride} + n);");
-                WriteStep(w, p, 1, vectors, false, lanes, 0);
-            }
-            WriteEpilogue(w, p, 1, vectors, lanes, blocked);
-            return;
-        }
-        // A rank-1 update: each listed row is a tile of its own, finished after its single depth step. The row of B
-        // is the same for every row, so it is loaded once, ahead of the loop (the JIT would reload it after each
-        // row's stores).
-        for (int j = 0; j < vectors; j++)
-        {
-            w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref {p.B}, n + {lanes.Offset(0, j)});");
-        }
-        using (w.Open("for (int t = 0; t < count; t++)"))
-        {
-            w.Line($"nuint m = m0 + (nuint){Names.Unsafe}.Add(ref visit0, t);");
-            w.Line($"{lanes.Vec} a0 = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref {p.A}, m));");
-            for (int j = 0; j < vectors; j++)
-            {
-                // The dense form's first multiply-add into a zero accumulator: the same rounding.
-                w.Line($"{lanes.Vec} c0_{j} = {lanes.Ops}.MultiplyAdd(a0, b{j}, {lanes.Ops}.Zero);");
-            }
-            WriteEpilogue(w, p, 1, vectors, lanes, blocked: false);
-        }
-    }
 
     private static void DeclareAccumulators(IndentedWriter w, int rows, int vectors, Lanes lanes)
     {
@@ -397,32 +266,4 @@ internal static class BroadcastProductWriter
             }
         }
     }
-}
-
-/// <summary>The register type a tile computes in: the kernel's vector width, or one float (leftover columns).</summary>
-internal readonly struct Lanes
-{
-    private Lanes(string ops, string vec, string width)
-    {
-        Ops = ops;
-        Vec = vec;
-        Width = width;
-    }
-
-    public static Lanes Vector => new("TOps", "TVec", "(nuint)TOps.Count");
-
-    public static Lanes Scalar => new(Names.Kernels + "ScalarOps", "float", "1");
-
-    public string Ops { get; }
-
-    public string Vec { get; }
-
-    public string Width { get; }
-
-    /// <summary>The offset of <paramref name="count"/> registers, as a nuint expression.</summary>
-    public string Vectors(int count) => count == 0 ? "(nuint)0" : Width == "1" ? $"(nuint){count}" : $"{count} * {Width}";
-
-    /// <summary>The offset <paramref name="constant"/> + <paramref name="vector"/> registers, as a nuint expression.</summary>
-    public string Offset(int constant, int vector) =>
-        vector == 0 ? $"(nuint){constant}" : Width == "1" ? $"(nuint){constant + vector}" : $"(nuint){constant} + {vector} * {Width}";
 }
