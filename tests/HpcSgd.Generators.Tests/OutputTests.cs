@@ -88,14 +88,14 @@ public class OutputTests
         Assert.Contains("private static void Dense0_Forward_784x128_General<TOps, TVec>(", text);
         // Layer 0 has 128 outputs: input-major weights, broadcast-form tiles with literal strides and trip counts: 8 x 2
         // with 32 registers, 6 x 2 with B loaded first in 16.
-        // Rows of 128 weights lie 512 bytes apart, in 8 of L1's 64 sets: with 16 registers each panel of B is packed first,
-        // then read in order; 2 x 16 lanes x 256 rows would fill L1, so the AVX-512 tile reads B in place.
+        // Rows of 128 weights crowd a few L1 sets: with 16 registers each panel of B is packed first, then read in order;
+        // the AVX-512 tile's panel would fill L1, so it reads B in place.
         Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).", text);
         Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).", text);
         Assert.Contains("global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];", text);
         Assert.Contains("TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);", text);
         Assert.Contains("TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);", text);
-        // The weight gradient of the 64-sample kernel packs its panels of delta (64 rows x 2 vectors) on AVX2.
+        // The weight gradient of the batch kernel packs its panels of delta on AVX2.
         Assert.Contains("// dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).", text);
         Assert.Contains("stackalloc float[(int)64 * 2 * TOps.Count];", text);
         Assert.Contains("for (; m + 8 <= 64; m += 8)", text);

@@ -66,16 +66,16 @@ public class PlannerTests
     public void PanelsOfB_ArePacked_WhereTheirRowsCrowdFewCacheSets_AndTheCopyFitsBesideA()
     {
         Tile narrow = TilePlanner.Broadcast(64, 128, KernelTarget.Avx2), wide = TilePlanner.Broadcast(64, 128, KernelTarget.Avx512);
-        // 128 floats apart (512 bytes): 8 sets of 8 ways, half of them for A: more than 32 rows evict each other.
+        // Rows 128 floats apart share a few sets; with half the ways left for A, deeper panels evict themselves.
         Assert.True(TilePlanner.PacksB(64, 128, 256, narrow, 8));
         Assert.True(TilePlanner.PacksB(null, 128, 33, narrow, 8));
         Assert.False(TilePlanner.PacksB(64, 128, 32, narrow, 8));
-        // 2 x 16 lanes x 256 rows would fill a 32 KiB L1: left in place; 64 rows (8 KiB) are packed.
+        // The wide tile's full-depth copy would fill L1: left in place; a shallow one is packed.
         Assert.False(TilePlanner.PacksB(64, 128, 256, wide, 16));
         Assert.True(TilePlanner.PacksB(64, 128, 64, wide, 16));
-        // 784 floats apart (49 lines): every set, 256 rows fit.
+        // A stride of an odd number of lines reaches every set: a full block fits.
         Assert.False(TilePlanner.PacksB(64, 784, 256, narrow, 8));
-        // 1024 floats apart: one set.
+        // A stride of a whole way: every row in one set.
         Assert.True(TilePlanner.PacksB(64, 1024, 8, narrow, 8));
         // Rows that are not whole cache lines apart spread over the sets by themselves.
         Assert.False(TilePlanner.PacksB(64, 10, 256, narrow, 8));

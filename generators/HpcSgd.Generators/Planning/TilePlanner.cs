@@ -22,11 +22,11 @@ internal static class TilePlanner
 
     /// <summary>
     /// Whether a tile of the broadcast form reads B from a packed copy of each panel. B's rows lie
-    /// <paramref name="columns"/> floats apart; at a stride of a multiple of 512 bytes (128 outputs) they fall into 8 of an
-    /// L1 cache's 64 sets (4 KiB per way on current x64 and ARM cores), so a panel deeper than those sets hold with half
-    /// their ways (the other half is A's) evicts itself, and every row strip reads it from L2 again. Packed, the panel
-    /// is sequential, as BLIS packs it: where more than one row strip reads it, and where the copy (depth x the tile's
-    /// vectors) takes at most half of a 32 KiB L1, leaving room for A.
+    /// <paramref name="columns"/> floats apart; when that stride is a multiple of several cache lines, the rows fall into
+    /// a fraction of the L1 sets (the set index repeats every way's size, the same on current x64 and ARM cores), so a
+    /// panel deeper than those sets hold with half their ways (the other half is A's) evicts itself, and every row strip
+    /// reads it from L2 again. Packed, the panel is sequential, as BLIS packs it: where more than one row strip reads it,
+    /// and where the copy (depth x the tile's vectors) takes at most half of the L1, leaving room for A.
     /// </summary>
     public static bool PacksB(int? rows, int columns, int panelDepth, Tile tile, int lanes)
     {

@@ -50,7 +50,7 @@ public class TrainingSliceTests
         Assert.Equal((250 + slice - 1) / slice, calls);
         Assert.Equal(whole.Parameters.ToArray(), sliced.Parameters.ToArray());
         // Spent: further slices run nothing and say so.
-        TrainingSlice after = slices.TrainFor(TimeSpan.FromSeconds(1));
+        TrainingSlice after = slices.TrainSteps(5);
         Assert.Equal(0, after.Steps);
         Assert.True(after.Ended);
         Assert.True(float.IsNaN(after.MeanLoss));
@@ -86,10 +86,10 @@ public class TrainingSliceTests
         Assert.Equal(0, none.Steps);
         Assert.False(none.Ended);
         Assert.Equal(0, session.StepsDone);
-        // One tick is shorter than any step: the first step runs anyway, the second would overrun.
-        TrainingSlice one = session.TrainFor(TimeSpan.FromTicks(1));
-        Assert.Equal(1, one.Steps);
-        Assert.Equal(1, session.StepsDone);
+        // A budget too small for any step still makes progress: the first step of a slice always runs.
+        TrainingSlice some = session.TrainFor(TimeSpan.FromTicks(1));
+        Assert.True(some.Steps >= 1);
+        Assert.Equal(some.Steps, session.StepsDone);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class TrainingSliceTests
     {
         using var session = new TrainingSession<TiledMlp>(new Model<TiledMlp>(seed: 1), Data(50, 3), Options(10));
         Assert.Equal("budget", Assert.Throws<ArgumentOutOfRangeException>(() => session.TrainFor(TimeSpan.FromMilliseconds(-1))).ParamName);
-        Assert.Equal("maxSteps", Assert.Throws<ArgumentOutOfRangeException>(() => session.TrainFor(TimeSpan.FromMilliseconds(2), 0)).ParamName);
+        Assert.Equal("maxSteps", Assert.Throws<ArgumentOutOfRangeException>(() => session.TrainFor(TimeSpan.MaxValue, 0)).ParamName);
         Assert.Equal("maxSteps", Assert.Throws<ArgumentOutOfRangeException>(() => session.TrainSteps(-3)).ParamName);
     }
 
@@ -116,26 +116,27 @@ public class TrainingSliceTests
     [Fact]
     public void Frame_slices_allocate_nothing()
     {
-        // A game's frame: write what happened into the data, then train for a fraction of a millisecond.
+        // A game's frame: write what happened into the data, then train a short slice (the smallest budget: the
+        // slice's clock and estimate run, and the assertion holds however long a step takes).
         Dataset<TiledMlp> data = Data(256, 5);
         using var session = new TrainingSession<TiledMlp>(new Model<TiledMlp>(seed: 2), data, Options(int.MaxValue));
         float[] features = data.FeaturesOf(0).ToArray(), target = data.TargetOf(0).ToArray();
         for (int frame = 0; frame < 300; frame++)
         {
             data.Replace(frame % data.Count, features, target);
-            session.TrainFor(TimeSpan.FromMilliseconds(0.2));
+            session.TrainFor(TimeSpan.FromTicks(1));
         }
         long before = GC.GetAllocatedBytesForCurrentThread();
         int steps = 0;
         for (int frame = 0; frame < 1000; frame++)
         {
             data.Replace(frame % data.Count, features, target);
-            steps += session.TrainFor(TimeSpan.FromMilliseconds(0.2)).Steps;
+            steps += session.TrainFor(TimeSpan.FromTicks(1)).Steps;
         }
         long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(steps >= 1000);
-        // A one-time runtime event (a tier-up landing in the window) can allocate once; anything per frame would be
-        // at least 24 bytes x 1,000 frames.
+        // A one-time runtime event (a tier-up landing in the window) can allocate once; anything per frame would
+        // be at least one object per frame, far above the bound.
         Assert.True(bytes < 200, $"{bytes} bytes over 1,000 frames");
     }
 }

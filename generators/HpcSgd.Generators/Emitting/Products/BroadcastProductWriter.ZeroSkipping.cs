@@ -41,7 +41,7 @@ internal static partial class BroadcastProductWriter
         }
     }
 
-    /// <summary>Rows of A listed per block by a zero-skipping rank-1 update (a stack buffer of 4 KiB at most).</summary>
+    /// <summary>Rows of A listed per block by a zero-skipping rank-1 update: bounds its stack buffer of indices.</summary>
     private const int ZeroSkipBlock = 1024;
 
     /// <summary>
