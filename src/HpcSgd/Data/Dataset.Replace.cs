@@ -50,18 +50,20 @@ public sealed partial class Dataset<TModel>
         _ => "one class index",
     };
 
+    /// <summary>The rule for one stored target value, shared with construction: finite (regression), in [0, 1] (binary), a class index (softmax).</summary>
+    private static bool IsValidTarget(float value, ModelDescription model) => model.Loss switch
+    {
+        Loss.MeanSquaredError => float.IsFinite(value),
+        Loss.BinaryCrossEntropy => value >= 0f && value <= 1f,
+        _ => value >= 0f && value < model.OutputCount && value == MathF.Floor(value),
+    };
+
     private static void CheckTarget(ReadOnlySpan<float> target, ModelDescription model)
     {
         for (int i = 0; i < target.Length; i++)
         {
             float value = target[i];
-            bool valid = model.Loss switch
-            {
-                Loss.MeanSquaredError => float.IsFinite(value),
-                Loss.BinaryCrossEntropy => value >= 0f && value <= 1f,
-                _ => value >= 0f && value < model.OutputCount && value == MathF.Floor(value),
-            };
-            if (!valid)
+            if (!IsValidTarget(value, model))
             {
                 string range = model.Loss == Loss.SoftmaxCrossEntropy
                     ? FormattableString.Invariant($" in [0, {model.OutputCount}).{StartAtZero(value, model.OutputCount)}") : ".";

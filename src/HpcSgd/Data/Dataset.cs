@@ -189,7 +189,7 @@ public sealed partial class Dataset<TModel> where TModel : ISgdModel<TModel>
                 ExpectLength(targets, count, 1, model, "one value in [0, 1] per sample");
                 for (int i = 0; i < targets.Length; i++)
                 {
-                    if (!(targets[i] >= 0f && targets[i] <= 1f))
+                    if (!IsValidTarget(targets[i], model))
                     {
                         throw new ArgumentException(
                             FormattableString.Invariant($"targets[{i}] is {targets[i]}; binary cross-entropy needs targets in [0, 1]."), nameof(targets));
@@ -207,7 +207,7 @@ public sealed partial class Dataset<TModel> where TModel : ISgdModel<TModel>
                 for (int i = 0; i < targets.Length; i++)
                 {
                     float label = targets[i];
-                    if (!(label >= 0f && label < classes) || label != MathF.Floor(label))
+                    if (!IsValidTarget(label, model))
                     {
                         throw new ArgumentException(
                             FormattableString.Invariant($"targets[{i}] is {label}, which is not a class index in [0, {classes}).{StartAtZero(label, classes)}"), nameof(targets));
