@@ -7,8 +7,8 @@ namespace HpcSgd.Generators.Tests;
 /// <summary>The README's example is the sample project's source, and it compiles (with the generator) and runs.</summary>
 public class ReadmeExampleTests
 {
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+    // The build copies the README and the sample's source beside the assembly (see the project file).
+    private static string RepoRoot() => Path.Combine(AppContext.BaseDirectory, "Repository");
 
     private static string ReadmeExample()
     {

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace HpcSgd.Generators.Tests;
 
 /// <summary>
@@ -10,13 +8,13 @@ internal static class Snapshot
 {
     public const string UpdateVariable = "HPCSGD_UPDATE_SNAPSHOTS";
 
-    public static void Match(string name, string actual, [CallerFilePath] string testSource = "")
+    public static void Match(string name, string actual)
     {
-        string sourceDirectory = Path.Combine(Path.GetDirectoryName(testSource)!, "Snapshots");
         string fileName = name + ".g.cs";
         actual = Normalize(actual);
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
+            string sourceDirectory = Path.Combine(SourceTree(), "tests", "HpcSgd.Generators.Tests", "Snapshots");
             Directory.CreateDirectory(sourceDirectory);
             File.WriteAllText(Path.Combine(sourceDirectory, fileName), actual);
             return;
@@ -46,6 +44,20 @@ internal static class Snapshot
             $"({expectedLines.Length} lines expected, {actualLines.Length} generated).\n" +
             $"  expected: {Line(expectedLines, first)}\n  actual:   {Line(actualLines, first)}\n" +
             $"The generated text is in {received}; diff it, and if the change is intended run the tests with {UpdateVariable}=1.");
+    }
+
+    // Walks up from the assembly to the checkout (the directory holding HpcSgd.sln); CallerFilePath is
+    // unusable because CI builds map source paths to /_/.
+    private static string SourceTree()
+    {
+        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "HpcSgd.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException($"{UpdateVariable}=1 needs the test assembly inside a checkout (no HpcSgd.sln above {AppContext.BaseDirectory}).");
     }
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n");
