@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Reflection;
 using HpcSgd.Generators;
+using HpcSgd.Generators.Diagnostics;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -35,6 +37,16 @@ internal static class GeneratorHarness
         GeneratorDriver driver = Driver(kernelTargets: kernelTargets).RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (diagnostics, output, driver.GetRunResult());
     }
+
+    /// <summary>
+    /// The compilation's warnings and errors as a build with the generator's assembly loaded reports them: compiler
+    /// diagnostics with the assembly's suppressor applied (which silences HPCSGD017, "generator missing").
+    /// </summary>
+    public static ImmutableArray<Diagnostic> BuildWarningsAndErrors(Compilation compilation) =>
+        compilation.WithAnalyzers([new GeneratorPresentSuppressor()])
+            .GetAllDiagnosticsAsync().GetAwaiter().GetResult()
+            .Where(d => !d.IsSuppressed && d.Severity >= DiagnosticSeverity.Warning)
+            .ToImmutableArray();
 
     /// <summary>One global build property, as MSBuild passes a CompilerVisibleProperty.</summary>
     private sealed class BuildProperty(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider

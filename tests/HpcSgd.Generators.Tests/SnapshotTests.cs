@@ -47,7 +47,7 @@ public class SnapshotTests
         var (diagnostics, output, run) = GeneratorHarness.Generate(source, "public static class Entry { public static void Main() { } }");
 
         Assert.Empty(diagnostics);
-        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Empty(GeneratorHarness.BuildWarningsAndErrors(output));
         GeneratedSourceResult generated = Assert.Single(run.Results.Single().GeneratedSources);
         Snapshot.Match(name, generated.SourceText.ToString());
     }
