@@ -47,3 +47,18 @@ public partial class W4 { }
 [Dense(784, 128, Activation = Activation.ReLU)]
 [Dense(128, 10)]
 public partial class W4General { }
+
+/// <summary>Breast cancer (Wisconsin), 30 features, logistic regression: the range-test-versus-grid tables.</summary>
+[SgdModel(Loss.BinaryCrossEntropy, BatchSizes = [1, 8, 64])]
+[Dense(30, 1)]
+public partial class RangeBreastCancer { }
+
+/// <summary>Wine, 13 features, 3 classes, softmax regression.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 64])]
+[Dense(13, 3)]
+public partial class RangeWine { }
+
+/// <summary>Digits, 64 pixels, 10 classes, softmax regression.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [1, 8, 64])]
+[Dense(64, 10)]
+public partial class RangeDigits { }
