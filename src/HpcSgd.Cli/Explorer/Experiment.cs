@@ -48,6 +48,9 @@ internal abstract class Experiment
 
     public abstract IReadOnlyList<RangeTestResult> RangeTests(RangeTestOptions options, IReadOnlyList<ulong> seeds, IReadOnlyList<int> batchSizes);
 
+    /// <summary>A rate per batch size for a budget of whole epochs (<see cref="HpcSgd.Tuning.BudgetedRates"/>).</summary>
+    public abstract BudgetedRateResult BudgetedRates(BudgetedRateOptions options, CancellationToken cancellationToken);
+
     public abstract GradientVarianceStudy GradientVariance(IReadOnlyList<int> batchSizes, int draws, ulong seed);
 
     public abstract IReadOnlyList<NoiseScaleEstimate> NoiseOverTraining(float learningRate, int batchSize, int steps, int checkpoints,
@@ -89,6 +92,9 @@ internal sealed class Experiment<TModel> : Experiment where TModel : ISgdModel<T
 
     public override IReadOnlyList<RangeTestResult> RangeTests(RangeTestOptions options, IReadOnlyList<ulong> seeds, IReadOnlyList<int> batchSizes) =>
         LearningRateRangeTest.Repeat(initial, training, options, seeds, batchSizes);
+
+    public override BudgetedRateResult BudgetedRates(BudgetedRateOptions options, CancellationToken cancellationToken) =>
+        HpcSgd.Tuning.BudgetedRates.Suggest(initial, training, validation, options, cancellationToken);
 
     public override GradientVarianceStudy GradientVariance(IReadOnlyList<int> batchSizes, int draws, ulong seed) =>
         GradientNoise.MeasureVariance(initial, training, batchSizes, draws, seed);

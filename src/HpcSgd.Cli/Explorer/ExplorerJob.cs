@@ -8,7 +8,8 @@ namespace HpcSgd.Cli.Explorer;
 
 /// <summary>What one experiment produced (null for parts not run).</summary>
 internal sealed record ExperimentOutcome(Experiment Experiment, ExperimentPlan Plan, SweepResult? Sweep, IReadOnlyList<RangeTestResult>? RangeTests,
-    GradientVarianceStudy? Variance, IReadOnlyList<NoiseScaleEstimate>? NoiseScale, (float LearningRate, int BatchSize) NoisePair, double Seconds);
+    GradientVarianceStudy? Variance, IReadOnlyList<NoiseScaleEstimate>? NoiseScale, (float LearningRate, int BatchSize) NoisePair, double Seconds,
+    BudgetedRateResult? BudgetedRates = null);
 
 /// <summary>
 /// The explorer: for each experiment, the sweep, the range test and the gradient-noise measurements, written to
@@ -114,6 +115,7 @@ internal static class ExplorerJob
         }
 
         IReadOnlyList<RangeTestResult>? ranges = null;
+        BudgetedRateResult? budgeted = null;
         cancellationToken.ThrowIfCancellationRequested();
         if (settings.Parts.HasFlag(ExplorerParts.RangeTest))
         {
@@ -134,6 +136,14 @@ internal static class ExplorerJob
                 console.WriteLine($"  range test, batch {g.Key}: suggested learning rate {Plots.Median(g.Select(r => (double)r.Suggested)):G3} " +
                     $"(seeds: {Min(g, r => r.Suggested):G3}..{Max(g, r => r.Suggested):G3}; valley {Plots.Median(g.Select(r => (double)r.Valley)):G3}, " +
                     $"loss minimum at {Plots.Median(g.Select(r => (double)r.Minimum)):G3})");
+            }
+            budgeted = BudgetedRatesFor(experiment, plan, settings, cancellationToken);
+            if (budgeted is not null)
+            {
+                ResultFiles.WriteJson(Path.Combine(folder, "budgeted-rates.json"), budgeted);
+                console.WriteLine($"  rates for this budget ({budgeted.Epochs} epochs): " +
+                    string.Join(", ", budgeted.Rates.Select(r => $"batch {r.BatchSize}: {r.LearningRate:G3}")) +
+                    $" (best rate at batch {budgeted.AnchorBatchSize}: {budgeted.AnchorRate:G3}; B_noise {budgeted.NoiseScale:G3})");
             }
         }
 
@@ -160,7 +170,7 @@ internal static class ExplorerJob
                 $"training at lr {pair.lr:G3}, batch {pair.batch}: {string.Join(", ", noise.Select(e => e.IsResolved ? e.NoiseScale.ToString("G3", CultureInfo.InvariantCulture) : "-"))} " +
                 "(- = |G|^2 within its noise)");
         }
-        return new ExperimentOutcome(experiment, plan, sweep, ranges, variance, noise, pair, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return new ExperimentOutcome(experiment, plan, sweep, ranges, variance, noise, pair, Stopwatch.GetElapsedTime(start).TotalSeconds, budgeted);
     }
 
     /// <summary>The article's cell (lr 0.01, batch 10) of the classic example, when the grid has it.</summary>
@@ -169,6 +179,21 @@ internal static class ExplorerJob
             : sweep.Trials.FirstOrDefault(t => MathF.Abs(t.LearningRate - ArticleLearningRate) < 1e-6f && t.BatchSize == ArticleBatchSize);
 
     /// <summary>Smallest, middle and largest batch size of the grid.</summary>
+    /// <summary>
+    /// The budgeted rates need a budget in samples (the same for every batch size); a step or wall-time budget gives
+    /// none. Whole epochs, at least one.
+    /// </summary>
+    private static BudgetedRateResult? BudgetedRatesFor(Experiment experiment, ExperimentPlan plan, ExplorerSettings settings, CancellationToken cancellationToken)
+    {
+        if (plan.Budget.Kind != BudgetKind.Samples)
+        {
+            return null;
+        }
+        int epochs = (int)Math.Max(1, (plan.Budget.Amount + experiment.TrainingCount / 2) / experiment.TrainingCount);
+        int[] batches = [.. plan.BatchSizes.Where(b => b <= experiment.TrainingCount)];
+        return batches.Length == 0 ? null : experiment.BudgetedRates(new BudgetedRateOptions { Epochs = epochs, BatchSizes = batches, Seed = settings.Seed }, cancellationToken);
+    }
+
     private static int[] RangeTestBatches(int[] batches)
     {
         int[] sorted = [.. batches.Order()];

@@ -26,6 +26,7 @@ public sealed record SweepFile(IReadOnlyList<float> LearningRates, IReadOnlyList
 [JsonSerializable(typeof(RangeTestResult[]))]
 [JsonSerializable(typeof(GradientVarianceStudy))]
 [JsonSerializable(typeof(NoiseScaleEstimate[]))]
+[JsonSerializable(typeof(BudgetedRatesFile))]
 internal sealed partial class TuningJson : JsonSerializerContext;
 
 /// <summary>
@@ -56,6 +57,10 @@ public static class ResultFiles
     /// <summary>Writes range-test results as JSON.</summary>
     public static void WriteJson(string path, IReadOnlyList<RangeTestResult> results) =>
         WriteAtomically(path, stream => JsonSerializer.Serialize(stream, results.ToArray(), TuningJson.Default.RangeTestResultArray));
+
+    /// <summary>Writes budgeted rates as JSON: the rule's inputs, its rates, and the anchor trials' final losses.</summary>
+    public static void WriteJson(string path, BudgetedRateResult result) =>
+        WriteAtomically(path, stream => JsonSerializer.Serialize(stream, BudgetedRatesFile.From(result), TuningJson.Default.BudgetedRatesFile));
 
     /// <summary>Reads range-test results written by <see cref="WriteJson(string, IReadOnlyList{RangeTestResult})"/>.</summary>
     public static RangeTestResult[] ReadRangeTestJson(string path)
@@ -176,4 +181,12 @@ public static class ResultFiles
 
     /// <summary>Writes through <paramref name="write"/> with <see cref="AtomicFile"/>: the old file or the new, never a part.</summary>
     public static void WriteAtomically(string path, Action<Stream> write) => AtomicFile.Write(path, write);
+}
+
+/// <summary>The JSON form of a <see cref="BudgetedRateResult"/> (the anchor sweep reduced to each rate's final validation loss).</summary>
+public sealed record BudgetedRatesFile(int Epochs, int AnchorBatchSize, float AnchorRate, double NoiseScale, double MaximumRate,
+    BudgetedRate[] Rates, float[] AnchorRates, float[] AnchorFinalValidationLosses)
+{
+    internal static BudgetedRatesFile From(BudgetedRateResult r) => new(r.Epochs, r.AnchorBatchSize, r.AnchorRate, r.NoiseScale, r.MaximumRate,
+        [.. r.Rates], [.. r.AnchorSweep.Trials.Select(t => t.LearningRate)], [.. r.AnchorSweep.Trials.Select(t => t.FinalValidationLoss)]);
 }

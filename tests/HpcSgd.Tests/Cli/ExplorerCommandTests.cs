@@ -54,6 +54,19 @@ public sealed class ExplorerCommandTests : IDisposable
             Assert.Contains(trials, t => t.Status == TrialStatus.Diverged); // the grid reaches the diverging region
             Assert.Contains(trials, t => t.Label == TrialLabel.Converged);
         }
+        // A rate per batch size for the run's budget: in the report, in a file, growing with the batch.
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(markdown, @"### A rate per batch size for this budget \(\d+ epochs\)"));
+        foreach (string experiment in new[] { "classic", "digits" })
+        {
+            string json = File.ReadAllText(Path.Combine(report, experiment, "budgeted-rates.json"));
+            var rates = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("rates").EnumerateArray()
+                .Select(r => (Batch: r.GetProperty("batchSize").GetInt32(), Rate: r.GetProperty("learningRate").GetSingle())).ToArray();
+            Assert.True(rates.Length >= 3, json);
+            Assert.Equal(rates.OrderBy(r => r.Batch), rates.OrderBy(r => r.Rate));
+            Assert.Contains($"({experiment}/budgeted-rates.json)", markdown);
+        }
+        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("rates for this budget (")));
+
         // The classic grid runs every trial to the end; the digits grid uses successive halving.
         Assert.DoesNotContain(ResultFiles.ReadTrialsCsv(Path.Combine(report, "classic", "trials.csv")), t => t.Status == TrialStatus.Stopped);
         Assert.Contains(ResultFiles.ReadTrialsCsv(Path.Combine(report, "digits", "trials.csv")), t => t.Status == TrialStatus.Stopped);
