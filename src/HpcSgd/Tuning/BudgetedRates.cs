@@ -112,9 +112,8 @@ public static class BudgetedRates
     internal static double SamplingNoise(int batch, int count) => 1.0 / batch - 1.0 / count;
 
     /// <summary>
-    /// B_simple = tr(Sigma) / |G|^2 from per-example gradient norms. With the whole set as the batch the gradient is
-    /// exact, so |G|^2 is that batch's squared norm with no small-batch correction; otherwise the unbiased estimator
-    /// over several draws. Not resolved (|G|^2 lost in its noise): the training set size, i.e. "noise dominates".
+    /// B_simple = tr(Sigma) / |G|^2 from per-example gradient norms: exact with the whole set as the batch (one draw),
+    /// otherwise the unbiased estimator over several draws. Not resolved (|G|^2 lost in its noise): the training set size, i.e. "noise dominates".
     /// </summary>
     private static double NoiseScale<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> training, int anchor, ulong seed)
         where TModel : ISgdModel<TModel>
@@ -123,8 +122,7 @@ public static class BudgetedRates
         if (anchor == count)
         {
             NoiseScaleEstimate exact = GradientNoise.EstimateNoiseScaleFromPerExampleNorms(parameters, training, count, draws: 1, seed);
-            double squaredNorm = exact.GradientSquaredNorm + exact.TraceSigma / count;
-            return squaredNorm > 0 && exact.TraceSigma > 0 ? exact.TraceSigma / squaredNorm : count;
+            return exact.GradientSquaredNorm > 0 && exact.TraceSigma > 0 ? exact.TraceSigma / exact.GradientSquaredNorm : count;
         }
         NoiseScaleEstimate estimate = GradientNoise.EstimateNoiseScaleFromPerExampleNorms(parameters, training, anchor, draws: 20, seed);
         return estimate.IsResolved ? estimate.NoiseScale : count;

@@ -13,6 +13,9 @@ public static partial class GradientNoise
         private const int Chunk = 256;
         private readonly Dataset<TModel> data;
         private readonly int[] order;
+
+        /// <summary>Samples in the data set the batches are drawn from (without replacement).</summary>
+        public int Count => data.Count;
         private readonly AlignedFloats inputs;
         private readonly AlignedFloats targets;
         private readonly AlignedFloats gradient;

@@ -135,7 +135,7 @@ public static partial class GradientNoise
     /// Estimates B_simple like <see cref="EstimateNoiseScale"/>, from one batch size: each draw's per-example gradient
     /// norms (<see cref="ISgdModel{TSelf}.PerExampleGradientNorms"/>) stand in for the small batches, so a draw costs one
     /// gradient of <paramref name="batchSize"/> samples plus a pass over its rows, where the two-batch estimator computes
-    /// two gradients. tr(Sigma) ~ (sum |g_b|^2 - B |G_B|^2) / (B - 1) and |G|^2 ~ |G_B|^2 - tr(Sigma) / B; the result
+    /// two gradients. tr(Sigma) ~ (sum |g_b|^2 - B |G_B|^2) / (B - 1) and |G|^2 ~ |G_B|^2 - tr(Sigma) (1/B - 1/N) (drawn without replacement from N); the result
     /// reports SmallBatch 1.
     /// </summary>
     public static NoiseScaleEstimate EstimateNoiseScaleFromPerExampleNorms<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> data,
@@ -205,8 +205,10 @@ public static partial class GradientNoise
                 {
                     smallDraw = scratch.PerExampleSquaredNormSum(parameters, big) / big;
                 }
-                double g = (big * bigDraw - small * smallDraw) / (big - small);
+                // Batches are drawn without replacement from N samples, so a batch of B carries S^2 (1/B - 1/N) of
+                // noise, not S^2 / B: t is still unbiased for S^2, but McCandlish's |G|^2 falls short by S^2 / N.
                 double t = (smallDraw - bigDraw) / (1.0 / small - 1.0 / big);
+                double g = (big * bigDraw - small * smallDraw) / (big - small) + t / scratch.Count;
                 sumG += g;
                 sumT += t;
                 sumGG += g * g;

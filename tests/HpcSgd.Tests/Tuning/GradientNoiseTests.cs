@@ -144,6 +144,34 @@ public class GradientNoiseTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void On_a_small_data_set_a_batch_drawn_without_replacement_carries_less_noise_and_the_estimate_accounts_for_it(bool perExample)
+    {
+        // Issue #15's tables: with 128 of 300 rows per batch the batch gradient's noise is S^2 (1/B - 1/N), not S^2 / B.
+        // Left out, |G|^2 came out short by S^2 / N and B_simple several times too large (or unresolved) late in training.
+        Dataset<NoiseRegression> all = LinearData();
+        var data = new Dataset<NoiseRegression>(all.Features[..(300 * 4)], all.Targets[..300]);
+        float[] parameters = TrainedFor(new Model<NoiseRegression>(seed: 1).Parameters, data, steps: 200);
+        (double g2, double trace) = Exact(parameters, data);
+        double exact = trace / g2;
+        output.WriteLine($"exact B_simple {exact:G4} (|G|^2 {g2:G4}, tr {trace:G4})");
+        Assert.InRange(exact, 40, 300); // far enough from the optimum to be measurable, near enough for S^2 / N to matter
+        int covered = 0;
+        for (ulong seed = 1; seed <= 10; seed++)
+        {
+            NoiseScaleEstimate e = perExample
+                ? GradientNoise.EstimateNoiseScaleFromPerExampleNorms(parameters, data, batchSize: 128, draws: 200, seed: seed)
+                : GradientNoise.EstimateNoiseScale(parameters, data, smallBatch: 16, bigBatch: 128, draws: 200, seed: seed);
+            output.WriteLine($"seed {seed}: {e.NoiseScale:G4} [{e.NoiseScaleLow:G4}, {e.NoiseScaleHigh:G4}] after {e.Draws} draws");
+            Assert.True(e.IsResolved);
+            Assert.InRange(e.NoiseScale, 0.8 * exact, 1.2 * exact);
+            covered += e.NoiseScaleLow <= exact && exact <= e.NoiseScaleHigh ? 1 : 0;
+        }
+        Assert.True(covered >= 8, $"the 95% interval covered the exact value in {covered} of 10 seeds");
+    }
+
     [Fact]
     public void Mini_batch_gradient_variance_falls_as_one_over_the_batch_size()
     {
