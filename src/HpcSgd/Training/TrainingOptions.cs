@@ -94,6 +94,18 @@ public sealed record TrainingOptions
     public bool GatherAhead { get; init; }
 
     /// <summary>
+    /// Measures the gradient noise scale B_simple at every step from the step's own batch (the kernels' per-example
+    /// gradient norms; no extra sampling): <see cref="TrainingSession{TModel}.NoiseScale"/> and
+    /// <see cref="TrainingProgress.NoiseScale"/>. The step then runs unfused (gradient, norms, update; the same
+    /// parameters bit for bit) and unchunked; needs one <see cref="Threads"/> and no <see cref="GatherAhead"/> or
+    /// <see cref="ChunkSize"/>. Batches of one sample add nothing.
+    /// </summary>
+    public bool TrackNoiseScale { get; init; }
+
+    /// <summary>Steps the tracked noise scale is weighted over (exponentially; <see cref="TrackNoiseScale"/>). Default 100.</summary>
+    public int NoiseScaleWindow { get; init; } = 100;
+
+    /// <summary>
     /// Where <see cref="TrainingSession{TModel}.Run"/> writes checkpoints: every <see cref="CheckpointInterval"/> steps,
     /// on cancellation and at the end (atomically; each replaces the last). Null (the default): none. Resume with
     /// <see cref="TrainingSession{TModel}.RestoreCheckpoint"/> on a session built with the same options and data.
@@ -167,6 +179,14 @@ public sealed record TrainingOptions
         if (ChunkSize is < 0 || ChunkSize > BatchSize)
         {
             throw Invalid(nameof(ChunkSize), ChunkSize, "must be 0 (never chunk) or from 1 to the batch size");
+        }
+        if (TrackNoiseScale && (Threads > 1 || GatherAhead || ChunkSize is > 0))
+        {
+            throw Invalid(nameof(TrackNoiseScale), TrackNoiseScale, $"needs {nameof(Threads)} = 1 and no {nameof(GatherAhead)} or {nameof(ChunkSize)}");
+        }
+        if (NoiseScaleWindow < 1)
+        {
+            throw Invalid(nameof(NoiseScaleWindow), NoiseScaleWindow, "must be at least 1");
         }
         if (RollBacks < 0)
         {

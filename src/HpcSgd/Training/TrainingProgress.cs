@@ -6,7 +6,8 @@ namespace HpcSgd.Training;
 /// <param name="Loss">Mean training loss of the last step's batch.</param>
 /// <param name="ValidationLoss">Mean loss on the validation set, or NaN when none was given.</param>
 /// <param name="LearningRate">The learning rate used by the last step.</param>
-public readonly record struct TrainingProgress(int Step, double Epoch, float Loss, float ValidationLoss, float LearningRate)
+/// <param name="NoiseScale">The gradient noise scale B_simple measured over the recent steps (<see cref="TrainingOptions.TrackNoiseScale"/>), or NaN when not tracked or not yet resolved.</param>
+public readonly record struct TrainingProgress(int Step, double Epoch, float Loss, float ValidationLoss, float LearningRate, double NoiseScale = double.NaN)
 {
     /// <summary>True when a validation set was given.</summary>
     public bool HasValidationLoss => !float.IsNaN(ValidationLoss);

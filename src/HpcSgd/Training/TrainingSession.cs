@@ -36,6 +36,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     private int lastBatchSize;
     private long samplesSeen;
     private readonly DivergenceWatch divergence;
+    private readonly NoiseTracker? noise;
+    private readonly float[] noiseInputNorms;
+    private readonly float[] noiseNorms;
 
     /// <summary>Prepares a run; throws <see cref="ArgumentException"/> for invalid options or a batch larger than the data.</summary>
     public TrainingSession(Model<TModel> model, Dataset<TModel> data, TrainingOptions options, Dataset<TModel>? validation = null)
@@ -51,7 +54,8 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         ModelDescription description = TModel.Description;
         int batch = options.BatchSize;
         // Each thread's share of the batch is what one pass keeps in cache, so it decides the chunking.
-        chunkRows = ChunkRows(options, description, (batch + options.Threads - 1) / options.Threads);
+        // Tracking the noise needs the whole batch's workspace after the gradient: no chunks.
+        chunkRows = options.TrackNoiseScale ? 0 : ChunkRows(options, description, (batch + options.Threads - 1) / options.Threads);
         // Chunks of one thread reuse the same rows, so its buffers hold one chunk (W4 at batch 2048: 0.4 MB, not 6.4).
         int rows = options.Threads == 1 && chunkRows > 0 ? Math.Min(batch, chunkRows) : batch;
         bool gatherAhead = options.GatherAhead && options.Threads == 1 && chunkRows == 0;
@@ -76,6 +80,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);
         (snapshots, snapshotSteps, rollBackEvents) = RollBackBuffers();
+        (noise, noiseInputNorms, noiseNorms) = NoiseBuffers(batch);
     }
 
     /// <summary>The step budget.</summary>
@@ -121,6 +126,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         bool chunked = parallel is null && chunkRows > 0 && batch > chunkRows;
         float loss = parallel is not null ? parallel.LossAndGradient(batch)
             : chunked ? ChunkedLossAndGradient(0, batch, batch, gradient, workspace)
+            : noise is not null ? NoiseTrackedStep(batch, rule, divergence.LossLimit(batch))
             : FusedStep(batch, rule, divergence.LossLimit(batch));
         LastLoss = loss;
         if (divergence.Diverges(loss, batch))
@@ -156,7 +162,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
 
         if (options.Progress is { } progress && (StepsDone % options.ProgressInterval == 0 || StepsDone == TotalSteps))
         {
-            progress(new TrainingProgress(StepsDone, Epoch, loss, ValidationLoss(), learningRate));
+            progress(new TrainingProgress(StepsDone, Epoch, loss, ValidationLoss(), learningRate, CurrentNoiseScale));
         }
         return true;
     }

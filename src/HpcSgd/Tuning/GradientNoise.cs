@@ -220,16 +220,25 @@ public static partial class GradientNoise
             double varG = Math.Max(0, sumGG / n - meanG * meanG) * correction;
             double varT = Math.Max(0, sumTT / n - meanT * meanT) * correction;
             double cov = (sumGT / n - meanG * meanT) * correction;
-            double error = Math.Sqrt(varG / n);
-            double ratio = meanT / meanG;
-            double half = 1.96 * Math.Sqrt(Math.Max(0, varT - 2 * ratio * cov + ratio * ratio * varG) / n) / Math.Abs(meanG);
-            estimate = new NoiseScaleEstimate(step, samples, small, big, n, meanG, meanT, error);
-            estimate = estimate with { NoiseScaleHalfWidth = estimate.IsResolved ? half : double.NaN };
-            if (!estimate.IsResolved || half <= TargetPrecision * ratio || n >= MaxDrawFactor * draws)
+            estimate = FromMoments(step, samples, small, big, n, meanG, meanT, varG, varT, cov);
+            if (!estimate.IsResolved || estimate.NoiseScaleHalfWidth <= TargetPrecision * estimate.NoiseScale || n >= MaxDrawFactor * draws)
             {
                 return estimate;
             }
         }
+    }
+
+    /// <summary>
+    /// The estimate from <paramref name="n"/> draws' unbiased |G|^2 (g) and tr(Sigma) (t): their means, variances and
+    /// covariance. B_simple is the ratio of the means; the delta method gives its 95% interval.
+    /// </summary>
+    internal static NoiseScaleEstimate FromMoments(int step, long samples, int small, int big, int n,
+        double meanG, double meanT, double varG, double varT, double cov)
+    {
+        double ratio = meanT / meanG;
+        double half = 1.96 * Math.Sqrt(Math.Max(0, varT - 2 * ratio * cov + ratio * ratio * varG) / n) / Math.Abs(meanG);
+        var estimate = new NoiseScaleEstimate(step, samples, small, big, n, meanG, meanT, Math.Sqrt(varG / n));
+        return estimate with { NoiseScaleHalfWidth = estimate.IsResolved ? half : double.NaN };
     }
 
     /// <summary>Least-squares slope of y on x.</summary>

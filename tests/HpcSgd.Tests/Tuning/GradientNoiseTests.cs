@@ -12,7 +12,7 @@ public class GradientNoiseTests(ITestOutputHelper output)
     private const int Samples = 20_000;
 
     /// <summary>y = w.x + 0.5 + N(0, 0.5^2) noise, x ~ N(0, 1)^4.</summary>
-    private static Dataset<NoiseRegression> LinearData()
+    internal static Dataset<NoiseRegression> LinearData()
     {
         var random = new Random(7);
         var x = new float[Samples * 4];
@@ -35,7 +35,7 @@ public class GradientNoiseTests(ITestOutputHelper output)
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>Exact |G|^2 and tr(Sigma) from closed-form per-sample gradients of (w.x + b - y)^2: 2 r [x, 1].</summary>
-    private static (double GradientSquaredNorm, double TraceSigma) Exact(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data)
+    internal static (double GradientSquaredNorm, double TraceSigma) Exact(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data)
     {
         LayerDescription layer = NoiseRegression.Description.Layers[0];
         var mean = new double[5];
@@ -233,7 +233,7 @@ public class GradientNoiseTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => GradientNoise.MeasureVariance(parameters, data, [8, 8], 10, 1));
     }
 
-    private static float[] TrainedFor(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data, int steps)
+    internal static float[] TrainedFor(ReadOnlySpan<float> parameters, Dataset<NoiseRegression> data, int steps)
     {
         var model = new Model<NoiseRegression>(parameters);
         Trainer.Train(model, data, new TrainingOptions { LearningRate = 0.01f, BatchSize = 8, Steps = steps, Seed = 1 });
