@@ -18,13 +18,13 @@ public sealed class HpcSgdRunner<TModel> : IStepRunner, IDisposable where TModel
 {
     private readonly TrainingSession<TModel> session;
 
-    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1, int? chunkSize = null, bool gatherAhead = false)
+    public HpcSgdRunner(WorkloadData data, int batch, float learningRate, int threads = 1, int? chunkSize = null, bool gatherAhead = false, bool trackNoise = false)
     {
         var dataset = new Dataset<TModel>(data.Features, data.Targets);
         var options = new TrainingOptions
         {
             LearningRate = learningRate, BatchSize = batch, Steps = int.MaxValue, Seed = 5, DropLastPartialBatch = true, Threads = threads, ChunkSize = chunkSize,
-            GatherAhead = gatherAhead,
+            GatherAhead = gatherAhead, TrackNoiseScale = trackNoise,
         };
         session = new TrainingSession<TModel>(new Model<TModel>(seed: 3), dataset, options);
     }
@@ -152,6 +152,13 @@ public static class RunnerFactory
             {
                 "W3" => new HpcSgdRunner<W3>(data, batch, lr, gatherAhead: true),
                 "W4" => new HpcSgdRunner<W4>(data, batch, lr, gatherAhead: true),
+                _ => throw new ArgumentException(workload),
+            },
+            // "Noise:W4/B64": a training session that tracks the gradient noise scale at every step.
+            "Noise" => workload switch
+            {
+                "W3" => new HpcSgdRunner<W3>(data, batch, lr, trackNoise: true),
+                "W4" => new HpcSgdRunner<W4>(data, batch, lr, trackNoise: true),
                 _ => throw new ArgumentException(workload),
             },
             "Kernels" => workload switch
