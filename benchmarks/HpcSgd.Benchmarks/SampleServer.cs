@@ -10,7 +10,7 @@ namespace HpcSgd.Benchmarks;
 /// (benchmarks/pytorch/versus.py) can interleave its own samples with ours at sub-second granularity: the same minute
 /// of a drifting VM then falls on both sides of a ratio.
 /// <list type="bullet">
-/// <item><c>step W4/B64 SECONDS</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: an FMA-probe sample, then steps for about SECONDS.</item>
+/// <item><c>step W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, then steps for about SECONDS.</item>
 /// <item><c>epoch W4 SEED</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check.</item>
 /// <item><c>machine</c> -> the CPU's name and the probe's vector width.</item>
 /// </list>
@@ -40,6 +40,12 @@ public static class SampleServer
                             runners[words[1]] = entry;
                         }
                         int steps = Math.Max(1, (int)(entry.StepsPerSecond * double.Parse(words[2], inv)));
+                        // Untimed steps first (the client does the same on its side): a vCPU that idled runs slower for a while.
+                        int warm = words.Length > 3 ? (int)(entry.StepsPerSecond * double.Parse(words[3], inv)) : 0;
+                        for (int i = 0; i < warm; i++)
+                        {
+                            entry.Runner.Step();
+                        }
                         double peak = PairedSteps.Probe(2_000_000);
                         long start = Stopwatch.GetTimestamp();
                         for (int i = 0; i < steps; i++)

@@ -5,7 +5,7 @@ shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an F
 in the same process; both sides' GFLOP/s are given as fractions of that round's probe. Reported: medians over rounds
 of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
 HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
-  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--smoke]
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--smoke]
 Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
 import argparse, os, statistics, subprocess, sys, time
 
@@ -44,7 +44,9 @@ class TorchCell:
             n += 1
         self.steps_per_second = n / (time.perf_counter() - start)
 
-    def sample(self, seconds):
+    def sample(self, seconds, warm=0.0):
+        for _ in range(int(self.steps_per_second * warm)):
+            self.step()
         steps = max(1, int(self.steps_per_second * seconds))
         start = time.perf_counter_ns()
         for _ in range(steps):
@@ -111,6 +113,8 @@ def main():
     # Each side idles while the other samples, and a vCPU that idled starts slow (the VM's neighbours had the core):
     # long samples dilute that start (measured in benchmarks/README.md).
     parser.add_argument("--seconds", type=float, default=0.6, help="length of one sample of each side")
+    parser.add_argument("--warm", type=float, default=0.15,
+                        help="untimed steps of the same cell before each sample, each side: a vCPU that idled while the other side sampled runs slower for a while")
     parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
     parser.add_argument("--cells", default=None,
                         help="comma-separated cells such as W4/B64,W3/B512 (default: all); 'none' for the epochs only")
@@ -125,6 +129,7 @@ def main():
         cells = [] if args.cells == "none" else [(c.split("/B")[0], int(c.split("/B")[1])) for c in args.cells.split(",")]
     rounds, epochs = (2, 1) if args.smoke else (args.rounds, args.epochs)
     seconds = 0.1 if args.smoke else args.seconds
+    warm = 0.0 if args.smoke else args.warm
     os.makedirs(args.out, exist_ok=True)
     train, test = step_bench.fashion(train=True), step_bench.fashion(train=False)
     rows, epoch_rows, machine = [], [], ""
@@ -138,8 +143,8 @@ def main():
         for _ in range(rounds):
             for cell in cells:
                 name, batch = cell
-                torch_us = torch_cells[cell].sample(seconds)
-                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {seconds}").split())
+                torch_us = torch_cells[cell].sample(seconds, warm)
+                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {seconds} {warm}").split())
                 samples[cell].append((cs_us, torch_us, probe))
         for cell in cells:
             name, batch = cell
