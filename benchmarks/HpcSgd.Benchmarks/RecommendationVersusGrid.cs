@@ -38,6 +38,14 @@ internal static class RecommendationVersusGrid
             long sweepSamples = sweep.Trials.Sum(t => t.SamplesSeen);
             int[] sweepBatches = [.. sweep.Options.BatchSizes];
             Row(name, bestText, "explorer sweep", r.BestLearningRate, r.BestBatchSize, sweepLoss, best, sweepSamples, grid, grid.Exponent(sweepBatches), r.ScalingExponent);
+            {
+                // What re-seeding would give: the last rung's best five re-run from seeds 1-3, ranked by their mean loss.
+                int top = sweep.Trials.Max(t => t.RungReached);
+                var finalists = sweep.Trials.Where(t => t.RungReached == top && t.Status != TrialStatus.Diverged).OrderBy(t => t.FinalValidationLoss).Take(5).ToArray();
+                var ranked = finalists.Select(t => (t, mean: table.Train(t.LearningRate, t.BatchSize, epochs, 3))).OrderBy(p => p.mean).ToArray();
+                var chosen = ranked[0];
+                Row(name, bestText, $"re-seeded top {finalists.Length}", chosen.t.LearningRate, chosen.t.BatchSize, chosen.mean, best, sweepSamples + (long)finalists.Length * 2 * epochs * n, grid, null, null);
+            }
 
             BudgetedRateResult budgeted = table.BudgetedRates(epochs, batches, 1);
             (BudgetedRate pick, double pickLoss) = budgeted.Rates.Select(b => (b, table.Train(b.LearningRate, b.BatchSize, epochs, 1))).MinBy(p => p.Item2);
