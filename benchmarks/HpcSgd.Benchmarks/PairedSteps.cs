@@ -75,7 +75,7 @@ public static class PairedSteps
         Console.WriteLine("cell, median us/step, median probe GFLOP/s, step GFLOP/s at median time, median of paired fractions of peak [Q1, Q3], rounds");
         foreach (Result x in results)
         {
-            Console.WriteLine(string.Create(inv, $"{x.Cell}, {x.MedianUs:F1}, {x.MedianProbeGflops:F1}, {x.MedianStepGflops:F1}, {100 * x.MedianFractionOfPeak:F1}% [{100 * x.Q1Fraction:F1}, {100 * x.Q3Fraction:F1}], {x.Rounds}"));
+            Console.WriteLine(string.Create(inv, $"{x.Cell}, {x.MedianUs:G4}, {x.MedianProbeGflops:F1}, {x.MedianStepGflops:F1}, {100 * x.MedianFractionOfPeak:F1}% [{100 * x.Q1Fraction:F1}, {100 * x.Q3Fraction:F1}], {x.Rounds}"));
         }
         // A runner's cell beside the plain one (e.g. Compiled:W4/B64 and W4/B64): the speed ratio of each round's pair.
         for (int c = 0; c < parsed.Length; c++)

@@ -17,6 +17,7 @@ internal static class DispatchEmitter
         string s = Names.Span;
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"public static void Predict({rs} parameters, {rs} inputs, {s} outputs, {s} workspace, int batchSize)"))
         {
             CheckCommon(w);
@@ -36,6 +37,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"public static float EvaluateLoss({rs} parameters, {rs} inputs, {rs} targets, {s} workspace, int batchSize)"))
         {
             CheckCommon(w);
@@ -48,6 +50,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"public static float LossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize)"))
         {
             CheckGradientArguments(w, model);
@@ -57,6 +60,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"public static float AccumulateLossAndGradient({rs} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} workspace, int batchSize, float weight)"))
         {
             CheckGradientArguments(w, model);
@@ -67,6 +71,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.Inlined);
         using (w.Open($"public static void Update({s} parameters, {rs} gradient, {s} velocity, in {Names.UpdateRule} rule)"))
         {
             w.Line($"{Names.KernelArguments}.CheckLength(parameters.Length, ParameterCount, nameof(parameters), \"ParameterCount\");");
@@ -78,6 +83,7 @@ internal static class DispatchEmitter
         w.Line();
 
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.Inlined);
         using (w.Open($"public static float TrainStep({s} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} velocity, {s} workspace, int batchSize, in {Names.UpdateRule} rule, float lossLimit)"))
         {
             CheckGradientArguments(w, model);
@@ -87,6 +93,18 @@ internal static class DispatchEmitter
             w.Line($"ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref {Names.MemoryMarshal}.GetReference(velocity);");
             WidthDispatch(w, "return ", "TrainStepCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit");
         }
+        w.Line();
+
+        // The contract's `in` parameters make its signatures differ from these methods' (a modreq), so without explicit
+        // implementations the compiler adds bridges of its own, which carry no attribute: a session calling through the
+        // contract would run them tiered, recompiled mid-run. These are compiled optimized on first call instead.
+        string contract = $"{Names.Models}ISgdModel<{model.TypeName}>";
+        w.Line(Names.FullyOptimized);
+        w.Line($"static void {contract}.Update({s} parameters, {rs} gradient, {s} velocity, in {Names.UpdateRule} rule) => Update(parameters, gradient, velocity, in rule);");
+        w.Line();
+        w.Line(Names.FullyOptimized);
+        w.Line($"static float {contract}.TrainStep({s} parameters, {rs} inputs, {rs} targets, {s} gradient, {s} velocity, {s} workspace, int batchSize, in {Names.UpdateRule} rule, float lossLimit) =>");
+        w.Line("    TrainStep(parameters, inputs, targets, gradient, velocity, workspace, batchSize, in rule, lossLimit);");
         w.Line();
 
         w.Line("/// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>");

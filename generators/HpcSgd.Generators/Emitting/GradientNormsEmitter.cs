@@ -14,6 +14,7 @@ internal static class GradientNormsEmitter
     {
         string rs = Names.ReadOnlySpan;
         w.Line("/// <inheritdoc/>");
+        w.Line(Names.FullyOptimized);
         using (w.Open($"public static void PerExampleGradientNorms({rs} parameters, {rs} inputs, {rs} targets, {rs} workspace, {rs} inputSquaredNorms, {Names.Span} norms, int batchSize)"))
         {
             DispatchEmitter.CheckCommon(w);

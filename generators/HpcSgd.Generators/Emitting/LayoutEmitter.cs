@@ -30,7 +30,7 @@ internal static class LayoutEmitter
             $"new {Names.Models}LayerDescription({model.Layers[l].Inputs}, {model.Layers[l].Outputs}, global::HpcSgd.Activation.{model.Layers[l].Activation}, {layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}, {Names.Models}WeightLayout.{layout.WeightLayouts[l]})"));
         string batchSizes = string.Join(", ", model.BatchSizes);
         w.Line("/// <inheritdoc/>");
-        w.Line($"public static {Names.Models}ModelDescription Description {{ get; }} = new {Names.Models}ModelDescription(");
+        w.Line($"public static {Names.Models}ModelDescription Description {{ {Names.FullyOptimized} get; }} = new {Names.Models}ModelDescription(");
         w.Line($"    \"{model.FullName}\",");
         w.Line($"    global::HpcSgd.Loss.{model.Loss},");
         w.Line($"    new {Names.Models}LayerDescription[] {{ {layers} }},");

@@ -41,8 +41,11 @@ internal static class Names
     /// </summary>
     public const string FullyOptimized = "[CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]";
 
-    /// <summary>On a dispatcher between a kernel's per-target variants: inlined into its caller, leaving one direct call.</summary>
-    public const string Inlined = "[CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]";
+    /// <summary>
+    /// On a dispatcher between a kernel's per-target variants: inlined into its caller, leaving one direct call; where the
+    /// JIT declines, compiled optimized on first call like the kernels, so it is not recompiled mid-run either.
+    /// </summary>
+    public const string Inlined = "[CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>Type parameters and constraints shared by every width-generic kernel.</summary>
     public const string WidthTypeParameters = "<TOps, TVec>";

@@ -26,6 +26,7 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     private const int NarrowAhead = 16;
 
     /// <summary>Copies the features and targets of the samples <paramref name="indices"/> into consecutive rows of the batch buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Rows(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
     {
         int inputWidth = TModel.Description.InputCount;
@@ -48,6 +49,7 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     /// place in the batch; the lanes past it are overwritten by the next sample's store. The last samples, whose vectors
     /// would reach past the end of the batch buffers, are copied element by element.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Narrow(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets, int inputWidth, int targetWidth, int lanes)
     {
         // Not generic over the vector width: such a method of this shared generic class is looked up at run time, and
@@ -103,6 +105,7 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     }
 
     /// <summary>Rows b of width <paramref name="width"/> for which a store of <paramref name="lanes"/> floats at b * width ends inside <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int WholeStores(int length, int width, int lanes) => length < lanes ? 0 : (length - lanes) / width + 1;
 
     /// <summary>Copies the rows <paramref name="indices"/> of <paramref name="source"/> into consecutive rows of <paramref name="destination"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HpcSgd.Models;
 
 namespace HpcSgd.Data;
@@ -61,10 +62,18 @@ public sealed partial class Dataset<TModel> where TModel : ISgdModel<TModel>
     public int Count { get; }
 
     /// <summary>All features, row-major: Count x InputCount.</summary>
-    public ReadOnlySpan<float> Features => features;
+    public ReadOnlySpan<float> Features
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => features;
+    }
 
     /// <summary>All targets, row-major: Count x TargetWidth (class labels as floats for classifiers).</summary>
-    public ReadOnlySpan<float> Targets => targets;
+    public ReadOnlySpan<float> Targets
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => targets;
+    }
 
     /// <summary>
     /// A 64-bit hash (XXH3) of the features and targets, computed on first use: what checkpoints and sweep journals

@@ -32,6 +32,7 @@ internal readonly struct AlignedFloats
 
     public Span<float> Span => array is null ? default : array.AsSpan(offset, Length);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<float> Slice(int start, int length) => Span.Slice(start, length);
 
     public static implicit operator Span<float>(AlignedFloats buffer) => buffer.Span;

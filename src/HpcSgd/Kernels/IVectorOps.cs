@@ -52,9 +52,17 @@ public interface IVectorOps<TVector> where TVector : struct
 public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
 {
     /// <inheritdoc/>
-    public static int Count => Vector512<float>.Count;
+    public static int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512<float>.Count;
+    }
     /// <inheritdoc/>
-    public static Vector512<float> Zero => Vector512<float>.Zero;
+    public static Vector512<float> Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512<float>.Zero;
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
@@ -97,9 +105,17 @@ public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
 public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
 {
     /// <inheritdoc/>
-    public static int Count => Vector256<float>.Count;
+    public static int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256<float>.Count;
+    }
     /// <inheritdoc/>
-    public static Vector256<float> Zero => Vector256<float>.Zero;
+    public static Vector256<float> Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256<float>.Zero;
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
@@ -137,9 +153,17 @@ public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
 public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
 {
     /// <inheritdoc/>
-    public static int Count => Vector128<float>.Count;
+    public static int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128<float>.Count;
+    }
     /// <inheritdoc/>
-    public static Vector128<float> Zero => Vector128<float>.Zero;
+    public static Vector128<float> Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128<float>.Zero;
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
@@ -177,37 +201,45 @@ public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
 public readonly struct ScalarOps : IVectorOps<float>
 {
     /// <inheritdoc/>
-    public static int Count => 1;
+    public static int Count
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get => 1;
+    }
     /// <inheritdoc/>
-    public static float Zero => 0f;
+    public static float Zero
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get => 0f;
+    }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Broadcast(float value) => value;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Load(ref float source, nuint offset) => Unsafe.Add(ref source, offset);
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static void Store(float value, ref float destination, nuint offset) => Unsafe.Add(ref destination, offset) = value;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Add(float a, float b) => a + b;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Multiply(float a, float b) => a * b;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float MultiplyAdd(float a, float b, float c) => a * b + c;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Subtract(float a, float b) => a - b;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Max(float a, float b) => a > b ? a : b;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float SelectWherePositive(float condition, float ifPositive, float otherwise) => condition > 0f ? ifPositive : otherwise;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static float Sum(float value) => value;
 }

@@ -16,6 +16,7 @@ public static class LossHeads
     /// the last layer's outputs after its activation; a becomes dL/dz = 2 (a - y) / count * f'(z), f being
     /// <typeparamref name="TActivation"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MeanSquaredErrorLossAndDelta<TActivation>(ref float a, ref float targets, int count)
         where TActivation : struct, IActivation
     {
@@ -32,6 +33,7 @@ public static class LossHeads
     }
 
     /// <summary>Mean squared error 1/count * sum (z - y)^2; z is left unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MeanSquaredErrorLoss(ref float z, ref float targets, int count)
     {
         double sum = 0;
@@ -47,6 +49,7 @@ public static class LossHeads
     /// Binary cross-entropy on sigmoid(z) with one output per sample, targets y in [0, 1]:
     /// mean of max(z, 0) - y z + log(1 + exp(-|z|)); z becomes (sigmoid(z) - y) / batch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BinaryCrossEntropyLossAndDelta(ref float z, ref float targets, int batch)
     {
         double sum = 0;
@@ -62,6 +65,7 @@ public static class LossHeads
     }
 
     /// <summary>Binary cross-entropy on sigmoid(z), mean over the batch; z is left unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BinaryCrossEntropyLoss(ref float z, ref float targets, int batch)
     {
         double sum = 0;
@@ -78,6 +82,7 @@ public static class LossHeads
     /// <see cref="TensorPrimitives.Exp{T}(ReadOnlySpan{T}, Span{T})"/> pass over the whole batch (scalar exp would
     /// cost as much as the matrix products of a softmax regression).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropyLossAndDelta(ref float z, ref float labels, int batch, int classes)
     {
         Span<float> all = MemoryMarshal.CreateSpan(ref z, batch * classes);
@@ -114,6 +119,7 @@ public static class LossHeads
     }
 
     /// <summary>Softmax cross-entropy with class-index targets, mean over the batch; z is left unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropyLoss(ref float z, ref float labels, int batch, int classes)
     {
         double sum = 0;

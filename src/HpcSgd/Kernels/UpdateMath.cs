@@ -52,7 +52,7 @@ public static class UpdateMath
     /// <paramref name="rule"/>; <paramref name="v"/> (the velocity, same layout) is read and written only with momentum.
     /// The fused weight-gradient kernels call this instead of storing g.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static void Step<TOps, TVec>(ref float p, ref float v, nuint offset, TVec g, in UpdateRule rule)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
@@ -80,7 +80,7 @@ public static class UpdateMath
     public static bool ZeroGradientKeepsParameter(in UpdateRule rule) => rule.Momentum == 0f && rule.WeightDecay == 0f;
 
     /// <summary>The bias step: g[j] = sum over rows of delta[r * width + j] (as DenseMath.ColumnSums adds), then <see cref="Step{TOps, TVec}"/> on p[j].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(Compilation.Inlined)]
     public static void BiasStep<TOps, TVec>(ref float delta, int rows, int width, ref float p, ref float v, in UpdateRule rule)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace HpcSgd.Kernels;
 
 /// <summary>
@@ -10,4 +12,39 @@ namespace HpcSgd.Kernels;
 /// <param name="Momentum">mu in [0, 1).</param>
 /// <param name="WeightDecay">L2 coefficient, finite and non-negative.</param>
 /// <param name="Nesterov">Use Nesterov momentum (needs a momentum above 0).</param>
-public readonly record struct UpdateRule(float LearningRate, float Momentum = 0f, float WeightDecay = 0f, bool Nesterov = false);
+public readonly record struct UpdateRule(float LearningRate, float Momentum = 0f, float WeightDecay = 0f, bool Nesterov = false)
+{
+    // Read inside the kernels' update epilogues: inlined there, or else compiled optimized once (see Compilation).
+
+    /// <summary>lr, finite and positive.</summary>
+    public float LearningRate
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get;
+        init;
+    } = LearningRate;
+
+    /// <summary>mu in [0, 1).</summary>
+    public float Momentum
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get;
+        init;
+    } = Momentum;
+
+    /// <summary>L2 coefficient, finite and non-negative.</summary>
+    public float WeightDecay
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get;
+        init;
+    } = WeightDecay;
+
+    /// <summary>Use Nesterov momentum (needs a momentum above 0).</summary>
+    public bool Nesterov
+    {
+        [MethodImpl(Compilation.Inlined)]
+        get;
+        init;
+    } = Nesterov;
+}

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.ComponentModel;
 
 namespace HpcSgd.Models;
@@ -6,22 +8,26 @@ namespace HpcSgd.Models;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class KernelArguments
 {
+    // The checks are inlined into the entry points (compiled optimized on first call, never recompiled mid-run), their
+    // throws stay out of line.
+
     /// <summary>Throws unless <paramref name="batchSize"/> is positive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckBatchSize(int batchSize)
     {
         if (batchSize <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+            ThrowBatchSize(batchSize);
         }
     }
 
     /// <summary>Throws unless <paramref name="length"/> is at least <paramref name="required"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckLength(int length, long required, string argument, string what)
     {
         if (length < required)
         {
-            throw new ArgumentException(
-                FormattableString.Invariant($"{argument} holds {length} floats but {required} are needed ({what})."), argument);
+            ThrowLength(length, required, argument, what);
         }
     }
 
@@ -35,15 +41,17 @@ public static class KernelArguments
     }
 
     /// <summary>Throws unless the weight of a gradient added to a sum is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckWeight(float weight)
     {
         if (!float.IsFinite(weight))
         {
-            throw new ArgumentOutOfRangeException(nameof(weight), weight, "The weight of the added gradient must be a finite number.");
+            ThrowWeight(weight);
         }
     }
 
     /// <summary>Throws unless every label is an integer class index in [0, <paramref name="classes"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckLabels(ReadOnlySpan<float> labels, int classes, string argument)
     {
         for (int i = 0; i < labels.Length; i++)
@@ -56,4 +64,16 @@ public static class KernelArguments
             }
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowBatchSize(int batchSize) =>
+        throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+
+    [DoesNotReturn]
+    private static void ThrowLength(int length, long required, string argument, string what) =>
+        throw new ArgumentException(FormattableString.Invariant($"{argument} holds {length} floats but {required} are needed ({what})."), argument);
+
+    [DoesNotReturn]
+    private static void ThrowWeight(float weight) =>
+        throw new ArgumentOutOfRangeException(nameof(weight), weight, "The weight of the added gradient must be a finite number.");
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HpcSgd.Data;
 
 namespace HpcSgd.Models;
@@ -7,6 +8,7 @@ internal static class LossEvaluator<TModel> where TModel : ISgdModel<TModel>
 {
     public const int Chunk = Model<TModel>.PredictionChunk;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MeanLoss(ReadOnlySpan<float> parameters, Dataset<TModel> data, Span<float> workspace)
     {
         int inputs = TModel.Description.InputCount;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace HpcSgd.Training;
 
@@ -31,6 +32,7 @@ internal sealed class BatchSampler
     }
 
     /// <summary>Draws the next batch, which <see cref="Batch"/> then shows; returns its size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Draw()
     {
         if (sampling == BatchSampling.RandomBatches)
@@ -58,6 +60,7 @@ internal sealed class BatchSampler
     }
 
     /// <summary>The sample indices of the last batch drawn, of <paramref name="size"/> samples (what <see cref="Draw"/> returned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Batch(int size) => order.AsSpan(position - size, size);
 
     /// <summary>Bytes of <see cref="WriteState"/>'s output.</summary>

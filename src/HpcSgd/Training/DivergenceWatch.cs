@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace HpcSgd.Training;
 
 /// <summary>
@@ -21,6 +22,7 @@ internal sealed class DivergenceWatch(float factor)
     /// samples (infinite while the reference is gathered): a fused step skips its update above it, so a step judged
     /// diverged leaves the parameters as they were.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float LossLimit(int batch)
     {
         if (float.IsPositiveInfinity(limit))
@@ -32,6 +34,7 @@ internal sealed class DivergenceWatch(float factor)
     }
 
     /// <summary>Takes a step's mean batch loss; true when training has diverged (then the step must not count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Diverges(float loss, int batch)
     {
         if (!float.IsFinite(loss))
@@ -78,5 +81,6 @@ internal sealed class DivergenceWatch(float factor)
         set => (referenceSum, referenceSamples, limit, average) = value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Weight(int batch) => MathF.Min(1f, (float)batch / Samples);
 }

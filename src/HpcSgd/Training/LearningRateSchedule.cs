@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace HpcSgd.Training;
 
 /// <summary>How the learning rate changes over training; the rate at a step is the base rate times <see cref="Multiplier"/>.</summary>
@@ -61,6 +62,7 @@ public readonly record struct LearningRateSchedule
     /// warm-up from 1/<paramref name="warmupSteps"/> to 1 over the first <paramref name="warmupSteps"/> steps,
     /// then the schedule, counted from the end of the warm-up.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Multiplier(int step, int totalSteps, int warmupSteps)
     {
         if (step < warmupSteps)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
@@ -50,6 +51,7 @@ internal sealed class ParallelGradient<TModel> : IParallelWork, IDisposable wher
     public int ThreadsAlive => pool.ThreadsAlive;
 
     /// <summary>The gradient of a batch of <paramref name="batchSize"/> rows into the gradient buffer; returns its mean loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float LossAndGradient(int batchSize)
     {
         batch = batchSize;
@@ -65,6 +67,7 @@ internal sealed class ParallelGradient<TModel> : IParallelWork, IDisposable wher
         return loss;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int worker, int workers)
     {
         if (!reducing)
@@ -90,6 +93,7 @@ internal sealed class ParallelGradient<TModel> : IParallelWork, IDisposable wher
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (int Start, int Count) Part(int batch, int workers, int worker)
     {
         int size = batch / workers, extra = batch % workers;

@@ -72,6 +72,7 @@ internal struct SeededRandom
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Shuffles <paramref name="items"/> uniformly (Fisher-Yates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Shuffle(Span<int> items)
     {
         // A local copy lets the JIT keep the four state words in registers instead of memory (this lives in a heap object).

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HpcSgd.Kernels;
 
 namespace HpcSgd.Training;
@@ -122,6 +123,7 @@ public sealed record TrainingOptions
     public static int ChunkingThresholdBytes { get; } = 2 * CacheSizes.L2Bytes;
 
     /// <summary>The update rule at a given learning rate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal UpdateRule RuleAt(float learningRate) => new(learningRate, Momentum, WeightDecay, Nesterov);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is invalid for a training set of <paramref name="trainingSamples"/>.</summary>

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using HpcSgd.Kernels;
 
 namespace HpcSgd.Training;
@@ -13,6 +16,32 @@ public sealed partial class TrainingSession<TModel>
     private int newestSnapshot;
     private int rollBackCount;
     private float rateScale = 1f;
+
+    /// <summary>
+    /// True when no parameter is NaN or infinite, in one vector pass (x - x is 0 for a finite x and NaN otherwise, and a
+    /// NaN survives the sum). Its own loop rather than a library call, so that this method, which runs every 64 steps, is
+    /// compiled once like the rest of the step and nothing it calls is recompiled mid-run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        ref float first = ref MemoryMarshal.GetReference(values);
+        var sum = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= values.Length; i += Vector<float>.Count)
+        {
+            var v = Vector.LoadUnsafe(ref first, (nuint)i);
+            sum += v - v;
+        }
+        float tail = 0f;
+        for (; i < values.Length; i++)
+        {
+            tail += values[i] - values[i];
+        }
+        return Vector.Sum(sum) + tail == 0f;
+    }
+
+    private bool ParametersFinite() => AllFinite(model.Parameters);
 
     /// <summary>Where training recovered from divergence (<see cref="TrainingOptions.RollBacks"/>), in order.</summary>
     public IReadOnlyList<RollBackEvent> RollBacks => new ArraySegment<RollBackEvent>(rollBackEvents, 0, rollBackCount);
@@ -56,6 +85,7 @@ public sealed partial class TrainingSession<TModel>
     }
 
     /// <summary>Copies the parameters over the older snapshot (called every <see cref="SnapshotInterval"/> steps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TakeSnapshot()
     {
         if (snapshots.Length == 0)

@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 namespace HpcSgd.Training;
 
 /// <summary>Where a step's batch comes from: the sampler, a batch drawn ahead (gathering ahead, or a restored checkpoint's), and the helper's slots.</summary>
 public sealed partial class TrainingSession<TModel>
 {
     /// <summary>The next batch's size: the one drawn ahead when there is one, else a fresh draw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int NextBatch()
     {
         if (ahead is not null)

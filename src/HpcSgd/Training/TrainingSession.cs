@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
@@ -10,7 +10,9 @@ namespace HpcSgd.Training;
 /// One mini-batch SGD run, step by step. Every buffer (batch, gradient, velocity, workspaces, sample order)
 /// is allocated here, up front; <see cref="Step"/> then allocates nothing: it draws a batch, gathers its rows,
 /// computes loss and gradient with the model's generated kernels (the one specialized for the batch size
-/// when declared), checks for divergence, updates the parameters and reports progress.
+/// when declared), checks for divergence, updates the parameters and reports progress. The methods a step runs, here
+/// and in the sampler, gather, workers and kernels, are marked <c>AggressiveOptimization</c> (or inlined into one that
+/// is): compiled optimized on first call, never recompiled by tiered compilation in the middle of a run.
 /// </summary>
 public sealed partial class TrainingSession<TModel> : IDisposable where TModel : ISgdModel<TModel>
 {
@@ -93,7 +95,11 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     public long SamplesSeen => samplesSeen;
 
     /// <summary>Samples seen / training-set size.</summary>
-    public double Epoch => (double)samplesSeen / data.Count;
+    public double Epoch
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (double)samplesSeen / data.Count;
+    }
 
     /// <summary>Mean loss of the last step's batch.</summary>
     public float LastLoss { get; private set; } = float.NaN;
@@ -110,6 +116,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// While <see cref="TrainingOptions.RollBacks"/> remain, a diverging step instead goes back to a snapshot with the
     /// rate halved and returns true without counting as a step (<see cref="RollBacks"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Step()
     {
         if (Diverged || StepsDone >= TotalSteps)
@@ -207,9 +214,6 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         divergedAtStep = atStep;
     }
 
-    /// <summary>True when no parameter is NaN or infinite (one vectorised pass: the largest magnitude is finite).</summary>
-    private bool ParametersFinite() => float.IsFinite(TensorPrimitives.MaxMagnitude(model.Parameters));
-
     /// <summary>The mean loss of the training set's first rows (as many as the workspace holds) with the current parameters.</summary>
     private float FirstRowsLoss()
     {
@@ -239,6 +243,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     internal long AllocatedOnWorkers => (parallel?.AllocatedOnWorkers ?? 0) + (ahead?.Allocated ?? 0);
 
     /// <summary>Gathers the batch and runs <see cref="ISgdModel{TSelf}.TrainStep"/> on it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float FusedStep(int batch, in UpdateRule rule, float lossLimit)
     {
         ModelDescription description = TModel.Description;
@@ -267,6 +272,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// the weight-gradient kernels add its gradient to the sum themselves (no chunk gradient stored and summed in a further
     /// pass). Fixed chunk order. Returns the rows' mean loss.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float ChunkedLossAndGradient(int start, int count, int batch, AlignedFloats sum, AlignedFloats chunkWorkspace)
     {
         sum.Span.Clear();
@@ -300,6 +306,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     }
 
     /// <summary>Gathers rows [start, start + count) of the current batch into the batch buffers from row <paramref name="destinationRow"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherChunk(int start, int count, int destinationRow, out Span<float> inputs, out Span<float> targets)
     {
         ModelDescription description = TModel.Description;
@@ -313,6 +320,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
 
 
     /// <summary>Mean loss on the validation set, or NaN without one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float ValidationLoss() =>
         validation is null ? float.NaN : LossEvaluator<TModel>.MeanLoss(model.Parameters, validation, validationWorkspace);
 }

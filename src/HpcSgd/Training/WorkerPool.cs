@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace HpcSgd.Training;
@@ -67,6 +68,7 @@ public sealed class WorkerPool : IDisposable
     /// Runs <paramref name="parallelWork"/> on every worker and returns when all are done; rethrows a worker's exception.
     /// One run at a time: the pool is driven by one thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(IParallelWork parallelWork)
     {
         ArgumentNullException.ThrowIfNull(parallelWork);
@@ -119,6 +121,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Background threads still alive (for tests of <see cref="Dispose"/>).</summary>
     internal int ThreadsAlive => threads.Count(t => t.IsAlive);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop(int worker)
     {
         while (true)

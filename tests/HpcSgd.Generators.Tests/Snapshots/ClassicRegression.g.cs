@@ -27,7 +27,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     private const int HiddenPerSample = 0;
 
     /// <inheritdoc/>
-    public static Models::ModelDescription Description { get; } = new Models::ModelDescription(
+    public static Models::ModelDescription Description { [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)] get; } = new Models::ModelDescription(
         "HpcSgd.Cli.ClassicRegression",
         global::HpcSgd.Loss.MeanSquaredError,
         new Models::LayerDescription[] { new Models::LayerDescription(1, 1, global::HpcSgd.Activation.Identity, 0, 1, Models::WeightLayout.OutputMajor) },
@@ -37,6 +37,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     public static int WorkspaceLength(int batchSize) => checked(batchSize * WorkspacePerSample);
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Predict(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -67,6 +68,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float EvaluateLoss(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -99,6 +101,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float LossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -131,6 +134,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float AccumulateLossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize, float weight)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -164,6 +168,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule)
     {
         Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
@@ -191,6 +196,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -223,6 +229,13 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
             return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
     }
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static void Models::ISgdModel<ClassicRegression>.Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule) => Update(parameters, gradient, velocity, in rule);
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static float Models::ISgdModel<ClassicRegression>.TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit) =>
+        TrainStep(parameters, inputs, targets, gradient, velocity, workspace, batchSize, in rule, lossLimit);
 
     /// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
@@ -442,7 +455,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <summary>Layer 0, 10, 32 or 100 samples (TBatch.Size): y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_1x1_B10_32_100<TOps, TVec, TBatch>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct where TBatch : struct, Models::IBatchSize
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -870,7 +883,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <summary>Layer 0, any batch size: y[b, o] = z with z = bias[o] + sum over 1 inputs of x[b, i] * w[o, i], 1 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_1x1_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1124,6 +1137,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void PerExampleGradientNorms(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.ReadOnlySpan<float> workspace, global::System.ReadOnlySpan<float> inputSquaredNorms, global::System.Span<float> norms, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);

@@ -28,7 +28,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private const int HiddenPerSample = 128;
 
     /// <inheritdoc/>
-    public static Models::ModelDescription Description { get; } = new Models::ModelDescription(
+    public static Models::ModelDescription Description { [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)] get; } = new Models::ModelDescription(
         "Snapshots.Mlp784x128x10",
         global::HpcSgd.Loss.SoftmaxCrossEntropy,
         new Models::LayerDescription[] { new Models::LayerDescription(784, 128, global::HpcSgd.Activation.ReLU, 0, 100352, Models::WeightLayout.InputMajor), new Models::LayerDescription(128, 10, global::HpcSgd.Activation.Identity, 100480, 101760, Models::WeightLayout.OutputMajor) },
@@ -38,6 +38,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     public static int WorkspaceLength(int batchSize) => checked(batchSize * WorkspacePerSample);
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Predict(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -69,6 +70,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float EvaluateLoss(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -102,6 +104,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float LossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -135,6 +138,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float AccumulateLossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize, float weight)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -169,6 +173,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule)
     {
         Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
@@ -196,6 +201,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -229,6 +235,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
             return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
     }
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static void Models::ISgdModel<Mlp784x128x10>.Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule) => Update(parameters, gradient, velocity, in rule);
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static float Models::ISgdModel<Mlp784x128x10>.TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit) =>
+        TrainStep(parameters, inputs, targets, gradient, velocity, workspace, batchSize, in rule, lossLimit);
 
     /// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
@@ -307,7 +320,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Layer 0, 64 samples: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -904,7 +917,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Layer 1, 64 samples: y[b, o] = z with z = bias[o] + sum over 128 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Forward_128x10_B64<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1205,7 +1218,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 1, 64 samples, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o],
     /// and the previous layer's dL/dz: inputDelta[b, i] = ReLU'(x[b, i]) * sum_o delta[b, o] * w[o, i].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1549,7 +1562,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Dense1_Backward_128x10_B64's first part: the previous layer's dL/dz, from the weights before any update.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_B64_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -2084,7 +2097,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// <summary>
     /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -2641,7 +2654,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 1, 64 samples, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o],
     /// and the previous layer's dL/dz: inputDelta[b, i] = ReLU'(x[b, i]) * sum_o delta[b, o] * w[o, i], computed before the SGD step changes w.
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_BackwardUpdate_128x10_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, ref float inputDelta, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -2959,7 +2972,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Dense1_BackwardUpdate_128x10_B64's first part: the previous layer's dL/dz, from the weights before any update.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_BackwardUpdate_128x10_B64_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -3494,7 +3507,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// <summary>
     /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o], each applied as an SGD step as soon as it is complete.
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -4003,7 +4016,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Layer 0, any batch size: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -4597,7 +4610,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Layer 1, any batch size: y[b, o] = z with z = bias[o] + sum over 128 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Forward_128x10_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -5060,7 +5073,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 1, any batch size, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o],
     /// and the previous layer's dL/dz: inputDelta[b, i] = ReLU'(x[b, i]) * sum_o delta[b, o] * w[o, i].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, ref float inputDelta, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -5406,7 +5419,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>Dense1_Backward_128x10_General's first part: the previous layer's dL/dz, from the weights before any update.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense1_Backward_128x10_General_InputDelta<TOps, TVec>(ref float x, ref float w, ref float delta, ref float inputDelta, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -5936,7 +5949,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// <summary>
     /// Layer 0, any batch size, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -6484,6 +6497,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void PerExampleGradientNorms(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.ReadOnlySpan<float> workspace, global::System.ReadOnlySpan<float> inputSquaredNorms, global::System.Span<float> norms, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);

@@ -27,7 +27,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private const int HiddenPerSample = 0;
 
     /// <inheritdoc/>
-    public static Models::ModelDescription Description { get; } = new Models::ModelDescription(
+    public static Models::ModelDescription Description { [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)] get; } = new Models::ModelDescription(
         "Snapshots.SoftmaxRegression784x10",
         global::HpcSgd.Loss.SoftmaxCrossEntropy,
         new Models::LayerDescription[] { new Models::LayerDescription(784, 10, global::HpcSgd.Activation.Identity, 0, 7840, Models::WeightLayout.OutputMajor) },
@@ -37,6 +37,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     public static int WorkspaceLength(int batchSize) => checked(batchSize * WorkspacePerSample);
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Predict(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -68,6 +69,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float EvaluateLoss(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -101,6 +103,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float LossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -134,6 +137,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float AccumulateLossAndGradient(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, int batchSize, float weight)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -168,6 +172,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule)
     {
         Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
@@ -195,6 +200,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static float TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
@@ -228,6 +234,13 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
             return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
     }
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static void Models::ISgdModel<SoftmaxRegression784x10>.Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule) => Update(parameters, gradient, velocity, in rule);
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static float Models::ISgdModel<SoftmaxRegression784x10>.TrainStep(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, int batchSize, in Kernels::UpdateRule rule, float lossLimit) =>
+        TrainStep(parameters, inputs, targets, gradient, velocity, workspace, batchSize, in rule, lossLimit);
 
     /// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
@@ -305,7 +318,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <summary>Layer 0, 64 samples: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x10_B64<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -604,7 +617,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     /// <summary>
     /// Layer 0, 64 samples, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x10_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1048,7 +1061,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     /// <summary>
     /// Layer 0, 64 samples, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o], each applied as an SGD step as soon as it is complete.
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_BackwardUpdate_784x10_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1456,7 +1469,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <summary>Layer 0, any batch size: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x10_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -1917,7 +1930,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     /// <summary>
     /// Layer 0, any batch size, weights OutputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
-    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining)]
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x10_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
@@ -2354,6 +2367,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     }
 
     /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     public static void PerExampleGradientNorms(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.ReadOnlySpan<float> workspace, global::System.ReadOnlySpan<float> inputSquaredNorms, global::System.Span<float> norms, int batchSize)
     {
         Models::KernelArguments.CheckBatchSize(batchSize);
