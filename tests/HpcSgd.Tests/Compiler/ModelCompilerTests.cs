@@ -2,6 +2,7 @@ using HpcSgd.Compiler;
 using HpcSgd.Data;
 using HpcSgd.Models;
 using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
 using HpcSgd.Training;
 
 namespace HpcSgd.Tests.Compiler;
@@ -193,12 +194,12 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
             {
                 session.Step();
             }
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long mark = ThreadAllocations.Mark();
             for (int i = 0; i < 2000; i++)
             {
                 session.Step();
             }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            return ThreadAllocations.Since(mark);
         }
     }
 

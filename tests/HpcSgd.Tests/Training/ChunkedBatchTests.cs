@@ -64,12 +64,12 @@ public class ChunkedBatchTests
         {
             session.Step();
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long mark = ThreadAllocations.Mark();
         for (int i = 0; i < 30; i++)
         {
             Assert.True(session.Step());
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, ThreadAllocations.Since(mark));
     }
 
     [Theory]

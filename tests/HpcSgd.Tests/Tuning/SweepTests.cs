@@ -1,6 +1,7 @@
 using HpcSgd.Data;
 using HpcSgd.Models;
 using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
 using HpcSgd.Tuning;
 using Xunit.Abstractions;
 
@@ -163,9 +164,7 @@ public class SweepTests(ITestOutputHelper output)
         LearningRateSweep.Run(initial, train, validation, Grid(2_000)); // warm-up: JIT
         long Allocated(long samples)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            LearningRateSweep.Run(initial, train, validation, Grid(samples));
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            return ThreadAllocations.During(() => LearningRateSweep.Run(initial, train, validation, Grid(samples)));
         }
         long small = Allocated(2_000), large = Allocated(200_000); // 100x the steps (up to 200,000 per trial)
         Assert.True(large - small < 4_096, $"{small} B for 2,000 samples per trial, {large} B for 200,000");

@@ -1,6 +1,7 @@
 using HpcSgd.Data;
 using HpcSgd.Models;
 using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
 using HpcSgd.Training;
 using HpcSgd.Tuning;
 using Xunit.Abstractions;
@@ -65,12 +66,12 @@ public class TrackedNoiseTests(ITestOutputHelper output)
         {
             session.Step();
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long mark = ThreadAllocations.Mark();
         for (int i = 0; i < 400; i++)
         {
             Assert.True(session.Step());
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, ThreadAllocations.Since(mark));
     }
 
     [Theory]
