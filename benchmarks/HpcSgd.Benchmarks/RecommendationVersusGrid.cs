@@ -32,19 +32,16 @@ internal static class RecommendationVersusGrid
             double best = grid.BestLoss;
             string bestText = string.Create(inv, $"({grid.BestRate(bestBatch):G3}, {bestBatch}): {best:G4}");
 
-            SweepResult sweep = table.ExplorerSweep(epochs);
+            // The explorer as the CLI runs a table (five finalists re-trained from two more seeds), and without that final round.
+            SweepResult sweep = table.ExplorerSweep(epochs, finalists: 5);
             Recommendation r = sweep.Recommendation;
-            double sweepLoss = table.Train(r.BestLearningRate, r.BestBatchSize, epochs, gridSeeds);
-            long sweepSamples = sweep.Trials.Sum(t => t.SamplesSeen);
             int[] sweepBatches = [.. sweep.Options.BatchSizes];
-            Row(name, bestText, "explorer sweep", r.BestLearningRate, r.BestBatchSize, sweepLoss, best, sweepSamples, grid, grid.Exponent(sweepBatches), r.ScalingExponent);
+            foreach ((string method, SweepResult s) in new[] { ("explorer sweep", sweep), ("explorer, no final round", table.ExplorerSweep(epochs, finalists: 0)) })
             {
-                // What re-seeding would give: the last rung's best five re-run from seeds 1-3, ranked by their mean loss.
-                int top = sweep.Trials.Max(t => t.RungReached);
-                var finalists = sweep.Trials.Where(t => t.RungReached == top && t.Status != TrialStatus.Diverged).OrderBy(t => t.FinalValidationLoss).Take(5).ToArray();
-                var ranked = finalists.Select(t => (t, mean: table.Train(t.LearningRate, t.BatchSize, epochs, 3))).OrderBy(p => p.mean).ToArray();
-                var chosen = ranked[0];
-                Row(name, bestText, $"re-seeded top {finalists.Length}", chosen.t.LearningRate, chosen.t.BatchSize, chosen.mean, best, sweepSamples + (long)finalists.Length * 2 * epochs * n, grid, null, null);
+                double loss = table.Train(s.Recommendation.BestLearningRate, s.Recommendation.BestBatchSize, epochs, gridSeeds);
+                long samples = s.Trials.Sum(t => t.SamplesSeen) + s.Replicas.Sum(t => t.SamplesSeen);
+                Row(name, bestText, method, s.Recommendation.BestLearningRate, s.Recommendation.BestBatchSize, loss, best, samples, grid,
+                    grid.Exponent(sweepBatches), s.Recommendation.ScalingExponent);
             }
 
             BudgetedRateResult budgeted = table.BudgetedRates(epochs, batches, 1);

@@ -123,7 +123,7 @@ internal abstract class TableRun
     public abstract BudgetedRateResult BudgetedRates(int epochs, int[] batches, ulong seed);
 
     /// <summary>The explorer's sweep for a table (9 rates 1e-3..10, batches 4..128 up to half the rows, 3 rungs) at a budget of <paramref name="epochs"/>.</summary>
-    public abstract SweepResult ExplorerSweep(int epochs);
+    public abstract SweepResult ExplorerSweep(int epochs, int finalists);
 
     /// <summary>Mean final validation loss of (rate, batch) trained for <paramref name="epochs"/> from each of <paramref name="seeds"/> seeds.</summary>
     public abstract double Train(float rate, int batch, int epochs, int seeds);
@@ -150,13 +150,14 @@ internal abstract class TableRun
         public override BudgetedRateResult BudgetedRates(int epochs, int[] batches, ulong seed) =>
             Tuning.BudgetedRates.Suggest(Initial(seed), train, validation, new BudgetedRateOptions { Epochs = epochs, BatchSizes = batches, Seed = seed });
 
-        public override SweepResult ExplorerSweep(int epochs) =>
+        public override SweepResult ExplorerSweep(int epochs, int finalists) =>
             LearningRateSweep.Run(Initial(1), train, validation, new SweepOptions
             {
                 LearningRates = SweepOptions.LogSpaced(0.001f, 10f, 9),
                 BatchSizes = [.. new[] { 4, 8, 16, 32, 64, 128 }.Where(b => b <= train.Count / 2)],
                 Budget = TrainingBudget.Samples((long)epochs * train.Count),
                 Rungs = 3,
+                Finalists = finalists,
             });
 
         public override double Train(float rate, int batch, int epochs, int seeds)

@@ -89,6 +89,7 @@ internal static class ExplorerJob
                 BatchSizes = plan.BatchSizes,
                 Budget = plan.Budget,
                 Rungs = plan.Rungs,
+                Finalists = plan.Finalists,
                 Threads = settings.Threads,
                 Evaluations = settings.Evaluations,
                 RollBacks = settings.RollBacks,

@@ -38,10 +38,16 @@ internal sealed record ExplorerSettings(
     int RollBacks = 0,
     bool Resume = false,
     SweepShard? Shard = null,
-    IReadOnlyList<string>? CommandLine = null);
+    IReadOnlyList<string>? CommandLine = null,
+    int? Finalists = null);
 
 /// <summary>The grid and budget one experiment runs with, after defaults.</summary>
-internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs)
+/// <param name="LearningRates">The grid's learning rates.</param>
+/// <param name="BatchSizes">The grid's batch sizes.</param>
+/// <param name="Budget">The budget per trial.</param>
+/// <param name="Rungs">Successive-halving rungs.</param>
+/// <param name="Finalists">The best trials trained again from two more seeds each before the recommendation (<see cref="SweepOptions.Finalists"/>).</param>
+internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, TrainingBudget Budget, int Rungs, int Finalists = 0)
 {
     /// <summary>Fills what the user left open with the defaults for <paramref name="experiment"/>.</summary>
     public static ExperimentPlan For(Experiment experiment, ExplorerSettings s, ExperimentPlan defaults) => For(experiment.TrainingCount, s, defaults);
@@ -76,6 +82,11 @@ internal sealed record ExperimentPlan(float[] LearningRates, int[] BatchSizes, T
         {
             throw new ArgumentException($"--rungs is {rungs}; use 1 (no early stopping) or more.", "rungs");
         }
-        return new ExperimentPlan(rates, batches, s.Budget ?? defaults.Budget, rungs);
+        int finalists = s.Finalists ?? defaults.Finalists;
+        if (finalists < 0)
+        {
+            throw new ArgumentException($"--finalists is {finalists}; use 0 (recommend the best single trial) or more.", "finalists");
+        }
+        return new ExperimentPlan(rates, batches, s.Budget ?? defaults.Budget, rungs, finalists);
     }
 }

@@ -66,6 +66,7 @@ internal static class MarkdownReport
                 md.AppendLine();
                 md.AppendLine(path);
             }
+            Finalists(md, sweep);
             TimeAndBatch(md, o, sweep);
             if (sweep.Trials.Any(t => t.RolledBack))
             {
@@ -228,6 +229,27 @@ internal static class MarkdownReport
     }
 
     /// <summary>The declaration to paste into an application, with the recommended batch size declared and the rate in the options.</summary>
+    /// <summary>The final round: each finalist's grid loss beside its mean over more seeds (one seed can rank a lucky draw first).</summary>
+    private static void Finalists(StringBuilder md, SweepResult sweep)
+    {
+        IReadOnlyList<FinalistSummary> finalists = sweep.Recommendation.Finalists;
+        if (finalists.Count == 0)
+        {
+            return;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        md.AppendLine();
+        md.AppendLine(inv, $"The {finalists.Count} best trials, each trained again from {sweep.Options.FinalistSeeds} more seeds; the recommendation is the best mean:");
+        md.AppendLine();
+        md.AppendLine("| learning rate | batch | the sweep's trial | mean over its seeds | lowest | highest |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (FinalistSummary f in finalists)
+        {
+            string mean = double.IsFinite(f.MeanValidationLoss) ? f.MeanValidationLoss.ToString("G4", inv) : "a seed diverged";
+            md.AppendLine(inv, $"| {f.LearningRate:G3} | {f.BatchSize} | {f.GridValidationLoss:G4} | {mean} | {F(f.LowestValidationLoss)} | {F(f.HighestValidationLoss)} |");
+        }
+    }
+
     private static void Shipping(StringBuilder md, HpcSgd.Compiler.ModelDeclaration declaration, Recommendation? recommendation)
     {
         var inv = CultureInfo.InvariantCulture;

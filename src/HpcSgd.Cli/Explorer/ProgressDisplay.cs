@@ -34,10 +34,11 @@ internal static class ProgressDisplay
             while (!Finished(running, 200))
             {
                 SweepProgress p = monitor.Snapshot();
-                if (p.Rung != rung)
+                int stage = p.FinalRound ? int.MaxValue : p.Rung;
+                if (stage != rung)
                 {
-                    rung = p.Rung;
-                    console.WriteLine($"  rung {p.Rung + 1}: {Describe(p)}");
+                    rung = stage;
+                    console.WriteLine(p.FinalRound ? $"  finalists, more seeds: {Describe(p)}" : $"  rung {p.Rung + 1}: {Describe(p)}");
                 }
             }
         }

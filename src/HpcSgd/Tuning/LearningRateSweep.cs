@@ -12,7 +12,14 @@ namespace HpcSgd.Tuning;
 /// <param name="InitialValidationLoss">Validation loss of the shared initial parameters.</param>
 /// <param name="WallSeconds">Wall time of the whole sweep.</param>
 public sealed record SweepResult(IReadOnlyList<TrialResult> Trials, Recommendation Recommendation, SweepOptions Options,
-    float InitialValidationLoss, double WallSeconds);
+    float InitialValidationLoss, double WallSeconds)
+{
+    /// <summary>
+    /// The final round (<see cref="SweepOptions.Finalists"/>): each finalist trained again from more seeds, in
+    /// <see cref="TrialResult.Index"/> order (past the grid's); empty without one.
+    /// </summary>
+    public IReadOnlyList<TrialResult> Replicas { get; init; } = [];
+}
 
 /// <summary>
 /// Trains one trial per (learning rate, batch size) cell from the same initial parameters and compares them on a
@@ -57,8 +64,7 @@ public static partial class LearningRateSweep
             for (int b = 0; b < batchCount; b++)
             {
                 int index = l * batchCount + b;
-                ulong seed = options.Seed * 0x9E3779B97F4A7C15UL + (ulong)index + 1;
-                trials[index] = new Trial<TModel>(index, options.LearningRates[l], options.BatchSizes[b], seed,
+                trials[index] = new Trial<TModel>(index, options.LearningRates[l], options.BatchSizes[b], TrialSeed(options, index),
                     initialParameters, training, validation, options, evaluations, initialLoss);
             }
         }
@@ -66,22 +72,30 @@ public static partial class LearningRateSweep
         SweepJournal? journal = options.JournalFolder is { } folder
             ? SweepJournal.Open(folder, JournalHeader(initialParameters, training, validation, options, initialLoss), options.Shard)
             : null;
+        TrialResult[] results, replicas;
         try
         {
-            RunRungs(trials, options, monitor, journal, cancellationToken);
+            try
+            {
+                RunRungs(trials, options, monitor, journal, cancellationToken);
+            }
+            finally
+            {
+                foreach (Trial<TModel> trial in trials)
+                {
+                    trial.Dispose();
+                }
+            }
+            results = [.. trials.Select(t => t.Result(options.LabelRules))];
+            replicas = RunFinalRound(results, initialParameters, training, validation, options, evaluations, initialLoss, monitor, journal, cancellationToken);
             journal?.DeleteCheckpoints();
         }
         finally
         {
             journal?.Dispose();
-            foreach (Trial<TModel> trial in trials)
-            {
-                trial.Dispose();
-            }
         }
-        TrialResult[] results = [.. trials.Select(t => t.Result(options.LabelRules))];
-        return new SweepResult(results, Recommendation.From(results, options, initialLoss, ChanceAccuracy(validation)), options, initialLoss,
-            Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return new SweepResult(results, Recommendation.From(results, options, initialLoss, ChanceAccuracy(validation), replicas), options, initialLoss,
+            Stopwatch.GetElapsedTime(start).TotalSeconds) { Replicas = replicas };
     }
 
     /// <summary>For a classifier, the accuracy of always answering the validation set's most common class; null for regression.</summary>

@@ -15,6 +15,18 @@ namespace HpcSgd.Tuning;
 public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, float BestValidationLoss, float StableFrom, float StableTo,
     float DivergedFrom, bool BestAtGridEdge, float CollapsedFrom = float.NaN);
 
+/// <summary>One finalist of a sweep's final round (<see cref="SweepOptions.Finalists"/>): its grid trial and the replicas from more seeds together.</summary>
+/// <param name="LearningRate">The finalist's learning rate.</param>
+/// <param name="BatchSize">Its batch size.</param>
+/// <param name="Seeds">Trials of the pair: the grid's and the replicas.</param>
+/// <param name="MeanValidationLoss">Mean final validation loss over the seeds (infinite when one diverged).</param>
+/// <param name="LowestValidationLoss">The lowest of them.</param>
+/// <param name="HighestValidationLoss">The highest of them (NaN when one diverged).</param>
+/// <param name="MeanAccuracy">Mean validation accuracy over the seeds, for classifiers whose seeds all ended.</param>
+/// <param name="GridValidationLoss">The grid trial's own final validation loss, which made it a finalist.</param>
+public sealed record FinalistSummary(float LearningRate, int BatchSize, int Seeds, double MeanValidationLoss, float LowestValidationLoss,
+    float HighestValidationLoss, double? MeanAccuracy, float GridValidationLoss);
+
 /// <summary>
 /// What a sweep recommends: the best (learning rate, batch size) pair, the stable region per batch size, and how
 /// the best learning rate scales with the batch size — the exponent of a least-squares line through
@@ -32,11 +44,23 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
     IReadOnlyList<BatchSizeSummary> BatchSizes, double? ScalingExponent, string Summary)
 {
     /// <summary>
+    /// The final round, best mean first (the recommended pair is the first); empty without one. With a final round,
+    /// <see cref="BestValidationLoss"/> and <see cref="BestAccuracy"/> are the recommended pair's means over its seeds.
+    /// </summary>
+    public IReadOnlyList<FinalistSummary> Finalists { get; init; } = [];
+
+    /// <summary>
     /// Draws the recommendation from the trials of a sweep. A trial that ran to the end but ended no better than
     /// <paramref name="initialValidationLoss"/>, or (classifiers) at or below <paramref name="chanceAccuracy"/> (the
     /// validation set's most common class), collapsed: it is not counted as stable.
     /// </summary>
-    public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options, float initialValidationLoss = float.NaN, double? chanceAccuracy = null)
+    /// <param name="trials">The grid's trials.</param>
+    /// <param name="options">The sweep's options.</param>
+    /// <param name="initialValidationLoss">Validation loss of the shared initial parameters.</param>
+    /// <param name="chanceAccuracy">For classifiers, the accuracy of always answering the most common class.</param>
+    /// <param name="replicas">The final round's trials (<see cref="SweepResult.Replicas"/>); the pair with the lowest mean over its seeds is then recommended.</param>
+    public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options, float initialValidationLoss = float.NaN, double? chanceAccuracy = null,
+        IReadOnlyList<TrialResult>? replicas = null)
     {
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(options);
@@ -66,12 +90,43 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
                 collapsed.Length > 0 ? collapsed.Min() : float.NaN));
         }
         double? exponent = FitExponent(perBatch);
+        FinalistSummary[] finalists = SummarizeFinalists(trials, options, replicas ?? []);
+        if (finalists.Length > 0)
+        {
+            FinalistSummary chosen = finalists[0];
+            best = trials.First(t => t.LearningRate == chosen.LearningRate && t.BatchSize == chosen.BatchSize);
+            return new Recommendation(chosen.LearningRate, chosen.BatchSize, (float)chosen.MeanValidationLoss, chosen.MeanAccuracy, perBatch, exponent,
+                Describe(trials, best, perBatch, exponent, options, finalists)) { Finalists = finalists };
+        }
         return new Recommendation(best?.LearningRate ?? float.NaN, best?.BatchSize ?? 0, best?.FinalValidationLoss ?? float.NaN,
-            best?.FinalAccuracy, perBatch, exponent, Describe(trials, best, perBatch, exponent, options));
+            best?.FinalAccuracy, perBatch, exponent, Describe(trials, best, perBatch, exponent, options, []));
+    }
+
+    /// <summary>Each finalist with its replicas, best mean first (ties: the grid's ranking).</summary>
+    private static FinalistSummary[] SummarizeFinalists(IReadOnlyList<TrialResult> trials, SweepOptions options, IReadOnlyList<TrialResult> replicas)
+    {
+        if (replicas.Count == 0)
+        {
+            return [];
+        }
+        TrialResult[] finalists = LearningRateSweep.FinalistsOf(trials, options);
+        var summaries = new FinalistSummary[finalists.Length];
+        for (int f = 0; f < finalists.Length; f++)
+        {
+            TrialResult[] seeds = [finalists[f], .. replicas.Where(r => (r.Index - trials.Count) / options.FinalistSeeds == f)];
+            bool anyDiverged = seeds.Any(t => t.Status == TrialStatus.Diverged || !float.IsFinite(t.FinalValidationLoss));
+            double? accuracy = seeds.All(t => t.FinalAccuracy is not null) ? seeds.Average(t => t.FinalAccuracy!.Value) : null;
+            summaries[f] = new FinalistSummary(finalists[f].LearningRate, finalists[f].BatchSize, seeds.Length,
+                anyDiverged ? double.PositiveInfinity : seeds.Average(t => (double)t.FinalValidationLoss),
+                seeds.Where(t => float.IsFinite(t.FinalValidationLoss)).Select(t => t.FinalValidationLoss).DefaultIfEmpty(float.NaN).Min(),
+                anyDiverged ? float.NaN : seeds.Max(t => t.FinalValidationLoss),
+                anyDiverged ? null : accuracy, finalists[f].FinalValidationLoss);
+        }
+        return [.. summaries.Select((s, rank) => (s, rank)).OrderBy(p => p.s.MeanValidationLoss).ThenBy(p => p.rank).Select(p => p.s)];
     }
 
     /// <summary>Trials that did not diverge (nor roll back: their rate did), deepest rung first, then by final validation loss, then grid order.</summary>
-    private static IEnumerable<TrialResult> Ranked(IEnumerable<TrialResult> trials) =>
+    internal static IEnumerable<TrialResult> Ranked(IEnumerable<TrialResult> trials) =>
         trials.Where(t => t.Status != TrialStatus.Diverged && !t.RolledBack && float.IsFinite(t.FinalValidationLoss))
             .OrderByDescending(t => t.RungReached).ThenBy(t => t.FinalValidationLoss).ThenBy(t => t.Index);
 
@@ -97,8 +152,10 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
     /// <summary>Relative loss difference under which two trials count as equally good.</summary>
     private const double NearTie = 0.02;
 
-    private static string Describe(IReadOnlyList<TrialResult> trials, TrialResult? best, List<BatchSizeSummary> perBatch, double? exponent, SweepOptions options)
+    private static string Describe(IReadOnlyList<TrialResult> trials, TrialResult? best, List<BatchSizeSummary> perBatch, double? exponent, SweepOptions options,
+        FinalistSummary[] finalists)
     {
+        FinalistSummary? chosen = finalists.Length > 0 ? finalists[0] : null;
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         if (best is null)
@@ -107,26 +164,41 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             return text.ToString();
         }
         text.Append(inv, $"Recommended: learning rate {best.LearningRate:G3} with batch size {best.BatchSize} ");
-        text.Append(inv, $"(validation loss {best.FinalValidationLoss:G4}");
-        if (best.FinalAccuracy is double accuracy)
+        if (chosen is not null)
         {
-            text.Append(inv, $", accuracy {accuracy:P1}");
+            text.Append(inv, $"(validation loss {chosen.MeanValidationLoss:G4} on average over {chosen.Seeds} seeds, from {chosen.LowestValidationLoss:G4} to {chosen.HighestValidationLoss:G4}");
+            if (chosen.MeanAccuracy is double meanAccuracy)
+            {
+                text.Append(inv, $", accuracy {meanAccuracy:P1}");
+            }
+            text.Append(inv, $", after {options.Budget} per trial; the best of {options.Finalists} finalists each trained from {chosen.Seeds} seeds).");
         }
-        text.Append(inv, $", after {options.Budget} per trial).");
+        else
+        {
+            text.Append(inv, $"(validation loss {best.FinalValidationLoss:G4}");
+            if (best.FinalAccuracy is double accuracy)
+            {
+                text.Append(inv, $", accuracy {accuracy:P1}");
+            }
+            text.Append(inv, $", after {options.Budget} per trial).");
+        }
         BatchSizeSummary bestBatch = perBatch.First(p => p.BatchSize == best.BatchSize);
         if (bestBatch.BestAtGridEdge)
         {
             text.Append(" It lies at the edge of the learning-rate grid, so a better rate may lie beyond it: widen the grid.");
         }
-        // Near ties matter: a larger batch within noise of the best needs fewer (and more parallel) steps.
-        TrialResult[] close = [.. Ranked(trials).Skip(1)
-            .Where(t => t.RungReached == best.RungReached && t.FinalValidationLoss <= best.FinalValidationLoss * (1 + NearTie))
-            .OrderByDescending(t => t.BatchSize).Take(3)];
+        // Near ties matter: a larger batch within noise of the best needs fewer (and more parallel) steps. With a final
+        // round, only the other finalists' means compare like with like.
+        (float Rate, int Batch, double Loss)[] close = chosen is not null
+            ? [.. finalists.Skip(1).Where(f => f.MeanValidationLoss <= chosen.MeanValidationLoss * (1 + NearTie)).Select(f => (f.LearningRate, f.BatchSize, f.MeanValidationLoss))]
+            : [.. Ranked(trials).Where(t => t != best && t.RungReached == best.RungReached && t.FinalValidationLoss <= best.FinalValidationLoss * (1 + NearTie))
+                .Select(t => (t.LearningRate, t.BatchSize, (double)t.FinalValidationLoss))];
+        close = [.. close.OrderByDescending(c => c.Batch).Take(3)];
         if (close.Length > 0)
         {
-            text.Append(inv, $" Within {NearTie:P0} of it:");
-            text.AppendJoin(";", close.Select(t => string.Create(inv,
-                $" learning rate {t.LearningRate:G3} at batch {t.BatchSize} ({t.FinalValidationLoss:G4}{(t.BatchSize > best.BatchSize ? $", {t.BatchSize / (double)best.BatchSize:G2}x fewer steps" : "")})")));
+            text.Append(inv, $" Within {NearTie:P0} of it{(chosen is not null ? " (means over their seeds)" : "")}:");
+            text.AppendJoin(";", close.Select(c => string.Create(inv,
+                $" learning rate {c.Rate:G3} at batch {c.Batch} ({c.Loss:G4}{(c.Batch > best.BatchSize ? $", {c.Batch / (double)best.BatchSize:G2}x fewer steps" : "")})")));
             text.Append('.');
         }
         foreach (BatchSizeSummary p in perBatch)

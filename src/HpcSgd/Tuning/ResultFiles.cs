@@ -10,13 +10,16 @@ namespace HpcSgd.Tuning;
 public sealed record SweepFile(IReadOnlyList<float> LearningRates, IReadOnlyList<int> BatchSizes, BudgetKind BudgetKind, long BudgetAmount,
     int Rungs, int ReductionFactor, float InitialValidationLoss, double WallSeconds, IReadOnlyList<TrialResult> Trials, Recommendation Recommendation)
 {
+    /// <summary>The final round's trials (<see cref="SweepResult.Replicas"/>); empty without one.</summary>
+    public IReadOnlyList<TrialResult> Replicas { get; init; } = [];
+
     /// <summary>The stored form of <paramref name="result"/>.</summary>
     public static SweepFile From(SweepResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         SweepOptions o = result.Options;
         return new SweepFile(o.LearningRates, o.BatchSizes, o.Budget.Kind, o.Budget.Amount, o.Rungs, o.ReductionFactor,
-            result.InitialValidationLoss, result.WallSeconds, result.Trials, result.Recommendation);
+            result.InitialValidationLoss, result.WallSeconds, result.Trials, result.Recommendation) { Replicas = result.Replicas };
     }
 }
 

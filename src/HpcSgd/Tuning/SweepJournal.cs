@@ -254,15 +254,19 @@ public sealed class SweepJournal : IDisposable
                 }
                 SweepJournalEntry entry = JsonSerializer.Deserialize(line[..tab], JournalJson.Default.SweepJournalEntry)
                     ?? throw new InvalidDataException($"{file}, line {lineNumber}: empty entry.");
-                int trials = header.Options.LearningRates.Count * header.Options.BatchSizes.Count;
-                if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || (uint)entry.Trial.Index >= (uint)trials || (uint)entry.Rung >= (uint)header.Options.Rungs)
+                SweepJournalOptions o = header.Options;
+                int trials = o.LearningRates.Count * o.BatchSizes.Count;
+                // A finalist's replica (one more seed of a grid cell, trained in the round after the last rung) has an index past the grid's.
+                bool replica = entry.Trial is { } r && r.Index >= trials && r.Index - trials < (long)o.Finalists * o.FinalistSeeds && entry.Rung == o.Rungs;
+                if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || !(replica || ((uint)entry.Trial.Index < (uint)trials && (uint)entry.Rung < (uint)o.Rungs)))
                 {
-                    throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {header.Options.Rungs} rungs.");
+                    throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {o.Rungs} rungs.");
                 }
                 TrialResult t = entry.Trial;
-                SweepJournalOptions o = header.Options;
-                if (t.LearningRate != o.LearningRates[t.Index / o.BatchSizes.Count] || t.BatchSize != o.BatchSizes[t.Index % o.BatchSizes.Count]
-                    || !Enum.IsDefined(t.Status) || !Enum.IsDefined(t.Label) || t.Steps < 0 || t.SamplesSeen < 0)
+                bool inGrid = replica
+                    ? o.LearningRates.Contains(t.LearningRate) && o.BatchSizes.Contains(t.BatchSize)
+                    : t.LearningRate == o.LearningRates[t.Index / o.BatchSizes.Count] && t.BatchSize == o.BatchSizes[t.Index % o.BatchSizes.Count];
+                if (!inGrid || !Enum.IsDefined(t.Status) || !Enum.IsDefined(t.Label) || t.Steps < 0 || t.SamplesSeen < 0)
                 {
                     throw new InvalidDataException($"{file}, line {lineNumber}: the entry for trial {t.Index} does not match the grid (learning rate {t.LearningRate}, batch {t.BatchSize}) or has fields out of range.");
                 }
@@ -283,7 +287,7 @@ public sealed class SweepJournal : IDisposable
         if (header.Model is null || header.Signature is null || header.Signature.Any(line => line is null)
             || header.Options is not { LearningRates: { Count: > 0 } rates, BatchSizes: { Count: > 0 } batches, LabelRules: not null } options
             || (long)rates.Count * batches.Count > 1_000_000 || options.Rungs is < 1 or > 64 || options.Evaluations is < 2 or > 100_000
-            || options.ReductionFactor < 2)
+            || options.ReductionFactor < 2 || options.Finalists < 0 || options.FinalistSeeds < 1 || (long)options.Finalists * options.FinalistSeeds > 10_000)
         {
             return false;
         }

@@ -10,8 +10,9 @@ namespace HpcSgd.Tuning;
 /// <param name="BestLoss">Lowest validation loss measured so far at the current rung, or NaN.</param>
 /// <param name="BestLearningRate">Its learning rate.</param>
 /// <param name="BestBatchSize">Its batch size.</param>
+/// <param name="FinalRound">The finalists are being trained again from more seeds (<see cref="SweepOptions.Finalists"/>).</param>
 public readonly record struct SweepProgress(int Total, int Done, int Running, int Diverged, int Stopped, int Rung,
-    float BestLoss, float BestLearningRate, int BestBatchSize);
+    float BestLoss, float BestLearningRate, int BestBatchSize, bool FinalRound = false);
 
 /// <summary>
 /// Live counts of a sweep, written by the trial threads and read by any other thread (a progress display polls
@@ -38,6 +39,8 @@ public sealed class SweepMonitor
     internal void Start(int total) => Set(s => s with { Total = total, BestLoss = float.NaN });
 
     internal void StartRung(int rung) => Set(s => s with { Rung = rung });
+
+    internal void StartFinalRound(int replicas) => Set(s => s with { Total = s.Total + replicas, FinalRound = true, BestLoss = float.NaN });
 
     internal void TrialStarted() => Set(s => s with { Running = s.Running + 1 });
 

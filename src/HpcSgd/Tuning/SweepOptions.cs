@@ -54,6 +54,17 @@ public sealed record SweepOptions
     /// </summary>
     public int RollBacks { get; init; }
 
+    /// <summary>
+    /// After the last rung, the best this many trials (by final validation loss) are trained again for the whole budget
+    /// from <see cref="FinalistSeeds"/> more seeds each, and the recommendation goes to the pair with the lowest mean
+    /// over its seeds: one seed's validation loss on a small validation set can rank a lucky draw first. 0 (the
+    /// default): the recommendation is the best single trial. Costs Finalists x FinalistSeeds whole-budget trials.
+    /// </summary>
+    public int Finalists { get; init; }
+
+    /// <summary>More seeds per finalist (<see cref="Finalists"/>), besides the trial's own.</summary>
+    public int FinalistSeeds { get; init; } = 2;
+
     /// <summary>What separates converged, still improving and oscillating loss curves.</summary>
     public CurveLabelRules LabelRules { get; init; } = new();
 
@@ -160,6 +171,9 @@ public sealed record SweepOptions
         Check(float.IsFinite(Momentum) && Momentum >= 0f && Momentum < 1f, nameof(Momentum), Momentum, "must be in [0, 1)");
         Check(float.IsFinite(WeightDecay) && WeightDecay >= 0f, nameof(WeightDecay), WeightDecay, "must be finite and at least 0");
         Check(DivergenceFactor > 1f, nameof(DivergenceFactor), DivergenceFactor, "must be greater than 1");
+        Check(Finalists >= 0, nameof(Finalists), Finalists, "must be at least 0");
+        Check(FinalistSeeds >= 1, nameof(FinalistSeeds), FinalistSeeds, "must be at least 1");
+        Check((long)Finalists * FinalistSeeds <= 10_000, nameof(Finalists), Finalists, "times FinalistSeeds must be at most 10,000");
         if (Shard is { } shard)
         {
             Check(shard.Count >= 1 && shard.Index >= 0 && shard.Index < shard.Count, nameof(Shard), shard, "must name a shard from 0 to Count - 1 of Count >= 1");

@@ -39,6 +39,7 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
                 Assert.Equal((x.Status, x.Label, x.RungReached, x.FinalValidationLoss, x.Steps), (y.Status, y.Label, y.RungReached, y.FinalValidationLoss, y.Steps));
                 Assert.Equal(x.Curve.Select(p => p.ValidationLoss), y.Curve.Select(p => p.ValidationLoss));
             }
+            Assert.Equal(e.Replicas.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)), a.Replicas.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)));
             Assert.Equal(e.Recommendation.Summary, a.Recommendation.Summary);
         }
     }
@@ -48,8 +49,8 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
     {
         string single = Path.Combine(folder, "single"), shared = Path.Combine(folder, "shared");
         Assert.Equal(0, CliRun.Run([.. Sweep, "--out", single]).Exit);
-        // Two scheduled rounds of three shards at once (a job per rung), as the README's Kubernetes and Slurm examples run them.
-        for (int round = 0; round < 2; round++)
+        // Three scheduled rounds of three shards at once (a job per rung and one for the finalists), as the README's Kubernetes and Slurm examples run them.
+        for (int round = 0; round < 3; round++)
         {
             Task<(int, string)>[] shards = [.. Enumerable.Range(0, 3).Select(i => CliRun.Child([.. Sweep, "--out", shared, "--shard", $"{i}/3", .. round > 0 ? new[] { "--resume" } : []]))];
             foreach ((int exit, string output) in await Task.WhenAll(shards))
@@ -70,7 +71,7 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
     public void Shards_in_separate_folders_merge_into_a_new_folder_and_a_missing_shard_is_named()
     {
         string single = Path.Combine(folder, "single");
-        string[] sweep = [.. Sweep[..^4], "--rungs", "1"];
+        string[] sweep = [.. Sweep[..^4], "--rungs", "1", "--finalists", "0"];
         Assert.Equal(0, CliRun.Run([.. sweep, "--out", single]).Exit);
         string[] machines = [.. Enumerable.Range(0, 2).Select(i => Path.Combine(folder, $"machine{i}"))];
         for (int i = 0; i < 2; i++)

@@ -30,6 +30,39 @@ public class RecommendationTests
         return ([.. trials], options);
     }
 
+    [Fact]
+    public void With_a_final_round_the_pair_with_the_best_mean_over_its_seeds_wins_and_a_diverged_seed_ranks_a_pair_last()
+    {
+        float[] rates = SweepOptions.LogSpaced(1e-3f, 1f, 7);
+        (TrialResult[] trials, SweepOptions options) = Synthetic(0.5, rates, [4, 16, 64]);
+        options = options with { Finalists = 3, FinalistSeeds = 2 };
+        TrialResult[] finalists = [.. trials.Where(t => t.Status == TrialStatus.Completed).OrderBy(t => t.FinalValidationLoss).ThenBy(t => t.Index).Take(3)];
+        // Replicas: the single-seed winner was lucky (its other seeds are far worse), the second is steady, the third has a seed that diverged.
+        TrialResult Replica(int f, int s, float loss) => finalists[f] with
+        {
+            Index = trials.Length + f * 2 + s, Seed = (ulong)(100 + f * 2 + s), FinalValidationLoss = loss, BestValidationLoss = loss,
+            Status = float.IsNaN(loss) ? TrialStatus.Diverged : TrialStatus.Completed,
+        };
+        float first = finalists[0].FinalValidationLoss, second = finalists[1].FinalValidationLoss;
+        TrialResult[] replicas =
+        [
+            Replica(0, 0, first + 1f), Replica(0, 1, first + 1f),
+            Replica(1, 0, second + 0.01f), Replica(1, 1, second),
+            Replica(2, 0, float.NaN), Replica(2, 1, 0.5f),
+        ];
+        Recommendation single = Recommendation.From(trials, options);
+        Recommendation r = Recommendation.From(trials, options, replicas: replicas);
+
+        Assert.Equal((finalists[0].LearningRate, finalists[0].BatchSize), (single.BestLearningRate, single.BestBatchSize));
+        Assert.Equal((finalists[1].LearningRate, finalists[1].BatchSize), (r.BestLearningRate, r.BestBatchSize));
+        Assert.Equal((second * 3 + 0.01) / 3, r.BestValidationLoss, 5);
+        Assert.Equal([finalists[1].LearningRate, finalists[0].LearningRate, finalists[2].LearningRate], r.Finalists.Select(f => f.LearningRate));
+        Assert.Equal(3, r.Finalists[0].Seeds);
+        Assert.Equal((second, second + 0.01f), (r.Finalists[0].LowestValidationLoss, r.Finalists[0].HighestValidationLoss));
+        Assert.True(double.IsPositiveInfinity(r.Finalists[2].MeanValidationLoss));
+        Assert.Contains("on average over 3 seeds", r.Summary);
+    }
+
     [Theory]
     [InlineData(1.0)]
     [InlineData(0.5)]

@@ -30,9 +30,10 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
         return (new Dataset<SeedRegression>(x, y), new Dataset<SeedRegression>(vx, vy));
     }
 
-    /// <summary>Halving over 3 rungs, roll-backs and momentum: every kind of state a resumed trial must carry.</summary>
+    /// <summary>Halving over 3 rungs, roll-backs, momentum and a final round: every kind of state a resumed trial must carry.</summary>
     private static SweepOptions Grid(int rungs = 3) => new()
     {
+        Finalists = 3,
         LearningRates = SweepOptions.LogSpaced(0.001f, 3f, 8),
         BatchSizes = [1, 10, 64],
         Budget = TrainingBudget.Samples(20_000),
@@ -57,6 +58,14 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(e.Curve.Select(p => (p.Step, p.SamplesSeen, p.TrainingLoss, p.ValidationLoss)), a.Curve.Select(p => (p.Step, p.SamplesSeen, p.TrainingLoss, p.ValidationLoss)));
             Assert.Equal(e.RollBacks ?? [], a.RollBacks ?? []);
         }
+        Assert.Equal(expected.Replicas.Count, actual.Replicas.Count);
+        for (int i = 0; i < expected.Replicas.Count; i++)
+        {
+            TrialResult e = expected.Replicas[i], a = actual.Replicas[i];
+            Assert.Equal((e.Index, e.LearningRate, e.BatchSize, e.Seed, e.Status, e.FinalValidationLoss, e.Steps), (a.Index, a.LearningRate, a.BatchSize, a.Seed, a.Status, a.FinalValidationLoss, a.Steps));
+            Assert.Equal(e.Curve.Select(p => (p.Step, p.ValidationLoss)), a.Curve.Select(p => (p.Step, p.ValidationLoss)));
+        }
+        Assert.Equal(expected.Recommendation.Finalists, actual.Recommendation.Finalists);
         Assert.Equal(expected.Recommendation.BestLearningRate, actual.Recommendation.BestLearningRate);
         Assert.Equal(expected.Recommendation.BestBatchSize, actual.Recommendation.BestBatchSize);
         Assert.Equal(expected.Recommendation.Summary, actual.Recommendation.Summary);
@@ -71,6 +80,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
         SweepResult reference = LearningRateSweep.Run(Initial, train, validation, grid);
         Assert.Contains(reference.Trials, t => t.Status == TrialStatus.Stopped);
         Assert.Contains(reference.Trials, t => t.RolledBack);
+        Assert.Equal(3 * grid.FinalistSeeds, reference.Replicas.Count);
 
         int interruptions = 0, runs = 0;
         SweepResult? resumed = null;
@@ -149,6 +159,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
             }
         }
         Assert.Contains(1, pendingRungs); // halving made the shards wait for each other at a later rung too
+        Assert.Contains(3, pendingRungs); // and for the last rung's results before the final round
         AssertSameTrials(reference, done);
         AssertSameTrials(reference, LearningRateSweep.Merge([folder]));
         Assert.Equal(Shards, Directory.GetFiles(folder, "sweep-journal-*-of-3.jsonl").Length);
@@ -158,6 +169,8 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
     public void Shards_in_separate_folders_merge_into_the_single_run()
     {
         (var train, var validation) = Classic();
+        // One rung and no final round: nothing waits for another shard's results (a final round would, like a rung).
+        SweepOptions Grid(int rungs) => SweepJournalTests.Grid(rungs) with { Finalists = 0 };
         SweepResult reference = LearningRateSweep.Run(Initial, train, validation, Grid(rungs: 1));
         const int Shards = 4;
         var folders = new List<string>();
