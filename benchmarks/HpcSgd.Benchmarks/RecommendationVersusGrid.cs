@@ -32,14 +32,14 @@ internal static class RecommendationVersusGrid
             double best = grid.BestLoss;
             string bestText = string.Create(inv, $"({grid.BestRate(bestBatch):G3}, {bestBatch}): {best:G4}");
 
-            // The explorer as the CLI runs a table (five finalists re-trained from two more seeds), and without that final round.
+            // The explorer as the CLI runs a table (five finalists re-trained from two more seeds, then rates around the best), and without the final rounds.
             SweepResult sweep = table.ExplorerSweep(epochs, finalists: 5);
             Recommendation r = sweep.Recommendation;
             int[] sweepBatches = [.. sweep.Options.BatchSizes];
-            foreach ((string method, SweepResult s) in new[] { ("explorer sweep", sweep), ("explorer, no final round", table.ExplorerSweep(epochs, finalists: 0)) })
+            foreach ((string method, SweepResult s) in new[] { ("explorer sweep", sweep), ("explorer, no final rounds", table.ExplorerSweep(epochs, finalists: 0)) })
             {
                 double loss = table.Train(s.Recommendation.BestLearningRate, s.Recommendation.BestBatchSize, epochs, gridSeeds);
-                long samples = s.Trials.Sum(t => t.SamplesSeen) + s.Replicas.Sum(t => t.SamplesSeen);
+                long samples = s.Trials.Sum(t => t.SamplesSeen) + s.FinalTrials.Sum(t => t.SamplesSeen);
                 Row(name, bestText, method, s.Recommendation.BestLearningRate, s.Recommendation.BestBatchSize, loss, best, samples, grid,
                     grid.Exponent(sweepBatches), s.Recommendation.ScalingExponent);
             }

@@ -158,6 +158,7 @@ internal abstract class TableRun
                 Budget = TrainingBudget.Samples((long)epochs * train.Count),
                 Rungs = 3,
                 Finalists = finalists,
+                RefineRate = finalists > 0,
             });
 
         public override double Train(float rate, int batch, int epochs, int seeds)

@@ -21,7 +21,7 @@ internal sealed class ExplorerCommands
     private readonly Option<int?> budgetSteps = new("--budget-steps") { Description = "Budget per trial in steps." };
     private readonly Option<double?> budgetSeconds = new("--budget-seconds") { Description = "Budget per trial in seconds of training (not reproducible)." };
     private readonly Option<int?> rungs = new("--rungs") { Description = "Successive-halving rungs (1: every trial runs to the end)." };
-    private readonly Option<int?> finalists = new("--finalists") { Description = "The best trials trained again from two more seeds each; the pair with the best mean over its three seeds is recommended (default 5; 0 for fashion-mnist, whose 10,000 validation images rank one seed reliably; 0: the best single trial)." };
+    private readonly Option<int?> finalists = new("--finalists") { Description = "The best trials trained again from two more seeds each, then the best of them at rates half a grid step either side; the pair with the best mean over its three seeds is recommended (default 5; 0 for fashion-mnist, whose 10,000 validation images rank one seed reliably; 0: the best single trial)." };
     private readonly Option<int> threads = new("--threads") { Description = "Trials run at once, one per thread.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private readonly Option<string?> dataset = new("--dataset") { Description = "A data set instead of the default run: fashion-mnist (Debian's dataset-fashion-mnist; MLP 784-128-10, the 6 x 6 grid of rates 0.001..0.3 and batches 1..2048, one epoch per trial)." };
     private readonly Option<string?> datasetDir = new("--dataset-dir") { Description = "Folder of the --dataset files (default: where Debian's package puts them)." };

@@ -90,6 +90,7 @@ internal static class ExplorerJob
                 Budget = plan.Budget,
                 Rungs = plan.Rungs,
                 Finalists = plan.Finalists,
+                RefineRate = plan.Finalists > 0,
                 Threads = settings.Threads,
                 Evaluations = settings.Evaluations,
                 RollBacks = settings.RollBacks,

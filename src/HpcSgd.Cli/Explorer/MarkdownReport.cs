@@ -229,7 +229,7 @@ internal static class MarkdownReport
     }
 
     /// <summary>The declaration to paste into an application, with the recommended batch size declared and the rate in the options.</summary>
-    /// <summary>The final round: each finalist's grid loss beside its mean over more seeds (one seed can rank a lucky draw first).</summary>
+    /// <summary>The final rounds: each pair's grid loss beside its mean over more seeds (one seed can rank a lucky draw first).</summary>
     private static void Finalists(StringBuilder md, SweepResult sweep)
     {
         IReadOnlyList<FinalistSummary> finalists = sweep.Recommendation.Finalists;
@@ -239,14 +239,18 @@ internal static class MarkdownReport
         }
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine();
-        md.AppendLine(inv, $"The {finalists.Count} best trials, each trained again from {sweep.Options.FinalistSeeds} more seeds; the recommendation is the best mean:");
+        string refined = sweep.Options.RefineRate
+            ? string.Create(inv, $", and the best of them at the rates half a grid step either side (from {sweep.Options.FinalistSeeds + 1} seeds, no grid trial)")
+            : "";
+        md.AppendLine(inv, $"The best trials, each trained again from {sweep.Options.FinalistSeeds} more seeds{refined}; the recommendation is the best mean:");
         md.AppendLine();
         md.AppendLine("| learning rate | batch | the sweep's trial | mean over its seeds | lowest | highest |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|");
         foreach (FinalistSummary f in finalists)
         {
             string mean = double.IsFinite(f.MeanValidationLoss) ? f.MeanValidationLoss.ToString("G4", inv) : "a seed diverged";
-            md.AppendLine(inv, $"| {f.LearningRate:G3} | {f.BatchSize} | {f.GridValidationLoss:G4} | {mean} | {F(f.LowestValidationLoss)} | {F(f.HighestValidationLoss)} |");
+            static string G4(float value) => float.IsFinite(value) ? value.ToString("G4", CultureInfo.InvariantCulture) : "-";
+            md.AppendLine(inv, $"| {f.LearningRate:G3} | {f.BatchSize} | {G4(f.GridValidationLoss)} | {mean} | {G4(f.LowestValidationLoss)} | {G4(f.HighestValidationLoss)} |");
         }
     }
 

@@ -38,7 +38,7 @@ internal static class ProgressDisplay
                 if (stage != rung)
                 {
                     rung = stage;
-                    console.WriteLine(p.FinalRound ? $"  finalists, more seeds: {Describe(p)}" : $"  rung {p.Rung + 1}: {Describe(p)}");
+                    console.WriteLine(p.FinalRound ? $"  final rounds (finalists from more seeds, rates around the best): {Describe(p)}" : $"  rung {p.Rung + 1}: {Describe(p)}");
                 }
             }
         }

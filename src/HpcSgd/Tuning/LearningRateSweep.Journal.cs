@@ -63,9 +63,9 @@ public static partial class LearningRateSweep
             }
         }
         TrialResult[] results = [.. state.Select((e, i) => stopped[i] ? e!.Trial with { Status = TrialStatus.Stopped } : e!.Trial)];
-        TrialResult[] replicas = JournaledFinalRound(journal, results, options, journalFolders);
-        return new SweepResult(results, Recommendation.From(results, options, header.InitialValidationLoss, header.ChanceAccuracy, replicas), options,
-            header.InitialValidationLoss, results.Sum(t => t.WallSeconds) + replicas.Sum(t => t.WallSeconds)) { Replicas = replicas };
+        TrialResult[] finalTrials = JournaledFinalRounds(journal, results, options, journalFolders);
+        return new SweepResult(results, Recommendation.From(results, options, header.InitialValidationLoss, header.ChanceAccuracy, finalTrials), options,
+            header.InitialValidationLoss, results.Sum(t => t.WallSeconds) + finalTrials.Sum(t => t.WallSeconds)) { FinalTrials = finalTrials };
     }
 
     /// <summary>What the journal records to recognise its sweep: the model, the data, the starting point and every option that steers a trial.</summary>
@@ -95,7 +95,7 @@ public static partial class LearningRateSweep
             string.Create(inv, $"DivergenceFactor={options.DivergenceFactor:R}"),
             string.Create(inv, $"RollBacks={options.RollBacks}"),
             string.Create(inv, $"LabelRules={rules.StillImprovingDrop:R},{rules.BarelyMovedFraction:R},{rules.OscillationSpread:R},{rules.ReboundFactor:R}"),
-            string.Create(inv, $"Finalists={options.Finalists}x{options.FinalistSeeds}"),
+            string.Create(inv, $"Finalists={options.Finalists}x{options.FinalistSeeds}{(options.RefineRate ? ",refined" : "")}"),
         ];
         return new SweepJournalHeader(SweepJournal.Version, TModel.Description.Name, signature, initialLoss, ChanceAccuracy(validation),
             SweepJournalOptions.From(options));

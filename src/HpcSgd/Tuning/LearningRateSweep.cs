@@ -15,10 +15,10 @@ public sealed record SweepResult(IReadOnlyList<TrialResult> Trials, Recommendati
     float InitialValidationLoss, double WallSeconds)
 {
     /// <summary>
-    /// The final round (<see cref="SweepOptions.Finalists"/>): each finalist trained again from more seeds, in
-    /// <see cref="TrialResult.Index"/> order (past the grid's); empty without one.
+    /// The final rounds' trials, indices past the grid's: each finalist trained again from more seeds
+    /// (<see cref="SweepOptions.Finalists"/>), then the refined rates (<see cref="SweepOptions.RefineRate"/>); empty without them.
     /// </summary>
-    public IReadOnlyList<TrialResult> Replicas { get; init; } = [];
+    public IReadOnlyList<TrialResult> FinalTrials { get; init; } = [];
 }
 
 /// <summary>
@@ -72,7 +72,7 @@ public static partial class LearningRateSweep
         SweepJournal? journal = options.JournalFolder is { } folder
             ? SweepJournal.Open(folder, JournalHeader(initialParameters, training, validation, options, initialLoss), options.Shard)
             : null;
-        TrialResult[] results, replicas;
+        TrialResult[] results, finalTrials;
         try
         {
             try
@@ -87,15 +87,15 @@ public static partial class LearningRateSweep
                 }
             }
             results = [.. trials.Select(t => t.Result(options.LabelRules))];
-            replicas = RunFinalRound(results, initialParameters, training, validation, options, evaluations, initialLoss, monitor, journal, cancellationToken);
+            finalTrials = RunFinalRounds(results, initialParameters, training, validation, options, evaluations, initialLoss, monitor, journal, cancellationToken);
             journal?.DeleteCheckpoints();
         }
         finally
         {
             journal?.Dispose();
         }
-        return new SweepResult(results, Recommendation.From(results, options, initialLoss, ChanceAccuracy(validation), replicas), options, initialLoss,
-            Stopwatch.GetElapsedTime(start).TotalSeconds) { Replicas = replicas };
+        return new SweepResult(results, Recommendation.From(results, options, initialLoss, ChanceAccuracy(validation), finalTrials), options, initialLoss,
+            Stopwatch.GetElapsedTime(start).TotalSeconds) { FinalTrials = finalTrials };
     }
 
     /// <summary>For a classifier, the accuracy of always answering the validation set's most common class; null for regression.</summary>

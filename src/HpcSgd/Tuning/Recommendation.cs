@@ -15,7 +15,10 @@ namespace HpcSgd.Tuning;
 public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, float BestValidationLoss, float StableFrom, float StableTo,
     float DivergedFrom, bool BestAtGridEdge, float CollapsedFrom = float.NaN);
 
-/// <summary>One finalist of a sweep's final round (<see cref="SweepOptions.Finalists"/>): its grid trial and the replicas from more seeds together.</summary>
+/// <summary>
+/// One pair of a sweep's final rounds: a finalist (<see cref="SweepOptions.Finalists"/>), its grid trial and its replicas
+/// from more seeds together, or a refined rate (<see cref="SweepOptions.RefineRate"/>) from as many seeds.
+/// </summary>
 /// <param name="LearningRate">The finalist's learning rate.</param>
 /// <param name="BatchSize">Its batch size.</param>
 /// <param name="Seeds">Trials of the pair: the grid's and the replicas.</param>
@@ -23,7 +26,7 @@ public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, flo
 /// <param name="LowestValidationLoss">The lowest of them.</param>
 /// <param name="HighestValidationLoss">The highest of them (NaN when one diverged).</param>
 /// <param name="MeanAccuracy">Mean validation accuracy over the seeds, for classifiers whose seeds all ended.</param>
-/// <param name="GridValidationLoss">The grid trial's own final validation loss, which made it a finalist.</param>
+/// <param name="GridValidationLoss">The grid trial's own final validation loss, which made it a finalist; NaN for a refined rate (no grid trial).</param>
 public sealed record FinalistSummary(float LearningRate, int BatchSize, int Seeds, double MeanValidationLoss, float LowestValidationLoss,
     float HighestValidationLoss, double? MeanAccuracy, float GridValidationLoss);
 
@@ -58,9 +61,9 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
     /// <param name="options">The sweep's options.</param>
     /// <param name="initialValidationLoss">Validation loss of the shared initial parameters.</param>
     /// <param name="chanceAccuracy">For classifiers, the accuracy of always answering the most common class.</param>
-    /// <param name="replicas">The final round's trials (<see cref="SweepResult.Replicas"/>); the pair with the lowest mean over its seeds is then recommended.</param>
+    /// <param name="finalTrials">The final rounds' trials (<see cref="SweepResult.FinalTrials"/>); the pair with the lowest mean over its seeds is then recommended.</param>
     public static Recommendation From(IReadOnlyList<TrialResult> trials, SweepOptions options, float initialValidationLoss = float.NaN, double? chanceAccuracy = null,
-        IReadOnlyList<TrialResult>? replicas = null)
+        IReadOnlyList<TrialResult>? finalTrials = null)
     {
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(options);
@@ -90,39 +93,15 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
                 collapsed.Length > 0 ? collapsed.Min() : float.NaN));
         }
         double? exponent = FitExponent(perBatch);
-        FinalistSummary[] finalists = SummarizeFinalists(trials, options, replicas ?? []);
+        FinalistSummary[] finalists = FinalRound.Summaries(trials, options, finalTrials ?? []);
         if (finalists.Length > 0)
         {
             FinalistSummary chosen = finalists[0];
-            best = trials.First(t => t.LearningRate == chosen.LearningRate && t.BatchSize == chosen.BatchSize);
             return new Recommendation(chosen.LearningRate, chosen.BatchSize, (float)chosen.MeanValidationLoss, chosen.MeanAccuracy, perBatch, exponent,
                 Describe(trials, best, perBatch, exponent, options, finalists)) { Finalists = finalists };
         }
         return new Recommendation(best?.LearningRate ?? float.NaN, best?.BatchSize ?? 0, best?.FinalValidationLoss ?? float.NaN,
             best?.FinalAccuracy, perBatch, exponent, Describe(trials, best, perBatch, exponent, options, []));
-    }
-
-    /// <summary>Each finalist with its replicas, best mean first (ties: the grid's ranking).</summary>
-    private static FinalistSummary[] SummarizeFinalists(IReadOnlyList<TrialResult> trials, SweepOptions options, IReadOnlyList<TrialResult> replicas)
-    {
-        if (replicas.Count == 0)
-        {
-            return [];
-        }
-        TrialResult[] finalists = LearningRateSweep.FinalistsOf(trials, options);
-        var summaries = new FinalistSummary[finalists.Length];
-        for (int f = 0; f < finalists.Length; f++)
-        {
-            TrialResult[] seeds = [finalists[f], .. replicas.Where(r => (r.Index - trials.Count) / options.FinalistSeeds == f)];
-            bool anyDiverged = seeds.Any(t => t.Status == TrialStatus.Diverged || !float.IsFinite(t.FinalValidationLoss));
-            double? accuracy = seeds.All(t => t.FinalAccuracy is not null) ? seeds.Average(t => t.FinalAccuracy!.Value) : null;
-            summaries[f] = new FinalistSummary(finalists[f].LearningRate, finalists[f].BatchSize, seeds.Length,
-                anyDiverged ? double.PositiveInfinity : seeds.Average(t => (double)t.FinalValidationLoss),
-                seeds.Where(t => float.IsFinite(t.FinalValidationLoss)).Select(t => t.FinalValidationLoss).DefaultIfEmpty(float.NaN).Min(),
-                anyDiverged ? float.NaN : seeds.Max(t => t.FinalValidationLoss),
-                anyDiverged ? null : accuracy, finalists[f].FinalValidationLoss);
-        }
-        return [.. summaries.Select((s, rank) => (s, rank)).OrderBy(p => p.s.MeanValidationLoss).ThenBy(p => p.rank).Select(p => p.s)];
     }
 
     /// <summary>Trials that did not diverge (nor roll back: their rate did), deepest rung first, then by final validation loss, then grid order.</summary>
@@ -163,7 +142,9 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             text.Append(inv, $"Every trial diverged under {options.Budget}: try learning rates below {options.LearningRates.Min():G3}.");
             return text.ToString();
         }
-        text.Append(inv, $"Recommended: learning rate {best.LearningRate:G3} with batch size {best.BatchSize} ");
+        float bestRate = chosen?.LearningRate ?? best.LearningRate;
+        int bestBatchSize = chosen?.BatchSize ?? best.BatchSize;
+        text.Append(inv, $"Recommended: learning rate {bestRate:G3} with batch size {bestBatchSize} ");
         if (chosen is not null)
         {
             text.Append(inv, $"(validation loss {chosen.MeanValidationLoss:G4} on average over {chosen.Seeds} seeds, from {chosen.LowestValidationLoss:G4} to {chosen.HighestValidationLoss:G4}");
@@ -171,7 +152,8 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             {
                 text.Append(inv, $", accuracy {meanAccuracy:P1}");
             }
-            text.Append(inv, $", after {options.Budget} per trial; the best of {options.Finalists} finalists each trained from {chosen.Seeds} seeds).");
+            text.Append(inv, $", after {options.Budget} per trial; the best of {options.Finalists} finalists each trained from {options.FinalistSeeds + 1} seeds");
+            text.Append(options.RefineRate ? ", and of rates half a grid step either side of the best of them)." : ").");
         }
         else
         {
@@ -182,8 +164,8 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
             }
             text.Append(inv, $", after {options.Budget} per trial).");
         }
-        BatchSizeSummary bestBatch = perBatch.First(p => p.BatchSize == best.BatchSize);
-        if (bestBatch.BestAtGridEdge)
+        BatchSizeSummary bestBatch = perBatch.First(p => p.BatchSize == bestBatchSize);
+        if (bestBatch.BestAtGridEdge && options.LearningRates.Contains(bestRate))
         {
             text.Append(" It lies at the edge of the learning-rate grid, so a better rate may lie beyond it: widen the grid.");
         }
@@ -198,7 +180,7 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
         {
             text.Append(inv, $" Within {NearTie:P0} of it{(chosen is not null ? " (means over their seeds)" : "")}:");
             text.AppendJoin(";", close.Select(c => string.Create(inv,
-                $" learning rate {c.Rate:G3} at batch {c.Batch} ({c.Loss:G4}{(c.Batch > best.BatchSize ? $", {c.Batch / (double)best.BatchSize:G2}x fewer steps" : "")})")));
+                $" learning rate {c.Rate:G3} at batch {c.Batch} ({c.Loss:G4}{(c.Batch > bestBatchSize ? $", {c.Batch / (double)bestBatchSize:G2}x fewer steps" : "")})")));
             text.Append('.');
         }
         foreach (BatchSizeSummary p in perBatch)

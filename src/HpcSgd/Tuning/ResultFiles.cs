@@ -10,8 +10,8 @@ namespace HpcSgd.Tuning;
 public sealed record SweepFile(IReadOnlyList<float> LearningRates, IReadOnlyList<int> BatchSizes, BudgetKind BudgetKind, long BudgetAmount,
     int Rungs, int ReductionFactor, float InitialValidationLoss, double WallSeconds, IReadOnlyList<TrialResult> Trials, Recommendation Recommendation)
 {
-    /// <summary>The final round's trials (<see cref="SweepResult.Replicas"/>); empty without one.</summary>
-    public IReadOnlyList<TrialResult> Replicas { get; init; } = [];
+    /// <summary>The final rounds' trials (<see cref="SweepResult.FinalTrials"/>); empty without them.</summary>
+    public IReadOnlyList<TrialResult> FinalTrials { get; init; } = [];
 
     /// <summary>The stored form of <paramref name="result"/>.</summary>
     public static SweepFile From(SweepResult result)
@@ -19,7 +19,7 @@ public sealed record SweepFile(IReadOnlyList<float> LearningRates, IReadOnlyList
         ArgumentNullException.ThrowIfNull(result);
         SweepOptions o = result.Options;
         return new SweepFile(o.LearningRates, o.BatchSizes, o.Budget.Kind, o.Budget.Amount, o.Rungs, o.ReductionFactor,
-            result.InitialValidationLoss, result.WallSeconds, result.Trials, result.Recommendation) { Replicas = result.Replicas };
+            result.InitialValidationLoss, result.WallSeconds, result.Trials, result.Recommendation) { FinalTrials = result.FinalTrials };
     }
 }
 

@@ -256,15 +256,18 @@ public sealed class SweepJournal : IDisposable
                     ?? throw new InvalidDataException($"{file}, line {lineNumber}: empty entry.");
                 SweepJournalOptions o = header.Options;
                 int trials = o.LearningRates.Count * o.BatchSizes.Count;
-                // A finalist's replica (one more seed of a grid cell, trained in the round after the last rung) has an index past the grid's.
-                bool replica = entry.Trial is { } r && r.Index >= trials && r.Index - trials < (long)o.Finalists * o.FinalistSeeds && entry.Rung == o.Rungs;
-                if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || !(replica || ((uint)entry.Trial.Index < (uint)trials && (uint)entry.Rung < (uint)o.Rungs)))
+                // The final rounds' trials (FinalRound) have indices past the grid's: a finalist's replica (a grid cell again, at
+                // the rung after the last) or a refined rate (the grid's batch sizes, any rate, at the rung after that).
+                long past = entry.Trial is { } r ? r.Index - (long)trials : -1;
+                bool replica = past >= 0 && past < (long)o.Finalists * o.FinalistSeeds && entry.Rung == o.Rungs;
+                bool refined = o.RefineRate && past >= (long)o.Finalists * o.FinalistSeeds && past < FinalRound.IndexCount(o.ToOptions()) && entry.Rung == o.Rungs + 1;
+                if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || !(replica || refined || ((uint)entry.Trial.Index < (uint)trials && (uint)entry.Rung < (uint)o.Rungs)))
                 {
                     throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {o.Rungs} rungs.");
                 }
                 TrialResult t = entry.Trial;
-                bool inGrid = replica
-                    ? o.LearningRates.Contains(t.LearningRate) && o.BatchSizes.Contains(t.BatchSize)
+                bool inGrid = replica ? o.LearningRates.Contains(t.LearningRate) && o.BatchSizes.Contains(t.BatchSize)
+                    : refined ? float.IsFinite(t.LearningRate) && t.LearningRate > 0 && o.BatchSizes.Contains(t.BatchSize)
                     : t.LearningRate == o.LearningRates[t.Index / o.BatchSizes.Count] && t.BatchSize == o.BatchSizes[t.Index % o.BatchSizes.Count];
                 if (!inGrid || !Enum.IsDefined(t.Status) || !Enum.IsDefined(t.Label) || t.Steps < 0 || t.SamplesSeen < 0)
                 {

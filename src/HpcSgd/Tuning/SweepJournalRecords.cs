@@ -16,7 +16,7 @@ public readonly record struct SweepShard(int Index, int Count)
 }
 
 /// <summary>One trial at the end of one rung, as the journal keeps it: enough to skip that rung on a resumed run.</summary>
-/// <param name="Rung">The rung the trial finished (0-based); the finalists' round (<see cref="SweepOptions.Finalists"/>) is one past the last.</param>
+/// <param name="Rung">The rung the trial finished (0-based); the finalists' round (<see cref="SweepOptions.Finalists"/>) is one past the last, the refinement two.</param>
 /// <param name="Trial">The trial's result as of that rung.</param>
 /// <param name="LastValidationLoss">Its latest validation loss (the rung's promotion key; also the loss that ended a diverged trial).</param>
 /// <param name="Continues">True when a checkpoint of its session was saved for the next rung.</param>
@@ -35,11 +35,11 @@ public sealed record SweepJournalHeader(int Version, string Model, IReadOnlyList
 /// <summary>The options of a journaled sweep as plain values.</summary>
 public sealed record SweepJournalOptions(IReadOnlyList<float> LearningRates, IReadOnlyList<int> BatchSizes, BudgetKind BudgetKind, long BudgetAmount,
     int Evaluations, int Rungs, int ReductionFactor, ulong Seed, float Momentum, float WeightDecay, float DivergenceFactor, int RollBacks,
-    CurveLabelRules LabelRules, int Finalists = 0, int FinalistSeeds = 2)
+    CurveLabelRules LabelRules, int Finalists = 0, int FinalistSeeds = 2, bool RefineRate = false)
 {
     /// <summary>The plain values of <paramref name="o"/>.</summary>
     public static SweepJournalOptions From(SweepOptions o) => new([.. o.LearningRates], [.. o.BatchSizes], o.Budget.Kind, o.Budget.Amount, o.Evaluations,
-        o.Rungs, o.ReductionFactor, o.Seed, o.Momentum, o.WeightDecay, o.DivergenceFactor, o.RollBacks, o.LabelRules, o.Finalists, o.FinalistSeeds);
+        o.Rungs, o.ReductionFactor, o.Seed, o.Momentum, o.WeightDecay, o.DivergenceFactor, o.RollBacks, o.LabelRules, o.Finalists, o.FinalistSeeds, o.RefineRate);
 
     /// <summary>The options again (threads, journal and shard left at their defaults).</summary>
     public SweepOptions ToOptions() => new()
@@ -63,6 +63,7 @@ public sealed record SweepJournalOptions(IReadOnlyList<float> LearningRates, IRe
         LabelRules = LabelRules,
         Finalists = Finalists,
         FinalistSeeds = FinalistSeeds,
+        RefineRate = RefineRate,
     };
 }
 

@@ -10,7 +10,7 @@ namespace HpcSgd.Tuning;
 /// <param name="BestLoss">Lowest validation loss measured so far at the current rung, or NaN.</param>
 /// <param name="BestLearningRate">Its learning rate.</param>
 /// <param name="BestBatchSize">Its batch size.</param>
-/// <param name="FinalRound">The finalists are being trained again from more seeds (<see cref="SweepOptions.Finalists"/>).</param>
+/// <param name="FinalRound">The final rounds are running (<see cref="SweepOptions.Finalists"/>).</param>
 public readonly record struct SweepProgress(int Total, int Done, int Running, int Diverged, int Stopped, int Rung,
     float BestLoss, float BestLearningRate, int BestBatchSize, bool FinalRound = false);
 
@@ -40,7 +40,7 @@ public sealed class SweepMonitor
 
     internal void StartRung(int rung) => Set(s => s with { Rung = rung });
 
-    internal void StartFinalRound(int replicas) => Set(s => s with { Total = s.Total + replicas, FinalRound = true, BestLoss = float.NaN });
+    internal void StartFinalRound(int trials) => Set(s => s with { Total = s.Total + trials, FinalRound = true, BestLoss = float.NaN });
 
     internal void TrialStarted() => Set(s => s with { Running = s.Running + 1 });
 

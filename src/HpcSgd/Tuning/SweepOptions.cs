@@ -65,6 +65,13 @@ public sealed record SweepOptions
     /// <summary>More seeds per finalist (<see cref="Finalists"/>), besides the trial's own.</summary>
     public int FinalistSeeds { get; init; } = 2;
 
+    /// <summary>
+    /// After the finalists' round, the best mean's batch size is also trained at the rates half a grid step either side
+    /// of its rate (geometric midpoints to its neighbours), from FinalistSeeds + 1 seeds each, and the best mean of all is
+    /// recommended: a grid a factor 3 apart can straddle the budget's best rate. Needs <see cref="Finalists"/>.
+    /// </summary>
+    public bool RefineRate { get; init; }
+
     /// <summary>What separates converged, still improving and oscillating loss curves.</summary>
     public CurveLabelRules LabelRules { get; init; } = new();
 
@@ -174,6 +181,7 @@ public sealed record SweepOptions
         Check(Finalists >= 0, nameof(Finalists), Finalists, "must be at least 0");
         Check(FinalistSeeds >= 1, nameof(FinalistSeeds), FinalistSeeds, "must be at least 1");
         Check((long)Finalists * FinalistSeeds <= 10_000, nameof(Finalists), Finalists, "times FinalistSeeds must be at most 10,000");
+        Check(!RefineRate || Finalists > 0, nameof(RefineRate), RefineRate, "needs Finalists above 0 (the refinement is around the best finalist)");
         if (Shard is { } shard)
         {
             Check(shard.Count >= 1 && shard.Index >= 0 && shard.Index < shard.Count, nameof(Shard), shard, "must name a shard from 0 to Count - 1 of Count >= 1");

@@ -39,7 +39,7 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
                 Assert.Equal((x.Status, x.Label, x.RungReached, x.FinalValidationLoss, x.Steps), (y.Status, y.Label, y.RungReached, y.FinalValidationLoss, y.Steps));
                 Assert.Equal(x.Curve.Select(p => p.ValidationLoss), y.Curve.Select(p => p.ValidationLoss));
             }
-            Assert.Equal(e.Replicas.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)), a.Replicas.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)));
+            Assert.Equal(e.FinalTrials.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)), a.FinalTrials.Select(t => (t.Index, t.LearningRate, t.BatchSize, t.FinalValidationLoss)));
             Assert.Equal(e.Recommendation.Summary, a.Recommendation.Summary);
         }
     }
@@ -49,8 +49,8 @@ public sealed class SweepResumeTests(ITestOutputHelper log) : IDisposable
     {
         string single = Path.Combine(folder, "single"), shared = Path.Combine(folder, "shared");
         Assert.Equal(0, CliRun.Run([.. Sweep, "--out", single]).Exit);
-        // Three scheduled rounds of three shards at once (a job per rung and one for the finalists), as the README's Kubernetes and Slurm examples run them.
-        for (int round = 0; round < 3; round++)
+        // Four scheduled rounds of three shards at once (a job per rung, one for the finalists, one for the refinement), as the README's Kubernetes and Slurm examples run them.
+        for (int round = 0; round < 4; round++)
         {
             Task<(int, string)>[] shards = [.. Enumerable.Range(0, 3).Select(i => CliRun.Child([.. Sweep, "--out", shared, "--shard", $"{i}/3", .. round > 0 ? new[] { "--resume" } : []]))];
             foreach ((int exit, string output) in await Task.WhenAll(shards))

@@ -51,7 +51,7 @@ public class RecommendationTests
             Replica(2, 0, float.NaN), Replica(2, 1, 0.5f),
         ];
         Recommendation single = Recommendation.From(trials, options);
-        Recommendation r = Recommendation.From(trials, options, replicas: replicas);
+        Recommendation r = Recommendation.From(trials, options, finalTrials: replicas);
 
         Assert.Equal((finalists[0].LearningRate, finalists[0].BatchSize), (single.BestLearningRate, single.BestBatchSize));
         Assert.Equal((finalists[1].LearningRate, finalists[1].BatchSize), (r.BestLearningRate, r.BestBatchSize));

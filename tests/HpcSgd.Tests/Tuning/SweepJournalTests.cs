@@ -34,6 +34,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
     private static SweepOptions Grid(int rungs = 3) => new()
     {
         Finalists = 3,
+        RefineRate = true,
         LearningRates = SweepOptions.LogSpaced(0.001f, 3f, 8),
         BatchSizes = [1, 10, 64],
         Budget = TrainingBudget.Samples(20_000),
@@ -58,10 +59,10 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(e.Curve.Select(p => (p.Step, p.SamplesSeen, p.TrainingLoss, p.ValidationLoss)), a.Curve.Select(p => (p.Step, p.SamplesSeen, p.TrainingLoss, p.ValidationLoss)));
             Assert.Equal(e.RollBacks ?? [], a.RollBacks ?? []);
         }
-        Assert.Equal(expected.Replicas.Count, actual.Replicas.Count);
-        for (int i = 0; i < expected.Replicas.Count; i++)
+        Assert.Equal(expected.FinalTrials.Count, actual.FinalTrials.Count);
+        for (int i = 0; i < expected.FinalTrials.Count; i++)
         {
-            TrialResult e = expected.Replicas[i], a = actual.Replicas[i];
+            TrialResult e = expected.FinalTrials[i], a = actual.FinalTrials[i];
             Assert.Equal((e.Index, e.LearningRate, e.BatchSize, e.Seed, e.Status, e.FinalValidationLoss, e.Steps), (a.Index, a.LearningRate, a.BatchSize, a.Seed, a.Status, a.FinalValidationLoss, a.Steps));
             Assert.Equal(e.Curve.Select(p => (p.Step, p.ValidationLoss)), a.Curve.Select(p => (p.Step, p.ValidationLoss)));
         }
@@ -80,7 +81,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
         SweepResult reference = LearningRateSweep.Run(Initial, train, validation, grid);
         Assert.Contains(reference.Trials, t => t.Status == TrialStatus.Stopped);
         Assert.Contains(reference.Trials, t => t.RolledBack);
-        Assert.Equal(3 * grid.FinalistSeeds, reference.Replicas.Count);
+        Assert.Equal(3 * grid.FinalistSeeds + 2 * (grid.FinalistSeeds + 1), reference.FinalTrials.Count);
 
         int interruptions = 0, runs = 0;
         SweepResult? resumed = null;
@@ -159,7 +160,8 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
             }
         }
         Assert.Contains(1, pendingRungs); // halving made the shards wait for each other at a later rung too
-        Assert.Contains(3, pendingRungs); // and for the last rung's results before the final round
+        Assert.Contains(3, pendingRungs); // and for the last rung's results before the finalists' round
+        Assert.Contains(4, pendingRungs); // and for the finalists' means before the refinement
         AssertSameTrials(reference, done);
         AssertSameTrials(reference, LearningRateSweep.Merge([folder]));
         Assert.Equal(Shards, Directory.GetFiles(folder, "sweep-journal-*-of-3.jsonl").Length);
@@ -170,7 +172,7 @@ public sealed class SweepJournalTests(ITestOutputHelper output) : IDisposable
     {
         (var train, var validation) = Classic();
         // One rung and no final round: nothing waits for another shard's results (a final round would, like a rung).
-        SweepOptions Grid(int rungs) => SweepJournalTests.Grid(rungs) with { Finalists = 0 };
+        SweepOptions Grid(int rungs) => SweepJournalTests.Grid(rungs) with { Finalists = 0, RefineRate = false };
         SweepResult reference = LearningRateSweep.Run(Initial, train, validation, Grid(rungs: 1));
         const int Shards = 4;
         var folders = new List<string>();

@@ -167,19 +167,19 @@ public class SweepTests(ITestOutputHelper output)
         TrialResult[] finalists = [.. r.Trials.Where(t => t.Status == TrialStatus.Completed && t.RungReached == grid.Rungs - 1 && !t.RolledBack)
             .OrderBy(t => t.FinalValidationLoss).ThenBy(t => t.Index).Take(4)];
         Assert.Equal(4, finalists.Length);
-        Assert.Equal(8, r.Replicas.Count);
-        for (int i = 0; i < r.Replicas.Count; i++)
+        Assert.Equal(8, r.FinalTrials.Count);
+        for (int i = 0; i < r.FinalTrials.Count; i++)
         {
-            TrialResult replica = r.Replicas[i], of = finalists[i / 2];
+            TrialResult replica = r.FinalTrials[i], of = finalists[i / 2];
             Assert.Equal(r.Trials.Count + i, replica.Index);
             Assert.Equal((of.LearningRate, of.BatchSize, TrialStatus.Completed, of.Steps, of.SamplesSeen),
                 (replica.LearningRate, replica.BatchSize, replica.Status, replica.Steps, replica.SamplesSeen));
         }
-        Assert.Equal(r.Trials.Count + r.Replicas.Count, r.Trials.Concat(r.Replicas).Select(t => t.Seed).Distinct().Count());
-        Assert.Contains(r.Replicas, replica => replica.FinalValidationLoss != finalists[(replica.Index - r.Trials.Count) / 2].FinalValidationLoss);
+        Assert.Equal(r.Trials.Count + r.FinalTrials.Count, r.Trials.Concat(r.FinalTrials).Select(t => t.Seed).Distinct().Count());
+        Assert.Contains(r.FinalTrials, replica => replica.FinalValidationLoss != finalists[(replica.Index - r.Trials.Count) / 2].FinalValidationLoss);
 
         (TrialResult Trial, double Mean) chosen = finalists
-            .Select((t, f) => (t, ((double)t.FinalValidationLoss + r.Replicas[2 * f].FinalValidationLoss + r.Replicas[2 * f + 1].FinalValidationLoss) / 3))
+            .Select((t, f) => (t, ((double)t.FinalValidationLoss + r.FinalTrials[2 * f].FinalValidationLoss + r.FinalTrials[2 * f + 1].FinalValidationLoss) / 3))
             .OrderBy(p => p.Item2).First();
         Assert.Equal((chosen.Trial.LearningRate, chosen.Trial.BatchSize), (r.Recommendation.BestLearningRate, r.Recommendation.BestBatchSize));
         Assert.Equal(chosen.Mean, r.Recommendation.BestValidationLoss, 5);
@@ -187,8 +187,43 @@ public class SweepTests(ITestOutputHelper output)
         // Repeatable, and without a final round the single best trial is recommended as before.
         SweepJournalTests.AssertSameTrials(r, LearningRateSweep.Run(initial, train, validation, grid));
         SweepResult plain = LearningRateSweep.Run(initial, train, validation, grid with { Finalists = 0 });
-        Assert.Empty(plain.Replicas);
+        Assert.Empty(plain.FinalTrials);
         Assert.Equal((finalists[0].LearningRate, finalists[0].BatchSize), (plain.Recommendation.BestLearningRate, plain.Recommendation.BestBatchSize));
+    }
+
+    [Fact]
+    public void The_rates_half_a_grid_step_around_the_best_finalist_are_tried_and_the_best_mean_of_all_wins()
+    {
+        (var train, var validation) = Classic();
+        float[] initial = new Model<SeedRegression>(seed: 3).Parameters.ToArray();
+        SweepOptions grid = ClassicGrid(rungs: 1, threads: 2) with { Finalists = 3, FinalistSeeds = 2, RefineRate = true };
+        SweepResult r = LearningRateSweep.Run(initial, train, validation, grid);
+
+        int n = r.Trials.Count;
+        TrialResult[] finalists = [.. r.Trials.Where(t => t.Status == TrialStatus.Completed && !t.RolledBack)
+            .OrderBy(t => t.FinalValidationLoss).ThenBy(t => t.Index).Take(3)];
+        double Mean(IEnumerable<TrialResult> seeds) => seeds.Average(t => (double)t.FinalValidationLoss);
+        var means = finalists.Select((t, f) => (t.LearningRate, t.BatchSize, Mean([t, .. r.FinalTrials.Where(x => x.Index == n + 2 * f || x.Index == n + 2 * f + 1)]))).ToList();
+        var winner = means.OrderBy(m => m.Item3).First();
+        // The grid's rates are log-spaced: the midpoints either side are the winner's rate times and over the square root of the step.
+        float[] rates = [.. grid.LearningRates.Order()];
+        double step = Math.Sqrt(rates[1] / (double)rates[0]);
+        TrialResult[] refined = [.. r.FinalTrials.Where(t => t.Index >= n + 6)];
+        Assert.Equal(6, refined.Length);
+        Assert.All(refined, t => Assert.Equal((winner.BatchSize, TrialStatus.Completed), (t.BatchSize, t.Status)));
+        float[] tried = [.. refined.Select(t => t.LearningRate).Distinct().Order()];
+        Assert.Equal(2, tried.Length);
+        Assert.Equal(winner.LearningRate / step, tried[0], winner.LearningRate * 1e-4);
+        Assert.Equal(winner.LearningRate * step, tried[1], winner.LearningRate * 1e-4);
+        foreach (float rate in tried)
+        {
+            means.Add((rate, winner.BatchSize, Mean(refined.Where(t => t.LearningRate == rate))));
+        }
+        var best = means.OrderBy(m => m.Item3).First();
+        Assert.Equal((best.LearningRate, best.BatchSize), (r.Recommendation.BestLearningRate, r.Recommendation.BestBatchSize));
+        Assert.Equal(5, r.Recommendation.Finalists.Count);
+        Assert.Contains("half a grid step", r.Recommendation.Summary);
+        SweepJournalTests.AssertSameTrials(r, LearningRateSweep.Run(initial, train, validation, grid));
     }
 
     [Theory]
