@@ -24,7 +24,7 @@ internal static class RangeVersusGrid
             ReferenceGrid grid = table.Grid(SweepOptions.LogSpaced(1e-4f, 10f, 21), batches, epochs, gridSeeds);
             BudgetedRateResult[] budgeted = [.. Enumerable.Range(1, rangeSeeds).Select(s => table.BudgetedRates(epochs, batches, (ulong)s))];
             Console.WriteLine(FormattableString.Invariant(
-                $"<!-- {table.ModelName}: anchor batch {budgeted[0].AnchorBatchSize}, its best rate {string.Join("/", budgeted.Select(b => b.AnchorRate.ToString("G3", CultureInfo.InvariantCulture)))} (grid: {grid.BestRate(table.TrainingCount):G3}), B_noise {string.Join("/", budgeted.Select(b => b.NoiseScale.ToString("G4", CultureInfo.InvariantCulture)))}; anchor trials {budgeted[0].AnchorSweep.Trials.Sum(t => t.SamplesSeen) * 100.0 / grid.Samples:F1}% of the grid's samples -->"));
+                $"<!-- {table.ModelName}: anchor batch {budgeted[0].AnchorBatchSize}, its best rate {string.Join("/", budgeted.Select(b => b.AnchorRate.ToString("G3", CultureInfo.InvariantCulture)))} (grid: {grid.BestRate(table.TrainingCount):G3}), B_noise {string.Join("/", budgeted.Select(b => b.NoiseScale.ToString("G4", CultureInfo.InvariantCulture)))}; anchor trials {budgeted[0].AnchorSweep.Trials.Sum(t => t.SamplesSeen) * 100.0 / grid.Samples:F1}% and checks {budgeted[0].Checks.Sum(c => c.Trials.Sum(t => t.SamplesSeen)) * 100.0 / grid.Samples:F1}% of the grid's samples -->"));
             foreach (int batch in batches)
             {
                 (float low, float high) = grid.NearBest(batch);

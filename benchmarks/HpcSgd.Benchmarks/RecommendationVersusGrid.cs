@@ -47,7 +47,8 @@ internal static class RecommendationVersusGrid
             BudgetedRateResult budgeted = table.BudgetedRates(epochs, batches, 1);
             (BudgetedRate pick, double pickLoss) = budgeted.Rates.Select(b => (b, table.Train(b.LearningRate, b.BatchSize, epochs, 1))).MinBy(p => p.Item2);
             double budgetedLoss = table.Train(pick.LearningRate, pick.BatchSize, epochs, gridSeeds);
-            long budgetedSamples = budgeted.AnchorSweep.Trials.Sum(t => t.SamplesSeen) + (long)Math.Max(1, epochs / 10) * n + (long)budgeted.Rates.Count * epochs * n;
+            long budgetedSamples = budgeted.AnchorSweep.Trials.Sum(t => t.SamplesSeen) + (long)Math.Max(1, epochs / 10) * n
+                + budgeted.Checks.Sum(c => c.Trials.Sum(t => t.SamplesSeen)) + (long)budgeted.Rates.Count * epochs * n;
             double? budgetedExponent = ReferenceGrid.Slope([.. budgeted.Rates.Where(b => b.BatchSize < n).Select(b => (Math.Log(b.BatchSize), Math.Log(b.LearningRate)))]);
             Row(name, bestText, "budgeted rates", pick.LearningRate, pick.BatchSize, budgetedLoss, best, budgetedSamples, grid, grid.Exponent(batches.Where(b => b < n)), budgetedExponent);
 

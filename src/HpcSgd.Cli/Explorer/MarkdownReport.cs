@@ -154,15 +154,16 @@ internal static class MarkdownReport
                 md.AppendLine();
                 md.AppendLine(inv, $"### A rate per batch size for this budget ({budgeted.Epochs} epochs)");
                 md.AppendLine();
-                md.AppendLine(inv, $"The range test's ramp is short and cannot see the budget; this rule can: eps(B) = eps_max / (1 + B_noise (1/B - 1/N)) " +
+                md.AppendLine(string.Create(inv, $"The range test's ramp is short and cannot see the budget; this rule can: eps(B) = eps_max / (1 + B_noise (1/B - 1/N)) " +
                     $"(McCandlish et al. 2018), with the best of {budgeted.AnchorSweep.Trials.Count} whole-budget trials at batch {budgeted.AnchorBatchSize} " +
-                    $"({budgeted.AnchorRate:G3}) and B_noise = {budgeted.NoiseScale:G3} measured after a tenth of the budget at that batch.");
+                    $"({budgeted.AnchorRate:G3}) and B_noise = {budgeted.NoiseScale:G3} measured after a tenth of the budget at that batch; ") +
+                    "each rule rate is then checked against the rates about 3x below and above it, all for the whole budget, and the best is suggested.");
                 md.AppendLine();
-                md.AppendLine("| batch | rate |");
-                md.AppendLine("|---:|---:|");
+                md.AppendLine("| batch | rate | the rule's rate |");
+                md.AppendLine("|---:|---:|---:|");
                 foreach (BudgetedRate rate in budgeted.Rates)
                 {
-                    md.AppendLine(inv, $"| {rate.BatchSize} | {rate.LearningRate:G3} |");
+                    md.AppendLine(inv, $"| {rate.BatchSize} | {rate.LearningRate:G3} | {rate.RuleLearningRate:G3} |");
                 }
                 md.AppendLine();
                 md.AppendLine(inv, $"File: [budgeted-rates.json]({dir}/budgeted-rates.json).");

@@ -22,6 +22,13 @@ public sealed record BudgetedRateOptions
     /// <summary>Candidate rates for the anchor batch, tried for the whole budget.</summary>
     public IReadOnlyList<float> AnchorRates { get; init; } = SweepOptions.LogSpaced(1e-3f, 100f, 11);
 
+    /// <summary>
+    /// Each batch size's rate from the rule is checked against the rates this factor below and above it, all three
+    /// trained for the whole budget, and the best by validation loss is suggested: the rule can be off by a few times
+    /// where the noise scale moves a lot during training. 1: the rule's rate as is.
+    /// </summary>
+    public float CheckFactor { get; init; } = 3.1622777f;
+
     /// <summary>Seed of the anchor trials and the noise measurement.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -40,6 +47,10 @@ public sealed record BudgetedRateOptions
         {
             throw new ArgumentOutOfRangeException(nameof(AnchorBatchSize), AnchorBatchSize, "BudgetedRateOptions.AnchorBatchSize must be at least 2.");
         }
+        if (!(CheckFactor >= 1f && float.IsFinite(CheckFactor)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CheckFactor), CheckFactor, "BudgetedRateOptions.CheckFactor must be finite and at least 1 (1: no check).");
+        }
         if (AnchorRates is null || AnchorRates.Count < 2 || AnchorRates.Any(r => !(float.IsFinite(r) && r > 0)))
         {
             throw new ArgumentException("BudgetedRateOptions.AnchorRates must hold at least two positive, finite rates.", nameof(AnchorRates));
@@ -48,14 +59,21 @@ public sealed record BudgetedRateOptions
 }
 
 /// <summary>One batch size's suggested rate.</summary>
-public sealed record BudgetedRate(int BatchSize, float LearningRate);
+/// <param name="BatchSize">The batch size.</param>
+/// <param name="LearningRate">The suggested rate: the best of the rule's rate and its checks (<see cref="BudgetedRateOptions.CheckFactor"/>).</param>
+/// <param name="RuleLearningRate">The rule's own rate.</param>
+public sealed record BudgetedRate(int BatchSize, float LearningRate, float RuleLearningRate);
 
 /// <summary>
 /// What <see cref="BudgetedRates.Suggest"/> found: the anchor batch's best rate over the budget, the gradient noise
 /// scale after a tenth of the budget at that batch, the largest useful rate both imply, and a rate per batch size.
 /// </summary>
 public sealed record BudgetedRateResult(int Epochs, int AnchorBatchSize, float AnchorRate, double NoiseScale, double MaximumRate,
-    IReadOnlyList<BudgetedRate> Rates, SweepResult AnchorSweep);
+    IReadOnlyList<BudgetedRate> Rates, SweepResult AnchorSweep)
+{
+    /// <summary>The checks of the rule's rates, one sweep per batch size checked (<see cref="BudgetedRateOptions.CheckFactor"/>).</summary>
+    public IReadOnlyList<SweepResult> Checks { get; init; } = [];
+}
 
 /// <summary>
 /// A learning rate per batch size for a given budget, from McCandlish et al. (2018)'s relation between the best
@@ -81,14 +99,16 @@ public static class BudgetedRates
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"BudgetedRateOptions.BatchSizes must not exceed the training-set size ({count}).");
         }
-        int anchor = Math.Min(options.AnchorBatchSize, count);
+        var budget = TrainingBudget.Samples((long)options.Epochs * count);
+        // At least two steps for the anchor's curve: a one-epoch budget halves the whole-set anchor.
+        int anchor = Math.Min(options.AnchorBatchSize, budget.StepLimit(count) >= 2 ? count : Math.Max(1, count / 2));
         SweepResult sweep = LearningRateSweep.Run(parameters, training, validation, new SweepOptions
         {
             LearningRates = options.AnchorRates,
             BatchSizes = [anchor],
-            Budget = TrainingBudget.Samples((long)options.Epochs * count),
+            Budget = budget,
             Rungs = 1,
-            Evaluations = 4,
+            Evaluations = Math.Clamp(budget.StepLimit(anchor), 2, 4),
             Seed = options.Seed,
         }, cancellationToken: cancellationToken);
         float anchorRate = sweep.Recommendation.BestLearningRate;
@@ -104,8 +124,42 @@ public static class BudgetedRates
         double noiseScale = NoiseScale(trained.Parameters, training, anchor, options.Seed);
 
         double maximum = anchorRate * (1 + noiseScale * SamplingNoise(anchor, count));
-        var rates = options.BatchSizes.Select(b => new BudgetedRate(b, (float)(maximum / (1 + noiseScale * SamplingNoise(b, count))))).ToArray();
-        return new BudgetedRateResult(options.Epochs, anchor, anchorRate, noiseScale, maximum, rates, sweep);
+        var rates = new List<BudgetedRate>();
+        var checks = new List<SweepResult>();
+        foreach (int batch in options.BatchSizes)
+        {
+            float rule = (float)(maximum / (1 + noiseScale * SamplingNoise(batch, count)));
+            SweepResult? check = Check(parameters, training, validation, options, batch, rule, cancellationToken);
+            float best = check?.Recommendation.BestLearningRate ?? float.NaN;
+            rates.Add(new BudgetedRate(batch, float.IsFinite(best) ? best : rule, rule));
+            if (check is not null)
+            {
+                checks.Add(check);
+            }
+        }
+        return new BudgetedRateResult(options.Epochs, anchor, anchorRate, noiseScale, maximum, rates, sweep) { Checks = checks };
+    }
+
+    /// <summary>The rule's rate and the rates <see cref="BudgetedRateOptions.CheckFactor"/> below and above it, each for the whole budget; null without a check.</summary>
+    private static SweepResult? Check<TModel>(ReadOnlySpan<float> parameters, Dataset<TModel> training, Dataset<TModel> validation,
+        BudgetedRateOptions options, int batch, float rule, CancellationToken cancellationToken)
+        where TModel : ISgdModel<TModel>
+    {
+        var budget = TrainingBudget.Samples((long)options.Epochs * training.Count);
+        float factor = options.CheckFactor;
+        if (factor <= 1f || budget.StepLimit(batch) < 2 || !float.IsFinite(rule * factor) || !(rule / factor > 0))
+        {
+            return null;
+        }
+        return LearningRateSweep.Run(parameters, training, validation, new SweepOptions
+        {
+            LearningRates = [rule / factor, rule, rule * factor],
+            BatchSizes = [batch],
+            Budget = budget,
+            Rungs = 1,
+            Evaluations = Math.Min(4, budget.StepLimit(batch)),
+            Seed = options.Seed,
+        }, cancellationToken: cancellationToken);
     }
 
     /// <summary>1/B - 1/N: how much sampling noise a batch of B out of N carries relative to one sample (0 for the whole set).</summary>

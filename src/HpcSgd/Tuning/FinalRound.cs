@@ -29,9 +29,9 @@ internal static class FinalRound
     public static int RefinedIndex(int gridCount, SweepOptions options, int candidate, int seed) =>
         gridCount + options.Finalists * options.FinalistSeeds + candidate * RefinedSeeds(options) + seed;
 
-    /// <summary>How many trial indices past the grid's the final rounds can use.</summary>
-    public static long IndexCount(SweepOptions options) =>
-        (long)options.Finalists * options.FinalistSeeds + (options.RefineRate ? RefinedRates * RefinedSeeds(options) : 0);
+    /// <summary>How many trial indices past the grid's the final rounds can use (<see cref="SweepOptions"/>' settings of the same names).</summary>
+    public static long IndexCount(int finalists, int finalistSeeds, bool refineRate) =>
+        (long)finalists * finalistSeeds + (refineRate ? RefinedRates * (finalistSeeds + 1L) : 0);
 
     /// <summary>
     /// The rates tried around <paramref name="rate"/>: the geometric midpoints to its neighbours in the grid, and half the

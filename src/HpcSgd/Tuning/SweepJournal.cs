@@ -260,7 +260,7 @@ public sealed class SweepJournal : IDisposable
                 // the rung after the last) or a refined rate (the grid's batch sizes, any rate, at the rung after that).
                 long past = entry.Trial is { } r ? r.Index - (long)trials : -1;
                 bool replica = past >= 0 && past < (long)o.Finalists * o.FinalistSeeds && entry.Rung == o.Rungs;
-                bool refined = o.RefineRate && past >= (long)o.Finalists * o.FinalistSeeds && past < FinalRound.IndexCount(o.ToOptions()) && entry.Rung == o.Rungs + 1;
+                bool refined = o.RefineRate && past >= (long)o.Finalists * o.FinalistSeeds && past < FinalRound.IndexCount(o.Finalists, o.FinalistSeeds, o.RefineRate) && entry.Rung == o.Rungs + 1;
                 if (entry.Trial is null || entry.Trial.Curve is not { Count: > 0 } || !(replica || refined || ((uint)entry.Trial.Index < (uint)trials && (uint)entry.Rung < (uint)o.Rungs)))
                 {
                     throw new InvalidDataException($"{file}, line {lineNumber}: an entry for trial {entry.Trial?.Index} at rung {entry.Rung}, outside this sweep's {trials} trials and {o.Rungs} rungs.");

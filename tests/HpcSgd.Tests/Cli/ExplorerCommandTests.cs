@@ -60,9 +60,11 @@ public sealed class ExplorerCommandTests : IDisposable
         {
             string json = File.ReadAllText(Path.Combine(report, experiment, "budgeted-rates.json"));
             var rates = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("rates").EnumerateArray()
-                .Select(r => (Batch: r.GetProperty("batchSize").GetInt32(), Rate: r.GetProperty("learningRate").GetSingle())).ToArray();
+                .Select(r => (Batch: r.GetProperty("batchSize").GetInt32(), Rate: r.GetProperty("ruleLearningRate").GetSingle(),
+                    Checked: r.GetProperty("learningRate").GetSingle())).ToArray();
             Assert.True(rates.Length >= 3, json);
-            Assert.Equal(rates.OrderBy(r => r.Batch), rates.OrderBy(r => r.Rate));
+            Assert.Equal(rates.OrderBy(r => r.Batch), rates.OrderBy(r => r.Rate)); // the rule's rates grow with the batch
+            Assert.All(rates, r => Assert.InRange(r.Checked / r.Rate, 0.3f, 3.3f)); // each checked at about 3x either side
             Assert.Contains($"({experiment}/budgeted-rates.json)", markdown);
         }
         Assert.Equal(2, output.Split('\n').Count(l => l.Contains("rates for this budget (")));

@@ -38,11 +38,19 @@ public class BudgetedRatesTests(ITestOutputHelper output)
             float best = trials.Where(t => t.Status != TrialStatus.Diverged).Min(t => t.FinalValidationLoss);
             // A flat optimum has no single best rate: every rate within 5% of the best loss counts.
             float[] near = [.. trials.Where(t => t.Status != TrialStatus.Diverged && t.FinalValidationLoss <= best * 1.05f).Select(t => t.LearningRate)];
-            float suggested = result.Rates.Single(r => r.BatchSize == batch).LearningRate;
-            output.WriteLine($"B {batch}: suggested {suggested:G3}, near-best {near.Min():G3}..{near.Max():G3}");
+            BudgetedRate rate = result.Rates.Single(r => r.BatchSize == batch);
+            float suggested = rate.LearningRate;
+            output.WriteLine($"B {batch}: suggested {suggested:G3} (rule {rate.RuleLearningRate:G3}), near-best {near.Min():G3}..{near.Max():G3}");
             Assert.InRange(suggested, near.Min() / 3, near.Max() * 3);
-            Assert.True(suggested > previous, "a larger batch carries less noise: its rate is larger");
-            previous = suggested;
+            Assert.True(rate.RuleLearningRate > previous, "a larger batch carries less noise: the rule's rate is larger");
+            previous = rate.RuleLearningRate;
+
+            // The check: the rule's rate and 10^0.5 below and above it, each for the whole budget; the lowest final loss wins.
+            SweepResult check = result.Checks.Single(c => c.Options.BatchSizes.Single() == batch);
+            Assert.Equal([rate.RuleLearningRate / 3.1622777f, rate.RuleLearningRate, rate.RuleLearningRate * 3.1622777f], check.Options.LearningRates);
+            Assert.All(check.Trials, t => Assert.InRange(t.SamplesSeen, epochs * (train.Count - batch), epochs * train.Count)); // the whole budget (less the partial batch an epoch ends with)
+            TrialResult lowest = check.Trials.Where(t => t.Status != TrialStatus.Diverged).MinBy(t => t.FinalValidationLoss)!;
+            Assert.Equal(lowest.LearningRate, suggested);
         }
         Assert.Equal(initial, new Model<DigitsSoftmax>(seed: 1).Parameters.ToArray());
     }
@@ -56,7 +64,7 @@ public class BudgetedRatesTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Bad_options_are_refused_with_the_setting_named()
+    public void Bad_options_are_refused_with_the_setting_named_and_a_factor_of_1_leaves_the_rule_as_is()
     {
         TrainValidationSplit split = RangeTestTests.Digits();
         var train = new Dataset<DigitsSoftmax>(split.TrainFeatures, split.TrainTargets);
@@ -68,6 +76,11 @@ public class BudgetedRatesTests(ITestOutputHelper output)
             BudgetedRates.Suggest(initial, train, validation, new BudgetedRateOptions { BatchSizes = [0] })).Message);
         Assert.Contains("training-set size", Assert.ThrowsAny<ArgumentException>(() =>
             BudgetedRates.Suggest(initial, train, validation, new BudgetedRateOptions { BatchSizes = [train.Count + 1] })).Message);
+        Assert.Contains("CheckFactor", Assert.ThrowsAny<ArgumentException>(() =>
+            BudgetedRates.Suggest(initial, train, validation, new BudgetedRateOptions { CheckFactor = 0.5f })).Message);
+        BudgetedRateResult ruleOnly = BudgetedRates.Suggest(initial, train, validation, new BudgetedRateOptions { Epochs = 1, BatchSizes = [8, 64], CheckFactor = 1 });
+        Assert.Empty(ruleOnly.Checks);
+        Assert.All(ruleOnly.Rates, r => Assert.Equal(r.RuleLearningRate, r.LearningRate));
         Assert.Contains("AnchorRates", Assert.ThrowsAny<ArgumentException>(() =>
             BudgetedRates.Suggest(initial, train, validation, new BudgetedRateOptions { AnchorRates = [0.1f] })).Message);
     }
