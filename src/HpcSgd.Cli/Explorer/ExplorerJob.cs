@@ -144,7 +144,8 @@ internal static class ExplorerJob
             {
                 ResultFiles.WriteJson(Path.Combine(folder, "budgeted-rates.json"), budgeted);
                 console.WriteLine($"  rates for this budget ({budgeted.Epochs} epochs): " +
-                    string.Join(", ", budgeted.Rates.Select(r => $"batch {r.BatchSize}: {r.LearningRate:G3}")) +
+                    string.Join(", ", budgeted.Rates.Select(r => $"batch {r.BatchSize}: {r.LearningRate:G3}" +
+                        (r.LearningRate != r.RuleLearningRate ? $" (rule {r.RuleLearningRate:G3}, checked)" : ""))) +
                     $" (best rate at batch {budgeted.AnchorBatchSize}: {budgeted.AnchorRate:G3}; B_noise {budgeted.NoiseScale:G3})");
             }
         }
