@@ -181,7 +181,6 @@ internal static class ExplorerJob
         experiment.Name != "classic" ? null
             : sweep.Trials.FirstOrDefault(t => MathF.Abs(t.LearningRate - ArticleLearningRate) < 1e-6f && t.BatchSize == ArticleBatchSize);
 
-    /// <summary>Smallest, middle and largest batch size of the grid.</summary>
     /// <summary>
     /// The budgeted rates need a budget in samples (the same for every batch size); a step or wall-time budget gives
     /// none. Whole epochs, at least one.
@@ -197,6 +196,7 @@ internal static class ExplorerJob
         return batches.Length == 0 ? null : experiment.BudgetedRates(new BudgetedRateOptions { Epochs = epochs, BatchSizes = batches, Seed = settings.Seed }, cancellationToken);
     }
 
+    /// <summary>Smallest, middle and largest batch size of the grid.</summary>
     private static int[] RangeTestBatches(int[] batches)
     {
         int[] sorted = [.. batches.Order()];
