@@ -133,20 +133,15 @@ internal static class ExplorerJob
             ResultFiles.WriteJson(Path.Combine(folder, "range-test.json"), ranges);
             ResultFiles.WriteRangeTestCsv(Path.Combine(folder, "range-test.csv"), ranges);
             Plots.RangeTest(Path.Combine(folder, "range-test.png"), ranges, experiment.Name);
-            foreach (IGrouping<int, RangeTestResult> g in ranges.GroupBy(r => r.BatchSize))
-            {
-                console.WriteLine($"  range test, batch {g.Key}: suggested learning rate {Plots.Median(g.Select(r => (double)r.Suggested)):G3} " +
-                    $"(seeds: {Min(g, r => r.Suggested):G3}..{Max(g, r => r.Suggested):G3}; valley {Plots.Median(g.Select(r => (double)r.Valley)):G3}, " +
-                    $"loss minimum at {Plots.Median(g.Select(r => (double)r.Minimum)):G3})");
-            }
             budgeted = BudgetedRatesFor(experiment, plan, settings, cancellationToken);
             if (budgeted is not null)
             {
                 ResultFiles.WriteJson(Path.Combine(folder, "budgeted-rates.json"), budgeted);
-                console.WriteLine($"  rates for this budget ({budgeted.Epochs} epochs): " +
-                    string.Join(", ", budgeted.Rates.Select(r => $"batch {r.BatchSize}: {r.LearningRate:G3}" +
-                        (r.LearningRate != r.RuleLearningRate ? $" (rule {r.RuleLearningRate:G3}, checked)" : ""))) +
-                    $" (best rate at batch {budgeted.AnchorBatchSize}: {budgeted.AnchorRate:G3}; B_noise {budgeted.NoiseScale:G3})");
+            }
+            // With a budget in samples the suggestion is the budget's rate; the ramp cannot see a budget, so it is shown beside it.
+            foreach (string line in RangeTestLines(ranges, budgeted))
+            {
+                console.WriteLine(line);
             }
         }
 
@@ -180,6 +175,33 @@ internal static class ExplorerJob
     internal static TrialResult? ArticleTrial(Experiment experiment, SweepResult sweep) =>
         experiment.Name != "classic" ? null
             : sweep.Trials.FirstOrDefault(t => MathF.Abs(t.LearningRate - ArticleLearningRate) < 1e-6f && t.BatchSize == ArticleBatchSize);
+
+    /// <summary>
+    /// One line per batch size: the rate for the budget (<see cref="BudgetedRates"/>, checked) where there is one, and the
+    /// 300-step ramp's suggestion over its seeds where it ran.
+    /// </summary>
+    internal static IEnumerable<string> RangeTestLines(IReadOnlyList<RangeTestResult> ranges, BudgetedRateResult? budgeted)
+    {
+        int[] batches = [.. ranges.Select(r => r.BatchSize).Concat(budgeted?.Rates.Select(r => r.BatchSize) ?? []).Distinct().Order()];
+        foreach (int batch in batches)
+        {
+            RangeTestResult[] ramp = [.. ranges.Where(r => r.BatchSize == batch)];
+            string rampText = ramp.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+                $"{Plots.Median(ramp.Select(r => (double)r.Suggested)):G3} (seeds: {Min(ramp, r => r.Suggested):G3}..{Max(ramp, r => r.Suggested):G3}; " +
+                $"valley {Plots.Median(ramp.Select(r => (double)r.Valley)):G3}, loss minimum at {Plots.Median(ramp.Select(r => (double)r.Minimum)):G3})");
+            string line = $"  range test, batch {batch}: suggested learning rate ";
+            if (budgeted?.Rates.FirstOrDefault(r => r.BatchSize == batch) is { } rate)
+            {
+                string rule = rate.LearningRate != rate.RuleLearningRate ? string.Create(CultureInfo.InvariantCulture, $"; the rule's {rate.RuleLearningRate:G3}, checked") : "";
+                line += string.Create(CultureInfo.InvariantCulture, $"{rate.LearningRate:G3} for this budget ({budgeted.Epochs} epochs{rule})");
+                yield return rampText.Length > 0 ? line + "; the 300-step ramp's " + rampText : line;
+            }
+            else
+            {
+                yield return line + rampText;
+            }
+        }
+    }
 
     /// <summary>
     /// The budgeted rates need a budget in samples (the same for every batch size); a step or wall-time budget gives

@@ -67,7 +67,10 @@ public sealed class ExplorerCommandTests : IDisposable
             Assert.All(rates, r => Assert.InRange(r.Checked / r.Rate, 0.3f, 3.3f)); // each checked at about 3x either side
             Assert.Contains($"({experiment}/budgeted-rates.json)", markdown);
         }
-        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("rates for this budget (")));
+        // The range test's suggestion per batch size is the budget's rate, with the ramp's beside it where the ramp ran.
+        string[] suggestions = [.. output.Split('\n').Where(l => l.Contains("range test, batch ") && l.Contains("for this budget ("))];
+        Assert.Equal(5 + 6, suggestions.Length); // classic's and digits' batch sizes
+        Assert.Equal(2 * 3, suggestions.Count(l => l.Contains("the 300-step ramp's ")));
 
         // The classic grid runs every trial to the end; the digits grid uses successive halving.
         Assert.DoesNotContain(ResultFiles.ReadTrialsCsv(Path.Combine(report, "classic", "trials.csv")), t => t.Status == TrialStatus.Stopped);

@@ -45,12 +45,14 @@ public class BudgetedRatesTests(ITestOutputHelper output)
             Assert.True(rate.RuleLearningRate > previous, "a larger batch carries less noise: the rule's rate is larger");
             previous = rate.RuleLearningRate;
 
-            // The check: the rule's rate and 10^0.5 below and above it, each for the whole budget; the lowest final loss wins.
+            // The check: the rule's rate and 10^0.5 below and above it, each for the whole budget; another rate replaces the
+            // rule's only with a final loss lower by more than 2%.
             SweepResult check = result.Checks.Single(c => c.Options.BatchSizes.Single() == batch);
             Assert.Equal([rate.RuleLearningRate / 3.1622777f, rate.RuleLearningRate, rate.RuleLearningRate * 3.1622777f], check.Options.LearningRates);
             Assert.All(check.Trials, t => Assert.InRange(t.SamplesSeen, epochs * (train.Count - batch), epochs * train.Count)); // the whole budget (less the partial batch an epoch ends with)
             TrialResult lowest = check.Trials.Where(t => t.Status != TrialStatus.Diverged).MinBy(t => t.FinalValidationLoss)!;
-            Assert.Equal(lowest.LearningRate, suggested);
+            float ruleLoss = check.Trials.Single(t => t.LearningRate == rate.RuleLearningRate).FinalValidationLoss;
+            Assert.Equal(lowest.FinalValidationLoss < ruleLoss * 0.98f ? lowest.LearningRate : rate.RuleLearningRate, suggested);
         }
         Assert.Equal(initial, new Model<DigitsSoftmax>(seed: 1).Parameters.ToArray());
     }
