@@ -60,7 +60,7 @@ public sealed record BudgetedRateOptions
 
 /// <summary>One batch size's suggested rate.</summary>
 /// <param name="BatchSize">The batch size.</param>
-/// <param name="LearningRate">The suggested rate: the best of the rule's rate and its checks (<see cref="BudgetedRateOptions.CheckFactor"/>).</param>
+/// <param name="LearningRate">The suggested rate: the rule's, unless a checked rate ended clearly lower (<see cref="BudgetedRateOptions.CheckFactor"/>).</param>
 /// <param name="RuleLearningRate">The rule's own rate.</param>
 public sealed record BudgetedRate(int BatchSize, float LearningRate, float RuleLearningRate);
 

@@ -60,7 +60,6 @@ internal static class FinalRound
         {
             return [];
         }
-        int refinedStart = RefinedIndex(grid.Count, options, 0, 0);
         var groups = new List<(TrialResult[] Seeds, float GridLoss)>();
         TrialResult[] finalists = Finalists(grid, options);
         for (int f = 0; f < finalists.Length; f++)
@@ -72,7 +71,7 @@ internal static class FinalRound
         {
             int first = RefinedIndex(grid.Count, options, c, 0);
             TrialResult[] seeds = [.. finalTrials.Where(t => t.Index >= first && t.Index < first + RefinedSeeds(options))];
-            if (seeds.Length > 0 && first >= refinedStart)
+            if (seeds.Length > 0)
             {
                 groups.Add((seeds, float.NaN));
             }

@@ -19,9 +19,9 @@ public sealed record BatchSizeSummary(int BatchSize, float BestLearningRate, flo
 /// One pair of a sweep's final rounds: a finalist (<see cref="SweepOptions.Finalists"/>), its grid trial and its replicas
 /// from more seeds together, or a refined rate (<see cref="SweepOptions.RefineRate"/>) from as many seeds.
 /// </summary>
-/// <param name="LearningRate">The finalist's learning rate.</param>
+/// <param name="LearningRate">The pair's learning rate.</param>
 /// <param name="BatchSize">Its batch size.</param>
-/// <param name="Seeds">Trials of the pair: the grid's and the replicas.</param>
+/// <param name="Seeds">Trials of the pair: a finalist's grid trial and replicas, or a refined rate's seeds.</param>
 /// <param name="MeanValidationLoss">Mean final validation loss over the seeds (infinite when one diverged).</param>
 /// <param name="LowestValidationLoss">The lowest of them.</param>
 /// <param name="HighestValidationLoss">The highest of them (NaN when one diverged).</param>
@@ -47,7 +47,7 @@ public sealed record Recommendation(float BestLearningRate, int BestBatchSize, f
     IReadOnlyList<BatchSizeSummary> BatchSizes, double? ScalingExponent, string Summary)
 {
     /// <summary>
-    /// The final round, best mean first (the recommended pair is the first); empty without one. With a final round,
+    /// The final rounds' pairs, best mean first (the recommended pair is the first); empty without them. With them,
     /// <see cref="BestValidationLoss"/> and <see cref="BestAccuracy"/> are the recommended pair's means over its seeds.
     /// </summary>
     public IReadOnlyList<FinalistSummary> Finalists { get; init; } = [];
