@@ -59,6 +59,40 @@ internal sealed class BatchSampler
         return size;
     }
 
+    /// <summary>False when batches are drawn afresh per step, so <see cref="TryPeek"/> never sees one.</summary>
+    public bool CanPeek => sampling != BatchSampling.RandomBatches;
+
+    /// <summary>
+    /// The batch that the <paramref name="ahead"/>-th <see cref="Draw"/> from now will return (1: the next), without
+    /// drawing it, when every draw up to it stays in the current epoch; false when one would start a new epoch (whose
+    /// order is not shuffled yet) or batches are drawn afresh per step, which a draw ahead would change.
+    /// </summary>
+    public bool TryPeek(int ahead, out ReadOnlySpan<int> batch)
+    {
+        batch = default;
+        if (!CanPeek)
+        {
+            return false;
+        }
+        int start = position;
+        for (int i = 1; i <= ahead; i++)
+        {
+            int remaining = order.Length - start;
+            if (remaining == 0 || (dropLastPartialBatch && remaining < batchSize))
+            {
+                return false;
+            }
+            int size = Math.Min(batchSize, remaining);
+            if (i == ahead)
+            {
+                batch = order.AsSpan(start, size);
+                return true;
+            }
+            start += size;
+        }
+        return false;
+    }
+
     /// <summary>The sample indices of the last batch drawn, of <paramref name="size"/> samples (what <see cref="Draw"/> returned).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Batch(int size) => order.AsSpan(position - size, size);

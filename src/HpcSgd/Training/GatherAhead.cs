@@ -7,7 +7,7 @@ using HpcSgd.Models;
 namespace HpcSgd.Training;
 
 /// <summary>
-/// Gathers the next batch's rows on a helper thread while the current step computes (two batch buffers used in
+/// Gathers coming batches' rows on a helper thread while the current step computes (a ring of batch buffers used in
 /// turn), so a step whose rows come from a data set larger than the caches waits for memory only when the gather
 /// takes longer than the kernels. Each side hands over with a counting semaphore it spins on before blocking: a short
 /// step would otherwise wait for a sleeping thread to wake.
@@ -18,7 +18,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private static readonly long SpinTicks = Stopwatch.Frequency / 1000;
 
     private readonly BatchGather<TModel> gather;
-    private readonly Slot[] slots = new Slot[2];
+    private readonly Slot[] slots;
     private readonly SemaphoreSlim requested = new(0);
     private readonly SemaphoreSlim gathered = new(0);
     private readonly Thread thread;
@@ -26,12 +26,17 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private long allocated;
     private int nextRequest;
     private int nextReady;
-    private int helperSlot; // the helper serves requests in order, so it alternates as they do
+    private int helperSlot; // the helper serves requests in order, so it goes round the ring as they do
     private volatile bool disposed;
 
-    public GatherAhead(BatchGather<TModel> gather, int batch)
+    /// <param name="gather">Copies a batch's rows.</param>
+    /// <param name="batch">Samples per batch.</param>
+    /// <param name="depth">Batch buffers in the ring (at least 2): one for the step that computes, the others for requests.</param>
+    public GatherAhead(BatchGather<TModel> gather, int batch, int depth)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 2);
         this.gather = gather;
+        slots = new Slot[depth];
         for (int s = 0; s < slots.Length; s++)
         {
             slots[s] = new Slot(batch);
@@ -55,15 +60,19 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>The gathered targets of slot <paramref name="slot"/> (valid after <see cref="Wait"/>).</summary>
     public Span<float> Targets(int slot) => slots[slot].Targets.Slice(0, slots[slot].Count * TModel.Description.TargetWidth);
 
+    /// <summary>Batch buffers in the ring.</summary>
+    public int Depth => slots.Length;
+
     /// <summary>
     /// Asks the helper to gather the samples <paramref name="indices"/> (copied) into the next slot, which it returns.
-    /// Slots alternate, so at most two requests may be outstanding, and a slot is reused only after its batch's step.
+    /// Slots go round the ring, so at most <see cref="Depth"/> requests may be outstanding, and a slot is reused only
+    /// after its batch's step.
     /// </summary>
     public int Request(ReadOnlySpan<int> indices)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         int slot = nextRequest;
-        nextRequest ^= 1;
+        nextRequest = (nextRequest + 1) % slots.Length;
         indices.CopyTo(slots[slot].Indices);
         slots[slot].Count = indices.Length;
         requested.Release();
@@ -78,7 +87,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         ObjectDisposedException.ThrowIf(disposed, this);
         failure?.Throw();
         int slot = nextReady;
-        nextReady ^= 1;
+        nextReady = (nextReady + 1) % slots.Length;
         return slot;
     }
 
@@ -92,7 +101,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
                 return;
             }
             int slot = helperSlot;
-            helperSlot ^= 1;
+            helperSlot = (helperSlot + 1) % slots.Length;
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
@@ -109,10 +118,13 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
 
     private static void SpinThenWait(SemaphoreSlim semaphore)
     {
+        // SpinWait yields the core now and then: when the scheduler has put both threads on one core, a plain spin
+        // kept the other side, the one it waits for, from running (benchmarks/README.md, issue #13).
         long until = Stopwatch.GetTimestamp() + SpinTicks;
+        var spinner = new SpinWait();
         while (semaphore.CurrentCount == 0 && Stopwatch.GetTimestamp() < until)
         {
-            Thread.SpinWait(8);
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
         semaphore.Wait();
     }

@@ -61,7 +61,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         // Chunks of one thread reuse the same rows, so its buffers hold one chunk (W4 at batch 2048: 0.4 MB, not 6.4).
         int rows = options.Threads == 1 && chunkRows > 0 ? Math.Min(batch, chunkRows) : batch;
         bool gatherAhead = options.GatherAhead && options.Threads == 1 && chunkRows == 0;
-        // Gathering ahead, the batches live in the helper's two slots.
+        // Gathering ahead, the batches live in the helper's ring.
         batchInputs = new AlignedFloats(gatherAhead ? 0 : rows * description.InputCount);
         batchTargets = new AlignedFloats(gatherAhead ? 0 : rows * description.TargetWidth);
         gradient = new AlignedFloats(description.ParameterCount);
@@ -77,7 +77,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         }
         if (gatherAhead)
         {
-            ahead = new GatherAhead<TModel>(gather, batch);
+            ahead = new GatherAhead<TModel>(gather, batch, GatherAheadDepth(batch, description.InputCount, description.TargetWidth, CacheSizes.L2Bytes));
         }
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);

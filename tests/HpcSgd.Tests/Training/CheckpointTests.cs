@@ -44,6 +44,8 @@ public sealed class CheckpointTests : IDisposable
         ["two threads"] = new() { LearningRate = 0.05f, BatchSize = 64, Steps = 120, Seed = 6, Threads = 2, Momentum = 0.9f },
         ["chunked"] = new() { LearningRate = 0.05f, BatchSize = 300, Steps = 60, Seed = 7, ChunkSize = 64 },
         ["gather ahead"] = new() { LearningRate = 0.05f, BatchSize = 6, Steps = 300, Seed = 8, GatherAhead = true },
+        // Random batches cannot be peeked: the session draws one batch ahead, and a checkpoint carries it.
+        ["gather ahead, random batches"] = new() { LearningRate = 0.05f, BatchSize = 6, Steps = 300, Seed = 9, GatherAhead = true, Sampling = BatchSampling.RandomBatches },
     };
 
     private static float[] Uninterrupted(TrainingOptions options, Dataset<TiledMlp> data)
