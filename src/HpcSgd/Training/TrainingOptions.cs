@@ -88,9 +88,9 @@ public sealed record TrainingOptions
     /// <summary>
     /// Gathers the coming batches' rows on a helper thread while the current step computes (as many batches ahead as
     /// fill twice the L2), so steps on wide rows from a data set larger than the caches stop waiting for memory; it
-    /// takes a second core, and the results are identical bit for bit (batches are drawn in the same order). Applies with one <see cref="Threads"/> when the batch is not
-    /// chunked (<see cref="ChunkSize"/>); otherwise the batch is gathered in the step as without it. Dispose the session
-    /// to stop the helper.
+    /// takes a second core, and the results are identical bit for bit (batches are drawn in the same order). A chunked
+    /// batch (<see cref="ChunkSize"/>) is gathered ahead chunk by chunk. Applies with one <see cref="Threads"/>;
+    /// otherwise each thread gathers its part in the step as without it. Dispose the session to stop the helper.
     /// </summary>
     public bool GatherAhead { get; init; }
 

@@ -97,10 +97,7 @@ public sealed partial class TrainingSession<TModel>
         rollBackCount = state.RollBacks.Length;
         state.RollBacks.CopyTo(rollBackEvents, 0);
         lastCheckpointStep = StepsDone;
-        if (ahead is not null && pendingBatch > 0)
-        {
-            ahead.Request(sampler.Batch(pendingBatch));
-        }
+        lastDrawnBatch = pendingBatch; // gathering ahead, the first step asks for the pending batch's pieces
     }
 
     /// <summary>Saves a checkpoint to <see cref="TrainingOptions.CheckpointPath"/> when it is set and one is due (or <paramref name="force"/>).</summary>

@@ -60,7 +60,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         chunkRows = options.TrackNoiseScale ? 0 : ChunkRows(options, description, (batch + options.Threads - 1) / options.Threads);
         // Chunks of one thread reuse the same rows, so its buffers hold one chunk (W4 at batch 2048: 0.4 MB, not 6.4).
         int rows = options.Threads == 1 && chunkRows > 0 ? Math.Min(batch, chunkRows) : batch;
-        bool gatherAhead = options.GatherAhead && options.Threads == 1 && chunkRows == 0;
+        bool gatherAhead = options.GatherAhead && options.Threads == 1;
         // Gathering ahead, the batches live in the helper's ring.
         batchInputs = new AlignedFloats(gatherAhead ? 0 : rows * description.InputCount);
         batchTargets = new AlignedFloats(gatherAhead ? 0 : rows * description.TargetWidth);
@@ -77,7 +77,8 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         }
         if (gatherAhead)
         {
-            ahead = new GatherAhead<TModel>(gather, batch, GatherAheadDepth(batch, description.InputCount, description.TargetWidth, CacheSizes.L2Bytes));
+            pieceRows = rows;
+            ahead = new GatherAhead<TModel>(gather, rows, GatherAheadDepth(rows, description.InputCount, description.TargetWidth, CacheSizes.L2Bytes));
         }
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);
@@ -252,6 +253,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         Span<float> inputs, targets;
         if (ahead is not null)
         {
+            aheadSlot = TakePiece();
             inputs = ahead.Inputs(aheadSlot);
             targets = ahead.Targets(aheadSlot);
         }
@@ -281,7 +283,18 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         for (int offset = 0; offset < count; offset += rowsPerChunk)
         {
             int rows = Math.Min(rowsPerChunk, count - offset);
-            GatherChunk(start + offset, rows, start, out Span<float> inputs, out Span<float> targets);
+            Span<float> inputs, targets;
+            if (ahead is not null)
+            {
+                // One thread gathering ahead: the helper has gathered this chunk (a piece of pieceRows samples).
+                aheadSlot = TakePiece();
+                inputs = ahead.Inputs(aheadSlot);
+                targets = ahead.Targets(aheadSlot);
+            }
+            else
+            {
+                GatherChunk(start + offset, rows, start, out inputs, out targets);
+            }
             float chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, (float)rows / batch);
             loss += (double)chunkLoss * rows;
         }

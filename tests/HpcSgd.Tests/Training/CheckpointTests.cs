@@ -46,6 +46,8 @@ public sealed class CheckpointTests : IDisposable
         ["gather ahead"] = new() { LearningRate = 0.05f, BatchSize = 6, Steps = 300, Seed = 8, GatherAhead = true },
         // Random batches cannot be peeked: the session draws one batch ahead, and a checkpoint carries it.
         ["gather ahead, random batches"] = new() { LearningRate = 0.05f, BatchSize = 6, Steps = 300, Seed = 9, GatherAhead = true, Sampling = BatchSampling.RandomBatches },
+        ["gather ahead, chunked"] = new() { LearningRate = 0.05f, BatchSize = 300, Steps = 60, Seed = 10, ChunkSize = 64, GatherAhead = true },
+        ["gather ahead, chunked random batches"] = new() { LearningRate = 0.05f, BatchSize = 70, Steps = 120, Seed = 12, ChunkSize = 32, GatherAhead = true, Sampling = BatchSampling.RandomBatches },
     };
 
     private static float[] Uninterrupted(TrainingOptions options, Dataset<TiledMlp> data)

@@ -13,7 +13,7 @@ namespace HpcSgd.Tests.Training;
 public class GatherAheadTests
 {
     private static (Model<TModel> Model, TrainingSession<TModel> Session) Session<TModel>(
-        bool ahead, int batch, BatchSampling sampling, int steps, int samples = 1000, bool dropLast = false, int threads = 1)
+        bool ahead, int batch, BatchSampling sampling, int steps, int samples = 1000, bool dropLast = false, int threads = 1, int? chunk = null)
         where TModel : ISgdModel<TModel>
     {
         (float[] x, float[] y) = TestData.Batch(TModel.Description, samples, seed: 4);
@@ -21,7 +21,7 @@ public class GatherAheadTests
         var options = new TrainingOptions
         {
             LearningRate = 0.01f, BatchSize = batch, Steps = steps, Seed = 9, Sampling = sampling, Momentum = 0.5f,
-            DropLastPartialBatch = dropLast, GatherAhead = ahead, Threads = threads,
+            DropLastPartialBatch = dropLast, GatherAhead = ahead, Threads = threads, ChunkSize = chunk,
         };
         return (model, new TrainingSession<TModel>(model, new Dataset<TModel>(x, y), options));
     }
@@ -47,6 +47,35 @@ public class GatherAheadTests
                 Assert.Equal(plain.LastLoss, ahead.LastLoss);
             }
             Assert.False(ahead.Step()); // the budget ends the same way
+            Assert.Equal(plain.SamplesSeen, ahead.SamplesSeen);
+        }
+        Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
+    }
+
+    [Theory]
+    [InlineData(64, 24, BatchSampling.ShuffledEpochs, false)] // chunks of 24, 24, 16; epochs of 1000 end in a batch of 40 (24 + 16)
+    [InlineData(64, 24, BatchSampling.ShuffledEpochs, true)]
+    [InlineData(100, 32, BatchSampling.RandomBatches, false)] // drawn afresh per step: the helper gathers the next batch's chunks after this one's
+    [InlineData(256, 64, BatchSampling.ShuffledEpochs, false)]
+    public void Chunked_batches_are_gathered_ahead_chunk_by_chunk_with_the_same_parameters_bit_for_bit(int batch, int chunk, BatchSampling sampling, bool dropLast)
+    {
+        const int Steps = 40;
+        (Model<FashionMlp> plainModel, TrainingSession<FashionMlp> plain) = Session<FashionMlp>(false, batch, sampling, Steps, dropLast: dropLast, chunk: chunk);
+        (Model<FashionMlp> aheadModel, TrainingSession<FashionMlp> ahead) = Session<FashionMlp>(true, batch, sampling, Steps, dropLast: dropLast, chunk: chunk);
+        using (plain)
+        using (ahead)
+        {
+            Assert.True(ahead.GatherAheadRunning);
+            for (int step = 0; step < Steps; step++)
+            {
+                Assert.True(plain.Step());
+                Assert.True(ahead.Step());
+                Assert.Equal(plain.LastLoss, ahead.LastLoss);
+                // The ahead session's last piece is the plain batch's last chunk.
+                ReadOnlySpan<int> batchIndices = plain.LastBatchIndices;
+                Assert.Equal(batchIndices[^ahead.LastBatchIndices.Length..].ToArray(), ahead.LastBatchIndices.ToArray());
+            }
+            Assert.False(ahead.Step());
             Assert.Equal(plain.SamplesSeen, ahead.SamplesSeen);
         }
         Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
