@@ -51,13 +51,14 @@ public sealed partial class TrainingSession<TModel>
         return batch;
     }
 
-    /// <summary>Waits for the next piece of the step's batch, asks for the next pieces the ring has room for, and returns the piece's slot.</summary>
-    private int TakePiece()
+    /// <summary>Waits for the next piece of the step's batch (its gathered rows), then asks for the next pieces the ring has room for.</summary>
+    private void TakePiece(out Span<float> inputs, out Span<float> targets)
     {
-        int slot = ahead!.Wait();
+        aheadSlot = ahead!.Wait();
         outstandingPieces--;
         RequestAhead();
-        return slot;
+        inputs = ahead.Inputs(aheadSlot);
+        targets = ahead.Targets(aheadSlot);
     }
 
     /// <summary>

@@ -253,9 +253,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         Span<float> inputs, targets;
         if (ahead is not null)
         {
-            aheadSlot = TakePiece();
-            inputs = ahead.Inputs(aheadSlot);
-            targets = ahead.Targets(aheadSlot);
+            TakePiece(out inputs, out targets);
         }
         else
         {
@@ -270,7 +268,8 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// Writes into <paramref name="sum"/> the share of the batch's mean-loss gradient that rows [start, start + count)
     /// contribute (their gradient weighted by count / batch), chunk by chunk (<see cref="chunkRows"/>; one chunk when 0):
     /// each chunk is gathered right before its kernels run, into the same rows of the batch buffers (from row
-    /// <paramref name="start"/>), which stay in L2 instead of a fresh buffer per chunk being fetched and written back, and
+    /// <paramref name="start"/>), which stay in L2 instead of a fresh buffer per chunk being fetched and written back (or,
+    /// gathering ahead, taken from the helper's ring), and
     /// the weight-gradient kernels add its gradient to the sum themselves (no chunk gradient stored and summed in a further
     /// pass). Fixed chunk order. Returns the rows' mean loss.
     /// </summary>
@@ -286,10 +285,7 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             Span<float> inputs, targets;
             if (ahead is not null)
             {
-                // One thread gathering ahead: the helper has gathered this chunk (a piece of pieceRows samples).
-                aheadSlot = TakePiece();
-                inputs = ahead.Inputs(aheadSlot);
-                targets = ahead.Targets(aheadSlot);
+                TakePiece(out inputs, out targets); // one thread gathering ahead: the helper has gathered this chunk
             }
             else
             {
