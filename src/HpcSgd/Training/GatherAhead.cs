@@ -30,8 +30,8 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private volatile bool disposed;
 
     /// <param name="gather">Copies a batch's rows.</param>
-    /// <param name="batch">Samples per batch.</param>
-    /// <param name="depth">Batch buffers in the ring (at least 2): one for the step that computes, the others for requests.</param>
+    /// <param name="batch">The most samples one request holds: a batch, or a chunk of one when the session chunks batches.</param>
+    /// <param name="depth">Buffers in the ring (at least 2): one for the step that computes, the others for requests.</param>
     public GatherAhead(BatchGather<TModel> gather, int batch, int depth)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 2);
@@ -66,7 +66,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>
     /// Asks the helper to gather the samples <paramref name="indices"/> (copied) into the next slot, which it returns.
     /// Slots go round the ring, so at most <see cref="Depth"/> requests may be outstanding, and a slot is reused only
-    /// after its batch's step.
+    /// after the step has used its rows.
     /// </summary>
     public int Request(ReadOnlySpan<int> indices)
     {
