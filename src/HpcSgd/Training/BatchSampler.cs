@@ -48,7 +48,7 @@ internal sealed class BatchSampler
         }
 
         int remaining = order.Length - position;
-        if (remaining == 0 || (dropLastPartialBatch && remaining < batchSize))
+        if (EpochEndsBefore(remaining))
         {
             random.Shuffle(order);
             position = 0;
@@ -58,6 +58,10 @@ internal sealed class BatchSampler
         position += size;
         return size;
     }
+
+    /// <summary>True when, with <paramref name="remaining"/> samples left in the epoch's order, the next draw starts a new epoch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EpochEndsBefore(int remaining) => remaining == 0 || (dropLastPartialBatch && remaining < batchSize);
 
     /// <summary>False when batches are drawn afresh per step, so <see cref="TryPeek"/> never sees one.</summary>
     public bool CanPeek => sampling != BatchSampling.RandomBatches;
@@ -78,7 +82,7 @@ internal sealed class BatchSampler
         for (int i = 1; i <= ahead; i++)
         {
             int remaining = order.Length - start;
-            if (remaining == 0 || (dropLastPartialBatch && remaining < batchSize))
+            if (EpochEndsBefore(remaining))
             {
                 return false;
             }
