@@ -5,8 +5,9 @@ namespace HpcSgd.Kernels;
 /// <summary>
 /// Parameter updates, each one pass over memory with the L2 weight decay fused in (g' = g + weightDecay * p,
 /// PyTorch's convention). Every element, whether in a vector register, a scalar tail or a fused kernel's
-/// epilogue, goes through <see cref="Step{TOps, TVec}"/> with separate multiplies and adds (no FMA, whose
-/// rounding would differ between hardware with and without it), so all paths agree bit for bit.
+/// epilogue, goes through <see cref="Step{TOps, TVec}"/> (or <see cref="PlainStep{TOps, TVec}"/>, its arithmetic for
+/// plain SGD) with separate multiplies and adds (no FMA, whose rounding would differ between hardware with and without
+/// it), so all paths agree bit for bit.
 /// The generated <c>Update</c> passes the model's parameter count as a literal.
 /// </summary>
 public static class UpdateMath
@@ -71,6 +72,22 @@ public static class UpdateMath
         TVec direction = rule.Nesterov ? TOps.Add(gv, TOps.Multiply(mu, vv)) : vv;
         TOps.Store(TOps.Subtract(pv, TOps.Multiply(lr, direction)), ref p, offset);
     }
+
+    /// <summary>
+    /// True when <paramref name="rule"/> is plain SGD without weight decay, for which <see cref="PlainStep{TOps, TVec}"/>
+    /// equals <see cref="Step{TOps, TVec}"/> bit for bit. A fused kernel tests it once per register tile, not once per register.
+    /// </summary>
+    [MethodImpl(Compilation.Inlined)]
+    public static bool IsPlain(in UpdateRule rule) => rule.Momentum == 0f && rule.WeightDecay == 0f;
+
+    /// <summary>
+    /// <see cref="Step{TOps, TVec}"/> for a rule that <see cref="IsPlain"/>: p = p - lr * g, since p * (1 - lr * 0) is p
+    /// exactly. Free of branches, so a tile's epilogue is straight-line code.
+    /// </summary>
+    [MethodImpl(Compilation.Inlined)]
+    public static void PlainStep<TOps, TVec>(ref float p, nuint offset, TVec g, in UpdateRule rule)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct =>
+        TOps.Store(TOps.Subtract(TOps.Load(ref p, offset), TOps.Multiply(TOps.Broadcast(rule.LearningRate), g)), ref p, offset);
 
     /// <summary>
     /// True when <paramref name="rule"/> leaves a parameter whose gradient is zero exactly as it is (plain SGD without

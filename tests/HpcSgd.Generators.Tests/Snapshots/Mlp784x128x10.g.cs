@@ -2799,16 +2799,32 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
                     }
                 }
             }
@@ -2955,16 +2971,32 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
                     }
                 }
             }
@@ -3702,22 +3734,44 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
+                        }
                     }
                 }
             }
@@ -3880,18 +3934,36 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                        }
                     }
                     {
                         TVec c0_0 = TOps.Zero;
@@ -3993,14 +4065,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                        }
                     }
                 }
             }

@@ -1205,16 +1205,32 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
                     }
                 }
                 for (; n + (nuint)TOps.Count <= 784; n += (nuint)TOps.Count)
@@ -1303,11 +1319,22 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                        }
                     }
                 }
             }
@@ -1445,16 +1472,32 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
-                        Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        if (Kernels::UpdateMath.IsPlain(in rule))
+                        {
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
+                        else
+                        {
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 784 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
+                        }
                     }
                 }
             }

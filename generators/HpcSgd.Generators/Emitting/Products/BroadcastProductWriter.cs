@@ -227,11 +227,26 @@ internal static partial class BroadcastProductWriter
         }
         if (p.Epilogue == EpilogueKind.Update)
         {
-            for (int r = 0; r < rows; r++)
+            // One test of the rule per tile: Step tests it per register, and the JIT reloads the rule after every store
+            // (a store to p may alias it) and moves the plain path out of line.
+            using (w.Open($"if ({Names.UpdateMath}.IsPlain(in rule))"))
             {
-                for (int j = 0; j < vectors; j++)
+                for (int r = 0; r < rows; r++)
                 {
-                    w.Line($"{Names.UpdateMath}.Step<{lanes.Ops}, {lanes.Vec}>(ref {p.C}, ref {p.Velocity}, {Offset(r, j)}, c{r}_{j}, in rule);");
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        w.Line($"{Names.UpdateMath}.PlainStep<{lanes.Ops}, {lanes.Vec}>(ref {p.C}, {Offset(r, j)}, c{r}_{j}, in rule);");
+                    }
+                }
+            }
+            using (w.Open("else"))
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        w.Line($"{Names.UpdateMath}.Step<{lanes.Ops}, {lanes.Vec}>(ref {p.C}, ref {p.Velocity}, {Offset(r, j)}, c{r}_{j}, in rule);");
+                    }
                 }
             }
             return;
