@@ -108,6 +108,21 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int WholeStores(int length, int width, int lanes) => length < lanes ? 0 : (length - lanes) / width + 1;
 
+    private const int LineFloats = 64 / sizeof(float);
+
+    /// <summary>When <paramref name="request"/>, prefetches the line at float <paramref name="k"/> of each of the rows starting at <paramref name="rows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RequestLines(ref float from, ReadOnlySpan<nint> rows, nint k, bool request)
+    {
+        if (request)
+        {
+            for (int r = 0; r < rows.Length; r++)
+            {
+                CacheHints.Prefetch(ref Unsafe.Add(ref from, rows[r] + k));
+            }
+        }
+    }
+
     /// <summary>Copies the rows <paramref name="indices"/> of <paramref name="source"/> into consecutive rows of <paramref name="destination"/>.</summary>
     private static void Wide(ReadOnlySpan<float> source, int width, ReadOnlySpan<int> indices, Span<float> destination)
     {
@@ -127,15 +142,20 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
             return;
         }
         // Rows sit at random places in a data set larger than the caches. Copying eight rows at once, a vector of each
-        // in turn, keeps eight independent streams of misses in flight instead of one row's.
+        // in turn, keeps eight independent streams of misses in flight instead of one row's; and while they are copied,
+        // the next eight rows are requested a line of each per line copied, so their first misses do not wait for the
+        // copy before them.
         const int Rows = 8;
         Span<nint> starts = stackalloc nint[Rows];
+        Span<nint> next = stackalloc nint[Rows];
         int first = 0;
         for (; first + Rows <= indices.Length; first += Rows)
         {
+            bool ahead = first + 2 * Rows <= indices.Length;
             for (int r = 0; r < Rows; r++)
             {
                 starts[r] = (nint)indices[first + r] * width;
+                next[r] = ahead ? (nint)indices[first + Rows + r] * width : 0;
             }
             ref float block = ref Unsafe.Add(ref to, (nint)first * width);
             nint k = 0;
@@ -143,14 +163,27 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
             {
                 for (; k + Vector512<float>.Count <= width; k += Vector512<float>.Count)
                 {
+                    RequestLines(ref from, next, k, ahead);
                     for (int r = 0; r < Rows; r++)
                     {
                         Vector512.LoadUnsafe(ref Unsafe.Add(ref from, starts[r] + k)).StoreUnsafe(ref Unsafe.Add(ref block, r * width + k));
                     }
                 }
             }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; k + Vector256<float>.Count <= width; k += Vector256<float>.Count)
+                {
+                    RequestLines(ref from, next, k, ahead && k % LineFloats == 0);
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        Vector256.LoadUnsafe(ref Unsafe.Add(ref from, starts[r] + k)).StoreUnsafe(ref Unsafe.Add(ref block, r * width + k));
+                    }
+                }
+            }
             for (; k + Vector128<float>.Count <= width; k += Vector128<float>.Count)
             {
+                RequestLines(ref from, next, k, ahead && k % LineFloats == 0);
                 for (int r = 0; r < Rows; r++)
                 {
                     Vector128.LoadUnsafe(ref Unsafe.Add(ref from, starts[r] + k)).StoreUnsafe(ref Unsafe.Add(ref block, r * width + k));

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace HpcSgd.Kernels;
 
-/// <summary>Software prefetches for the random accesses of sampling: shuffling the epoch order and gathering narrow rows.</summary>
+/// <summary>Software prefetches for the random accesses of sampling: shuffling the epoch order and gathering rows.</summary>
 internal static class CacheHints
 {
     /// <summary>Asks for the cache line holding <paramref name="item"/>; a no-op without SSE.</summary>
