@@ -49,12 +49,13 @@ public static class QualityCheck
     }
 
     /// <summary>One epoch of the check with seed <paramref name="seed"/>: its wall time and the test accuracy after it.</summary>
-    public static (double Seconds, double TestAccuracy) Epoch<TModel>(string name, int seed, Dataset<TModel> data, Dataset<TModel> testData) where TModel : ISgdModel<TModel>
+    public static (double Seconds, double TestAccuracy) Epoch<TModel>(string name, int seed, Dataset<TModel> data, Dataset<TModel> testData, bool gatherAhead = false) where TModel : ISgdModel<TModel>
     {
         var model = new Model<TModel>(seed: (ulong)seed + 1);
         var options = new TrainingOptions
         {
             LearningRate = 0.1f, BatchSize = 64, Epochs = 1, Seed = (ulong)seed + 5, DropLastPartialBatch = true,
+            GatherAhead = gatherAhead,
         };
         using var session = new TrainingSession<TModel>(model, data, options);
         long start = Stopwatch.GetTimestamp();

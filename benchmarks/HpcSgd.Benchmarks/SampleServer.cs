@@ -10,8 +10,8 @@ namespace HpcSgd.Benchmarks;
 /// (benchmarks/pytorch/versus.py) can interleave its own samples with ours at sub-second granularity: the same minute
 /// of a drifting VM then falls on both sides of a ratio.
 /// <list type="bullet">
-/// <item><c>step W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, then steps for about SECONDS.</item>
-/// <item><c>epoch W4 SEED</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check.</item>
+/// <item><c>step [RUNNER:]W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, then steps for about SECONDS (RUNNER as in <c>paired</c>, e.g. <c>Ahead:</c>; a plain training session without one).</item>
+/// <item><c>epoch W4 SEED [ahead]</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check (with <c>ahead</c>, the session gathers ahead on a second thread).</item>
 /// <item><c>machine</c> -> the CPU's name and the probe's vector width.</item>
 /// </list>
 /// The first request for a cell compiles and warms it up; its answer is a real sample all the same.
@@ -57,10 +57,11 @@ public static class SampleServer
                         break;
                     case "epoch":
                         int seed = int.Parse(words[2], inv);
+                        bool ahead = words.Length > 3 && words[3] == "ahead";
                         (double seconds, double accuracy) = words[1] switch
                         {
-                            "W3" => Epoch("W3", seed, w3 ??= Load<W3>()),
-                            "W4" => Epoch("W4", seed, w4 ??= Load<W4>()),
+                            "W3" => Epoch("W3", seed, w3 ??= Load<W3>(), ahead),
+                            "W4" => Epoch("W4", seed, w4 ??= Load<W4>(), ahead),
                             _ => throw new ArgumentException($"no quality check for '{words[1]}'"),
                         };
                         Console.WriteLine(string.Create(inv, $"{seconds:R} {accuracy:R}"));
@@ -85,13 +86,14 @@ public static class SampleServer
 
     private static (IStepRunner, int) Warm(string text)
     {
-        Cell cell = PairedSteps.Parse(text);
-        IStepRunner runner = RunnerFactory.Create("Specialized", cell.Workload, cell.Batch);
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        Cell cell = PairedSteps.Parse(text[(colon + 1)..]);
+        IStepRunner runner = RunnerFactory.Create(colon < 0 ? "Specialized" : text[..colon], cell.Workload, cell.Batch);
         return (runner, Math.Max(1, (int)PairedSteps.WarmUp(runner)));
     }
 
-    private static (double, double) Epoch<TModel>(string name, int seed, (Dataset<TModel> Train, Dataset<TModel> Test) data) where TModel : Models.ISgdModel<TModel> =>
-        QualityCheck.Epoch(name, seed, data.Train, data.Test);
+    private static (double, double) Epoch<TModel>(string name, int seed, (Dataset<TModel> Train, Dataset<TModel> Test) data, bool gatherAhead) where TModel : Models.ISgdModel<TModel> =>
+        QualityCheck.Epoch(name, seed, data.Train, data.Test, gatherAhead);
 
     private static (Dataset<TModel>, Dataset<TModel>) Load<TModel>() where TModel : Models.ISgdModel<TModel>
     {

@@ -5,9 +5,13 @@ shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an F
 in the same process; both sides' GFLOP/s are given as fractions of that round's probe. Reported: medians over rounds
 of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
 HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
-  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--smoke]
+With --loader, each side moves its batches' rows on a second thread while one thread computes: HpcSgd's sessions
+gather ahead (TrainingOptions.GatherAhead, the 'Ahead:' runner), PyTorch's steps take batches that a loader thread
+index_selects ahead into a bounded queue (as a DataLoader worker would, without the inter-process copies), as many
+batches ahead as HpcSgd keeps (twice the L2). Arithmetic stays on one thread each (OpenBLAS and torch on one thread).
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--loader] [--smoke]
 Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
-import argparse, os, statistics, subprocess, sys, time
+import argparse, os, queue, statistics, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import step_bench  # noqa: E402  (sets OPENBLAS_NUM_THREADS=1 before torch loads)
@@ -18,24 +22,66 @@ FLOPS_PER_SAMPLE = {"W3": 4.0 * 784 * 10, "W4": 4.0 * 784 * 128 + 6.0 * 128 * 10
 MODES = {"default": {}, "avx512off": {"DOTNET_EnableAVX512": "0"}}
 
 
+def l2_bytes():
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as f:
+            text = f.read().strip()
+        return int(text[:-1]) * 1024 if text.endswith("K") else int(text)
+    except (OSError, ValueError):
+        return 1 << 20
+
+
+def ahead_depth(batch):
+    """HpcSgd's TrainingSession.GatherAheadDepth for a 784-float row and a one-float target: twice the L2 in batches."""
+    return max(2, min(32, 2 * l2_bytes() // (batch * 785 * 4) + 1))
+
+
+class Loader:
+    """Rows of the coming batches index_selected on a daemon thread into a bounded queue; next() takes the oldest.
+    The thread blocks while the queue is full, so it takes no core while the other side samples."""
+
+    def __init__(self, x, y, batches, count=None):
+        self.queue = queue.Queue(maxsize=ahead_depth(batches.batch))
+
+        def run():
+            made = 0
+            while count is None or made < count:
+                idx = batches.next()
+                self.queue.put((x.index_select(0, idx), y.index_select(0, idx)))
+                made += 1
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def next(self):
+        return self.queue.get()
+
+
 class TorchCell:
     """One workload at one batch size, warmed up; sample() times whole steps for about the given seconds."""
 
     _data = {}
 
-    def __init__(self, name, batch):
+    def __init__(self, name, batch, loader=False):
         if name not in TorchCell._data:
             TorchCell._data[name] = step_bench.workload(name)
         x, y, _, loss_fn, lr = TorchCell._data[name]
         model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         batches = step_bench.Batches(x.shape[0], batch, seed=5)
+        if loader:
+            rows = Loader(x, y, batches)
 
-        def step():
-            idx = batches.next()
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx)).backward()
-            opt.step()
+            def step():
+                xb, yb = rows.next()
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(xb), yb).backward()
+                opt.step()
+        else:
+            def step():
+                idx = batches.next()
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx)).backward()
+                opt.step()
 
         self.step = step
         start, n = time.perf_counter(), 0
@@ -54,7 +100,7 @@ class TorchCell:
         return (time.perf_counter_ns() - start) / 1000.0 / steps
 
 
-def torch_epoch(name, seed, train, test):
+def torch_epoch(name, seed, train, test, loader=False):
     """One epoch of step_bench's quality check (lr 0.1, batch 64) with one seed: seconds, test accuracy."""
     x, y = train
     xt, yt = test
@@ -62,11 +108,18 @@ def torch_epoch(name, seed, train, test):
     model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     batches = step_bench.Batches(x.shape[0], 64, seed=5 + seed)
+    steps = x.shape[0] // 64
     start = time.perf_counter()
-    for _ in range(x.shape[0] // 64):
-        idx = batches.next()
+    # The loader starts with the clock, as HpcSgd's helper starts with its session's run.
+    rows = Loader(x, y, batches, steps) if loader else None
+    for _ in range(steps):
+        if rows is None:
+            idx = batches.next()
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+        else:
+            xb, yb = rows.next()
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x.index_select(0, idx)), y.index_select(0, idx)).backward()
+        torch.nn.functional.cross_entropy(model(xb), yb).backward()
         opt.step()
     seconds = time.perf_counter() - start
     with torch.no_grad():
@@ -118,6 +171,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=5, help="paired quality-check epochs (seeds) per mode")
     parser.add_argument("--cells", default=None,
                         help="comma-separated cells such as W4/B64,W3/B512 (default: all); 'none' for the epochs only")
+    parser.add_argument("--loader", action="store_true",
+                        help="each side moves its rows on a second thread (HpcSgd GatherAhead, a PyTorch loader thread)")
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
     parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
     args = parser.parse_args()
@@ -138,13 +193,14 @@ def main():
         machine = server.ask("machine")
         print(f"== {mode}: HpcSgd on {machine}; PyTorch {torch.__version__}, 1 thread, "
               f"BLAS {', '.join(os.path.basename(p) for p in step_bench.blas_library())} on {step_bench.blas_threads()} thread(s)", flush=True)
-        torch_cells = {c: TorchCell(*c) for c in cells}
+        torch_cells = {c: TorchCell(*c, loader=args.loader) for c in cells}
+        runner = "Ahead:" if args.loader else ""
         samples = {c: [] for c in cells}
         for _ in range(rounds):
             for cell in cells:
                 name, batch = cell
                 torch_us = torch_cells[cell].sample(seconds, warm)
-                cs_us, probe = map(float, server.ask(f"step {name}/B{batch} {seconds} {warm}").split())
+                cs_us, probe = map(float, server.ask(f"step {runner}{name}/B{batch} {seconds} {warm}").split())
                 samples[cell].append((cs_us, torch_us, probe))
         for cell in cells:
             name, batch = cell
@@ -164,8 +220,8 @@ def main():
                   f"PyTorch {100 * row['torch_peak']:.0f}%", flush=True)
         for name in ("W4",) if args.smoke else ("W3", "W4"):
             for seed in range(epochs):
-                t_seconds, t_accuracy = torch_epoch(name, seed, train, test)
-                c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}").split())
+                t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader)
+                c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}{' ahead' if args.loader else ''}").split())
                 epoch_rows.append(dict(mode=mode, workload=name, seed=seed, hpcsgd_seconds=c_seconds, torch_seconds=t_seconds,
                                        hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy))
             e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
@@ -177,7 +233,7 @@ def main():
         server.close()
     write_csv(os.path.join(args.out, "versus.csv"), rows)
     write_csv(os.path.join(args.out, "versus-epoch.csv"), epoch_rows)
-    write_markdown(os.path.join(args.out, "versus.md"), machine, rows, epoch_rows)
+    write_markdown(os.path.join(args.out, "versus.md"), machine, rows, epoch_rows, args.loader)
 
 
 def write_csv(path, rows):
@@ -189,9 +245,11 @@ def write_csv(path, rows):
             f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in r.values()) + "\n")
 
 
-def write_markdown(path, machine, rows, epoch_rows):
+def write_markdown(path, machine, rows, epoch_rows, loader):
+    threads = ("arithmetic on 1 thread each, rows moved ahead on a second thread each (HpcSgd GatherAhead, a PyTorch "
+               f"loader thread {ahead_depth(64)} batches of 64 ahead)") if loader else "1 thread each"
     lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows + epoch_rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
-             f"(OpenBLAS threads: {step_bench.blas_threads()}), 1 thread each.", "",
+             f"(OpenBLAS threads: {step_bench.blas_threads()}), {threads}.", "",
              "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
