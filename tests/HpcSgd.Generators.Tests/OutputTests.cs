@@ -163,7 +163,7 @@ public class OutputTests
         Assert.Contains("Dense0_Forward_40x32_B1_SkippingZeros<TOps, TVec>(ref x, ref w, ref y, ref bias);", text);
         Assert.Contains("private static void Dense0_Forward_40x32_B1_SkippingZeros<TOps, TVec>(", text);
         Assert.Contains("private static void Dense0_BackwardUpdate_40x32_B1_SkippingZeros<TOps, TVec>(", text);
-        Assert.Contains("if (Kernels::UpdateMath.ZeroGradientKeepsParameter(in rule) && Kernels::DenseMath.CountZeros(ref x, 32) >= 4)", text);
+        Assert.Contains("if (Kernels::UpdateMath.IsPlain(in rule) && Kernels::DenseMath.CountZeros(ref x, 32) >= 4)", text);
         Assert.Contains("private static void Dense1_Forward_32x16_B1_SkippingZeros<TOps, TVec>(", text);
         // Layer 2 reads tanh outputs (no exact zeros); layer 3 is output-major; batch 8 and the general path stay dense.
         Assert.DoesNotContain("Dense2_Forward_16x16_B1_SkippingZeros", text);

@@ -74,8 +74,10 @@ public static class UpdateMath
     }
 
     /// <summary>
-    /// True when <paramref name="rule"/> is plain SGD without weight decay, for which <see cref="PlainStep{TOps, TVec}"/>
-    /// equals <see cref="Step{TOps, TVec}"/> bit for bit. A fused kernel tests it once per register tile, not once per register.
+    /// True when <paramref name="rule"/> is plain SGD without weight decay: <see cref="PlainStep{TOps, TVec}"/> then equals
+    /// <see cref="Step{TOps, TVec}"/> bit for bit (a fused kernel tests this once per register tile, not once per
+    /// register), and a parameter whose gradient is zero stays exactly as it is (so a zero-skipping kernel may skip it;
+    /// momentum and weight decay change every parameter).
     /// </summary>
     [MethodImpl(Compilation.Inlined)]
     public static bool IsPlain(in UpdateRule rule) => rule.Momentum == 0f && rule.WeightDecay == 0f;
@@ -88,13 +90,6 @@ public static class UpdateMath
     public static void PlainStep<TOps, TVec>(ref float p, nuint offset, TVec g, in UpdateRule rule)
         where TOps : struct, IVectorOps<TVec> where TVec : struct =>
         TOps.Store(TOps.Subtract(TOps.Load(ref p, offset), TOps.Multiply(TOps.Broadcast(rule.LearningRate), g)), ref p, offset);
-
-    /// <summary>
-    /// True when <paramref name="rule"/> leaves a parameter whose gradient is zero exactly as it is (plain SGD without
-    /// weight decay), so a kernel may skip such parameters; momentum and weight decay change every parameter.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool ZeroGradientKeepsParameter(in UpdateRule rule) => rule.Momentum == 0f && rule.WeightDecay == 0f;
 
     /// <summary>The bias step: g[j] = sum over rows of delta[r * width + j] (as DenseMath.ColumnSums adds), then <see cref="Step{TOps, TVec}"/> on p[j].</summary>
     [MethodImpl(Compilation.Inlined)]

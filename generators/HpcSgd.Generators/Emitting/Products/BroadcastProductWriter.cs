@@ -32,7 +32,7 @@ internal static partial class BroadcastProductWriter
         // registers worse.
         (bool alongDepth, int length) = SkippedExtent(p);
         string worthIt = $"{Names.DenseMath}.CountZeros(ref {p.A}, {length}) >= {System.Math.Max(1, length / 8)}";
-        using (w.Open(p.Epilogue == EpilogueKind.Update ? $"if ({Names.UpdateMath}.ZeroGradientKeepsParameter(in rule) && {worthIt})" : $"if ({worthIt})"))
+        using (w.Open(p.Epilogue == EpilogueKind.Update ? $"if ({Names.UpdateMath}.IsPlain(in rule) && {worthIt})" : $"if ({worthIt})"))
         {
             w.Line($"{p.ZeroSkippingKernel}{Names.WidthTypeParameters}({string.Join(", ", ZeroSkippingOperands(p).Select(o => o.Argument))});");
         }
