@@ -108,6 +108,27 @@ internal static partial class BroadcastProductWriter
     private static (bool OneVector, bool Scalar) LeftoverColumns(int columns, int nr, KernelVariant variant) =>
         (nr > 1 && variant.Targets.Any(t => columns % (nr * t.Lanes) >= t.Lanes), variant.Targets.Any(t => columns % t.Lanes != 0));
 
+    /// <summary>
+    /// Which depth loops some depth block of <paramref name="p"/> reaches: the one unrolled <see cref="Unroll"/> times
+    /// (a block of at least that many steps) and the one step at a time (a block not a multiple of it). A depth of 3
+    /// (a layer with three outputs, seen from the layer before) reaches only the second; left in, the unrolled loop
+    /// would still be compiled, and there the JIT shared broadcasts of equal addresses across its steps and spilled.
+    /// </summary>
+    private static (bool Unrolled, bool OneByOne) DepthLoops(MatrixProduct p, bool blocked)
+    {
+        int[]? depths = p.K.Value is int known ? [known] : p.K.Candidates;
+        if (depths is null)
+        {
+            return (true, true);
+        }
+        int block = p.Plan.DepthBlock;
+        // A blocked depth runs in blocks of the block size and, unless it divides the depth, one shorter last block.
+        int[] steps = blocked
+            ? depths.SelectMany(d => d <= block || d % block == 0 ? new[] { System.Math.Min(d, block) } : new[] { block, d % block }).ToArray()
+            : depths;
+        return (steps.Any(s => s >= Unroll), steps.Any(s => s % Unroll != 0));
+    }
+
     private static void DeclareAccumulators(IndentedWriter w, int rows, int vectors, Lanes lanes)
     {
         for (int r = 0; r < rows; r++)
@@ -145,24 +166,36 @@ internal static partial class BroadcastProductWriter
         w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});");
         w.Line(packedVectors > 0 ? "ref float bP = ref panel0;" : $"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
         string BStep(int steps) => packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BStride).ToString();
-        w.Line("nuint k = k0;");
-        using (w.Open($"for (; k + {Unroll} <= kEnd; k += {Unroll})"))
+        (bool unrolled, bool oneByOne) = DepthLoops(p, blocked);
+        string declareK = "nuint k = k0";
+        if (unrolled && oneByOne)
         {
-            for (int u = 0; u < Unroll; u++)
-            {
-                using (w.Open())
-                {
-                    WriteStep(w, p, rows, vectors, bFirst, lanes, u, packedVectors);
-                }
-            }
-            w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * p.ADepthStride});");
-            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
+            w.Line($"{declareK};");
+            declareK = "";
         }
-        using (w.Open("for (; k < kEnd; k++)"))
+        if (unrolled)
         {
-            WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
-            w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
-            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
+            using (w.Open($"for ({declareK}; k + {Unroll} <= kEnd; k += {Unroll})"))
+            {
+                for (int u = 0; u < Unroll; u++)
+                {
+                    using (w.Open())
+                    {
+                        WriteStep(w, p, rows, vectors, bFirst, lanes, u, packedVectors);
+                    }
+                }
+                w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * p.ADepthStride});");
+                w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
+            }
+        }
+        if (oneByOne)
+        {
+            using (w.Open($"for ({declareK}; k < kEnd; k++)"))
+            {
+                WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
+                w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
+                w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
+            }
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
