@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace HpcSgd.Benchmarks;
 
 /// <summary>
-/// Reads a JIT listing (<c>DOTNET_JitDisasm</c>, x64) into methods and their innermost loops, and counts what each
+/// Reads a JIT listing (<c>DOTNET_JitDisasm</c>, x64 or ARM64) into methods and their innermost loops, and counts what each
 /// loop does: instructions, FMAs, memory reads and stores, and stack accesses of vector and general registers.
 /// </summary>
 public static partial class ListingParser
@@ -71,20 +71,22 @@ public static partial class ListingParser
             if (mnemonic == "align" || mnemonic.StartsWith("nop", StringComparison.Ordinal))
                 continue;
             instructions++;
-            if (mnemonic.StartsWith("vfmadd", StringComparison.Ordinal) || mnemonic.StartsWith("vfnmadd", StringComparison.Ordinal))
+            if (mnemonic.StartsWith("vfmadd", StringComparison.Ordinal) || mnemonic.StartsWith("vfnmadd", StringComparison.Ordinal) || mnemonic == "fmla")
                 fmas++;
-            int bracket = operands.IndexOf('[', StringComparison.Ordinal);
-            if (bracket < 0 || mnemonic == "lea")
+            Match memory = MemoryOperand().Match(operands);
+            if (!memory.Success || mnemonic == "lea")
                 continue;
-            // A memory operand first is a destination (a store) for moves; for everything else it is read.
-            bool store = bracket < operands.IndexOf(',', StringComparison.Ordinal) && mnemonic.Contains("mov", StringComparison.Ordinal);
+            int bracket = memory.Index;
+            // x64: a memory operand first is a destination (a store) for moves, read otherwise; ARM64: st* stores.
+            bool store = mnemonic.StartsWith("st", StringComparison.Ordinal)
+                || (bracket < operands.IndexOf(',', StringComparison.Ordinal) && mnemonic.Contains("mov", StringComparison.Ordinal));
             if (store)
                 stores++;
             else
                 reads++;
-            if (operands.Contains("[rsp", StringComparison.Ordinal) || operands.Contains("[rbp", StringComparison.Ordinal))
+            if (StackOperand().IsMatch(operands))
             {
-                if (mnemonic.StartsWith('v'))
+                if (mnemonic.StartsWith('v') || VectorRegister().IsMatch(operands))
                     vectorStack++;
                 else
                     generalStack++;
@@ -116,9 +118,22 @@ public static partial class ListingParser
     [GeneratedRegex(@"^(G_M\d+_IG\d+):")]
     private static partial Regex LabelLine();
 
-    [GeneratedRegex(@"^\s+j\w+\s+(?:SHORT\s+)?(G_M\d+_IG\d+)")]
+    // Only branches name a label: x64 jcc/jmp, ARM64 b, b.cond, cbz/cbnz, tbz/tbnz.
+    [GeneratedRegex(@"^\s+[a-z][a-z.]*\s+.*?(G_M\d+_IG\d+)\s*$")]
     private static partial Regex JumpLine();
 
-    [GeneratedRegex(@"^\s+([a-z][a-z0-9]*)\s*(.*)$")]
+    [GeneratedRegex(@"^\s+([a-z][a-z0-9.]*)\s*(.*)$")]
     private static partial Regex InstructionLine();
+
+    // A memory operand opens with a register ([rcx+0x40], [x10, #0xC40]); ARM64's lane index (v7.s[0]) is not one.
+    [GeneratedRegex(@"\[[a-z]")]
+    private static partial Regex MemoryOperand();
+
+    // The frame: x64 [rsp...], [rbp...]; ARM64 [sp, ...], [fp, ...].
+    [GeneratedRegex(@"\[(rsp|rbp|sp|fp)\b")]
+    private static partial Regex StackOperand();
+
+    // A vector register among the operands: x64 xmm/ymm/zmm; ARM64 q, d, s or v registers.
+    [GeneratedRegex(@"\b([xyz]mm\d+|[qdsv]\d+)\b")]
+    private static partial Regex VectorRegister();
 }

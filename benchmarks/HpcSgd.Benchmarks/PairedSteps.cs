@@ -81,6 +81,20 @@ public static class PairedSteps
         for (int c = 0; c < parsed.Length; c++)
         {
             int plain = Enumerable.Range(0, parsed.Length).FirstOrDefault(i => parsed[i] == parsed[c] && methods[i] == "Specialized", -1);
+            if (methods[c] == "L1Tile")
+            {
+                // Every other cell of the same workload and batch against the tile at the same moments.
+                for (int other = 0; other < parsed.Length; other++)
+                {
+                    if (other != c && parsed[other] == parsed[c] && methods[other] != "L1Tile")
+                    {
+                        List<double> shares = [.. us[c].Zip(us[other], (tile, step) => tile / step)];
+                        string name = methods[other] == "Specialized" ? parsed[other].ToString() : $"{methods[other]}:{parsed[other]}";
+                        Console.WriteLine(string.Create(inv, $"{name} runs at {100 * Quantile(shares, 0.5):F1}% [{100 * Quantile(shares, 0.25):F1}, {100 * Quantile(shares, 0.75):F1}] of the L1 tile's rate, same rounds"));
+                    }
+                }
+                continue;
+            }
             if (methods[c] == "Specialized" || plain < 0)
             {
                 continue;

@@ -5,7 +5,7 @@ namespace HpcSgd.Benchmarks;
 /// <summary>
 /// The benchmark suite's entry point. With BenchmarkDotNet's arguments (e.g. --filter '*' --job short) it runs the
 /// step benchmarks; 'machine OUT.json' measures the machine's limits; 'quality OUT.json' runs the one-epoch quality
-/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'fashion-grid [RUNGS] [EVALUATIONS]' times issue #15's 6 x 6 grid against its roofline; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'roofline DIR' charts DIR/versus.csv; 'compile-times [REPEATS]' times run-time model compilation in fresh processes; 'norms-cost [ROUNDS]' measures what the per-example gradient norms add to a gradient; 'checkpoint-cost [REPEATS]' times saving and restoring a W4 session's checkpoint; 'frame-budget [FRAMES] [BUDGET_MS]' runs W4 in 60-frames-per-second slices of TrainFor; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart; 'tiles [OUT_DIR] [--check]' counts FMAs, memory accesses and spills in the generated kernels' inner loops in both register budgets. benchmarks/run-suite
+/// check; 'sweep-w4 [THREADS]' times issue #4's 6 x 6 sweep on W4; 'fashion-grid [RUNGS] [EVALUATIONS]' times issue #15's 6 x 6 grid against its roofline; 'paired CELLS [ROUNDS] [OUT.csv]' measures step time against an FMA probe sample taken just before each step sample; 'serve' answers measurement requests on standard input (see SampleServer); 'roofline DIR' charts DIR/versus.csv; 'compile-times [REPEATS]' times run-time model compilation in fresh processes; 'norms-cost [ROUNDS]' measures what the per-example gradient norms add to a gradient; 'checkpoint-cost [REPEATS]' times saving and restoring a W4 session's checkpoint; 'frame-budget [FRAMES] [BUDGET_MS]' runs W4 in 60-frames-per-second slices of TrainFor; 'report DIR' turns the results in DIR into a markdown table of ratios and a PNG chart; 'tiles [OUT_DIR] [--check] [--listing FILE]' counts FMAs, memory accesses and spills in the generated kernels' inner loops in both register budgets. benchmarks/run-suite
 /// runs all of it together with the PyTorch script.
 /// </summary>
 public static class Program
@@ -52,7 +52,12 @@ public static class Program
                 return RecommendationVersusGrid.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100,
                     args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
             case "tiles":
-                return TileListing.Run(args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)), args.Contains("--check"));
+            {
+                int given = Array.IndexOf(args, "--listing");
+                string? listing = given > 0 && given + 1 < args.Length ? args[given + 1] : null;
+                string? outDirectory = args.Skip(1).Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && a != listing).FirstOrDefault();
+                return TileListing.Run(outDirectory, args.Contains("--check"), listing);
+            }
             case "tiles-compile":
                 return TileListing.CompileKernels();
             case "report":

@@ -161,6 +161,8 @@ public static class RunnerFactory
                 "W4" => new HpcSgdRunner<W4>(data, batch, lr, trackNoise: true),
                 _ => throw new ArgumentException(workload),
             },
+            // "L1Tile:W4/B64": the kernels' register tile on operands in L1, a W4/B64 step's FLOPs per step (L1TileRunner).
+            "L1Tile" => new L1TileRunner(workload, batch),
             "Kernels" => workload switch
             {
                 "W3" => new KernelsOnlyRunner<W3>(data, batch, lr),

@@ -10,7 +10,7 @@ namespace HpcSgd.Benchmarks;
 /// (benchmarks/pytorch/versus.py) can interleave its own samples with ours at sub-second granularity: the same minute
 /// of a drifting VM then falls on both sides of a ratio.
 /// <list type="bullet">
-/// <item><c>step [RUNNER:]W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, then steps for about SECONDS (RUNNER as in <c>paired</c>, e.g. <c>Ahead:</c>; a plain training session without one).</item>
+/// <item><c>step [RUNNER:]W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS TILE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, a sample of the kernels' register tile on operands in L1 (<see cref="L1TileRunner"/>), then steps for about SECONDS (RUNNER as in <c>paired</c>, e.g. <c>Ahead:</c>; a plain training session without one).</item>
 /// <item><c>epoch W4 SEED [ahead]</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check (with <c>ahead</c>, the session gathers ahead on a second thread).</item>
 /// <item><c>machine</c> -> the CPU's name and the probe's vector width.</item>
 /// </list>
@@ -47,13 +47,14 @@ public static class SampleServer
                             entry.Runner.Step();
                         }
                         double peak = PairedSteps.Probe(2_000_000);
+                        double tile = L1TileRunner.Probe(20);
                         long start = Stopwatch.GetTimestamp();
                         for (int i = 0; i < steps; i++)
                         {
                             entry.Runner.Step();
                         }
                         double us = Stopwatch.GetElapsedTime(start).TotalSeconds * 1e6 / steps;
-                        Console.WriteLine(string.Create(inv, $"{us:R} {peak:R}"));
+                        Console.WriteLine(string.Create(inv, $"{us:R} {peak:R} {tile:R}"));
                         break;
                     case "epoch":
                         int seed = int.Parse(words[2], inv);

@@ -13,7 +13,8 @@ namespace HpcSgd.Benchmarks;
 /// <c>DOTNET_EnableAVX512=0</c> (16 registers, an AVX2 CPU's budget), and counts, per kernel, in its innermost loops:
 /// instructions, FMAs, memory reads, stores and stack accesses (a spill or its reload). With <c>--check</c> it fails
 /// when a loop that does FMAs moves a vector register to or from the stack, or when no such loop was found at all. Given a directory, it writes
-/// the table (tiles.md) and the whole listing of each mode (listing-MODE.txt) there.
+/// the table (tiles.md) and the whole listing of each mode (listing-MODE.txt) there. With <c>--listing FILE</c> it
+/// reads a listing made elsewhere instead (the ARM64 kernel tests run under qemu in CI).
 /// </summary>
 public static class TileListing
 {
@@ -25,20 +26,26 @@ public static class TileListing
 
     private static readonly int[] Batches = [1, 64, 512];
 
-    public static int Run(string? outDirectory, bool check)
+    /// <param name="outDirectory">Where to write tiles.md and the listings, or null.</param>
+    /// <param name="check">Fail (exit 1) on a vector spill inside an FMA loop, or when no FMA loop is found.</param>
+    /// <param name="givenListing">A listing made elsewhere (e.g. the ARM64 kernel tests under qemu) to read instead of compiling W3 and W4 here.</param>
+    public static int Run(string? outDirectory, bool check, string? givenListing = null)
     {
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Inner loops of the generated W3 and W4 training-step kernels at batch {string.Join(", ", Batches)}, {MachineProbe.CpuName()}.");
+        string subject = givenListing is null
+            ? $"Inner loops of the generated W3 and W4 training-step kernels at batch {string.Join(", ", Batches)}, {MachineProbe.CpuName()}."
+            : $"Inner loops of the kernels in {Path.GetFileName(givenListing)}.";
+        report.AppendLine(subject);
         report.AppendLine("Per kernel, its innermost loops that do FMAs (reads count broadcasts and FMAs with a memory operand): the hottest (most FMAs) and the sum over all of them; 'stack' counts spills and reloads, of vector registers (bold; they fail `--check`) and of general ones.");
         report.AppendLine();
         report.AppendLine("| mode | kernel | hottest loop: instructions, FMAs, reads, stores, vector / general stack | all FMA loops: count, vector / general stack |");
         report.AppendLine("|---|---|---|---|");
         int failures = 0;
         var hotLoops = new StringBuilder();
-        foreach ((string mode, Dictionary<string, string> environment) in Modes)
+        foreach ((string mode, Dictionary<string, string> environment) in givenListing is null ? Modes : [("given", new())])
         {
-            string listing = Listing(environment);
-            if (outDirectory is not null)
+            string listing = givenListing is null ? Listing(environment) : File.ReadAllText(givenListing);
+            if (outDirectory is not null && givenListing is null)
             {
                 Directory.CreateDirectory(outDirectory);
                 File.WriteAllText(Path.Combine(outDirectory, $"listing-{mode}.txt"), listing);

@@ -2,7 +2,9 @@
 """HpcSgd against PyTorch + OpenBLAS, interleaved in one run: this process times PyTorch's steps itself and asks a
 long-lived HpcSgd process (HpcSgd.Benchmarks 'serve') for its samples in turn, round by round, so a slow minute of a
 shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an FMA-probe sample taken just before it
-in the same process; both sides' GFLOP/s are given as fractions of that round's probe. Reported: medians over rounds
+in the same process; both sides' GFLOP/s are given as fractions of that round's probe. A second probe sample, the
+kernels' register tile on operands in L1, shows the rounds in which something else on the core took its load ports
+(the tile then falls below the FMA probe); the ratio over the rounds where it kept 95% is reported beside the median. Reported: medians over rounds
 of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
 HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
 With --loader, each side moves its batches' rows on a second thread while one thread computes: HpcSgd's sessions
@@ -200,24 +202,34 @@ def main():
             for cell in cells:
                 name, batch = cell
                 torch_us = torch_cells[cell].sample(seconds, warm)
-                cs_us, probe = map(float, server.ask(f"step {runner}{name}/B{batch} {seconds} {warm}").split())
-                samples[cell].append((cs_us, torch_us, probe))
+                cs_us, probe, tile = map(float, server.ask(f"step {runner}{name}/B{batch} {seconds} {warm}").split())
+                samples[cell].append((cs_us, torch_us, probe, tile))
         for cell in cells:
             name, batch = cell
             flops = FLOPS_PER_SAMPLE[name] * batch
             s = samples[cell]
-            ratio = quartiles([t / c for c, t, _ in s])
-            cs_fraction = quartiles([flops / (c * 1e3) / p for c, _, p in s])
-            torch_fraction = statistics.median([flops / (t * 1e3) / p for _, t, p in s])
-            row = dict(mode=mode, cell=f"{name}/B{batch}", hpcsgd_us=statistics.median(c for c, _, _ in s),
-                       torch_us=statistics.median(t for _, t, _ in s), ratio=ratio[1], ratio_q1=ratio[0], ratio_q3=ratio[2],
+            ratio = quartiles([t / c for c, t, _, _ in s])
+            cs_fraction = quartiles([flops / (c * 1e3) / p for c, _, p, _ in s])
+            torch_fraction = statistics.median([flops / (t * 1e3) / p for _, t, p, _ in s])
+            # The kernels' register tile on operands in L1, sampled beside the FMA probe: below the probe when something
+            # else on the core takes the load ports (a neighbour the FMA probe cannot see). Rounds where it kept 95% of
+            # the probe are the "unloaded" ones.
+            unloaded = [t / c for c, t, p, tile in s if tile >= 0.95 * p]
+            row = dict(mode=mode, cell=f"{name}/B{batch}", hpcsgd_us=statistics.median(c for c, _, _, _ in s),
+                       torch_us=statistics.median(t for _, t, _, _ in s), ratio=ratio[1], ratio_q1=ratio[0], ratio_q3=ratio[2],
                        hpcsgd_peak=cs_fraction[1], hpcsgd_peak_q1=cs_fraction[0], hpcsgd_peak_q3=cs_fraction[2],
-                       torch_peak=torch_fraction, probe_gflops=statistics.median(p for _, _, p in s), rounds=len(s))
+                       torch_peak=torch_fraction, probe_gflops=statistics.median(p for _, _, p, _ in s),
+                       tile_of_probe=statistics.median(tile / p for _, _, p, tile in s),
+                       hpcsgd_of_tile=statistics.median(flops / (c * 1e3) / tile for c, _, _, tile in s),
+                       unloaded_rounds=len(unloaded), unloaded_ratio=statistics.median(unloaded) if unloaded else float("nan"),
+                       rounds=len(s))
             rows.append(row)
             print(f"{row['cell']}: HpcSgd {row['hpcsgd_us']:.1f} us, PyTorch {row['torch_us']:.1f} us, "
                   f"{row['ratio']:.2f}x [{row['ratio_q1']:.2f}, {row['ratio_q3']:.2f}]; of peak: HpcSgd "
                   f"{100 * row['hpcsgd_peak']:.0f}% [{100 * row['hpcsgd_peak_q1']:.0f}, {100 * row['hpcsgd_peak_q3']:.0f}], "
-                  f"PyTorch {100 * row['torch_peak']:.0f}%", flush=True)
+                  f"PyTorch {100 * row['torch_peak']:.0f}%; L1 tile {100 * row['tile_of_probe']:.0f}% of the probe, HpcSgd "
+                  f"{100 * row['hpcsgd_of_tile']:.0f}% of the tile; {row['unloaded_rounds']} unloaded rounds: {row['unloaded_ratio']:.2f}x",
+                  flush=True)
         for name in ("W4",) if args.smoke else ("W3", "W4"):
             for seed in range(epochs):
                 t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader)
@@ -250,12 +262,15 @@ def write_markdown(path, machine, rows, epoch_rows, loader):
                f"loader thread {ahead_depth(64)} batches of 64 ahead)") if loader else "1 thread each"
     lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows + epoch_rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
              f"(OpenBLAS threads: {step_bench.blas_threads()}), {threads}.", "",
-             "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak "
+             "| L1 tile % of FMA peak | HpcSgd % of L1 tile | rounds, unloaded: ratio |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['mode']} | {r['cell']} | {r['hpcsgd_us']:.1f} | {r['torch_us']:.1f} | {r['ratio']:.2f}x "
                      f"[{r['ratio_q1']:.2f}, {r['ratio_q3']:.2f}] | {100 * r['hpcsgd_peak']:.0f}% "
-                     f"[{100 * r['hpcsgd_peak_q1']:.0f}, {100 * r['hpcsgd_peak_q3']:.0f}] | {100 * r['torch_peak']:.0f}% |")
+                     f"[{100 * r['hpcsgd_peak_q1']:.0f}, {100 * r['hpcsgd_peak_q3']:.0f}] | {100 * r['torch_peak']:.0f}% | "
+                     f"{100 * r['tile_of_probe']:.0f}% | {100 * r['hpcsgd_of_tile']:.0f}% | {r['rounds']}, {r['unloaded_rounds']}: "
+                     f"{r['unloaded_ratio']:.2f}x |")
     lines += ["", "| mode | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd accuracy | PyTorch accuracy |",
               "|---|---|---:|---:|---:|---:|---:|"]
     for mode in dict.fromkeys(r["mode"] for r in epoch_rows):

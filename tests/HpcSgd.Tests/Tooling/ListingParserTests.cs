@@ -63,6 +63,47 @@ public class ListingParserTests
                ret
         """;
 
+    // The same 2 x 1 tile as ARM64 compiles it (under qemu in CI): broadcasts are a scalar load and a dup (whose lane
+    // index is no memory operand), the FMAs are fmla, and a vector register (d8) saved in the frame is reloaded inside.
+    private const string Arm64Tile = """
+        ; Assembly listing for method HpcSgd.Tests.Models.FashionMlp:Dense0_Forward_784x128_B64_Avx512[HpcSgd.Kernels.Vector128Ops,System.Runtime.Intrinsics.Vector128`1[float]](byref,byref,byref,byref) (FullOpts)
+        G_M000_IG01:                ;; offset=0x0000
+                    stp     fp, lr, [sp, #-0x20]!
+                    str     d8, [sp, #0x18]
+        G_M000_IG02:                ;; offset=0x000C
+                    ldr     s7, [x10]
+                    dup     v7.4s, v7.s[0]
+                    ldr     s6, [x10, #0xC40]
+                    dup     v6.4s, v6.s[0]
+                    ldr     q8, [x11]
+                    fmla    v16.4s, v8.4s, v7.4s
+                    fmla    v18.4s, v8.4s, v6.4s
+                    ldr     d8, [sp, #0x18]
+                    add     x10, x10, #4
+                    cmp     x13, x2
+                    b.lo    G_M000_IG02
+        G_M000_IG03:                ;; offset=0x0040
+                    str     q16, [x3]
+                    ldr     d8, [sp, #0x18]
+                    ldp     fp, lr, [sp], #0x20
+                    ret     lr
+        """;
+
+    [Fact]
+    public void Arm64Loop_CountsFmlaLoadsAndTheVectorReloadFromTheFrame()
+    {
+        ListingParser.MethodLoops method = Assert.Single(ListingParser.Parse(Arm64Tile));
+
+        Assert.Equal("FashionMlp.Dense0_Forward_784x128_B64_Avx512[Vector128Ops]", method.Name);
+        ListingParser.LoopCounts loop = Assert.Single(method.InnerLoops);
+        Assert.Equal(11, loop.Instructions);
+        Assert.Equal(2, loop.Fmas);
+        Assert.Equal(4, loop.Reads);
+        Assert.Equal(0, loop.Stores);
+        Assert.Equal(1, loop.VectorStack);
+        Assert.Equal(0, loop.GeneralStack);
+    }
+
     [Fact]
     public void InnermostLoop_IsTheDepthLoop_WithItsCounts()
     {
