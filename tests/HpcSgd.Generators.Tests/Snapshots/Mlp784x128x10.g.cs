@@ -366,7 +366,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -483,6 +484,37 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (k0 != 0)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
@@ -582,7 +614,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -675,6 +708,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                        }
                         if (k0 != 0)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
@@ -731,7 +789,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -799,6 +858,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {
@@ -1181,7 +1259,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -1262,6 +1341,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (addToGradient)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
@@ -1327,7 +1428,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -1407,6 +1509,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
                         {
@@ -2019,7 +2143,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -2136,6 +2261,37 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (addToGradient)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
@@ -2214,7 +2370,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -2307,6 +2464,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                        }
                         if (addToGradient)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
@@ -2346,7 +2528,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -2414,6 +2597,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
                         {
@@ -2493,7 +2695,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -2574,6 +2777,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
                             Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
@@ -2642,7 +2867,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -2722,6 +2948,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
@@ -3337,7 +3585,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref delta, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -3454,6 +3703,37 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
                             Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
@@ -3535,7 +3815,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -3628,6 +3909,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                        }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
                             Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
@@ -3670,7 +3976,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -3738,6 +4045,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
@@ -3822,7 +4148,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -3939,6 +4266,37 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
+                            TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
+                            TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
+                            c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
+                            c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                        }
                         if (k0 != 0)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
@@ -4002,7 +4360,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -4034,6 +4393,16 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
                         }
                         if (k0 != 0)
                         {
@@ -4092,7 +4461,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -4185,6 +4555,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3136));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
+                            c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
+                            c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                        }
                         if (k0 != 0)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref y, (m + 0) * 128 + n + (nuint)0));
@@ -4236,7 +4631,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
                         ref float bP = ref panel0;
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -4268,6 +4664,16 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0)
                         {

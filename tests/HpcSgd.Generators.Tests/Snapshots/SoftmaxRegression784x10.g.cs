@@ -657,7 +657,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -738,6 +739,28 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
+                        }
                         if (addToGradient)
                         {
                             c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 784 + n + (nuint)0));
@@ -775,7 +798,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_0 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -831,6 +855,22 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
                         if (addToGradient)
                         {
@@ -878,7 +918,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -958,6 +999,28 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
                         if (addToGradient)
                         {
@@ -1038,7 +1101,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -1119,6 +1183,28 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
                         }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
+                        }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
                             Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 784 + n + (nuint)0, c0_0, in rule);
@@ -1159,7 +1245,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_0 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
@@ -1215,6 +1302,22 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
@@ -1265,7 +1368,8 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                         TVec c4_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref delta, m * 1 + k0 * 10);
                         ref float bP = ref CompilerServices::Unsafe.Add(ref x, k0 * 784 + n);
-                        for (nuint k = k0; k + 4 <= kEnd; k += 4)
+                        nuint k = k0;
+                        for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0);
@@ -1345,6 +1449,28 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 40);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 3136);
+                        }
+                        for (; k < kEnd; k++)
+                        {
+                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
+                            c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
+                            c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
+                            TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
+                            c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
+                            c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
+                            TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
+                            c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
+                            c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
+                            TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
+                            c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
+                            c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
+                            TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
+                            c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
+                            c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 10);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 784);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {

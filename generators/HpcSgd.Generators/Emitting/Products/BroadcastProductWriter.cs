@@ -109,24 +109,17 @@ internal static partial class BroadcastProductWriter
         (nr > 1 && variant.Targets.Any(t => columns % (nr * t.Lanes) >= t.Lanes), variant.Targets.Any(t => columns % t.Lanes != 0));
 
     /// <summary>
-    /// Which depth loops some depth block of <paramref name="p"/> reaches: the one unrolled <see cref="Unroll"/> times
-    /// (a block of at least that many steps) and the one step at a time (a block not a multiple of it). A depth of 3
-    /// (a layer with three outputs, seen from the layer before) reaches only the second; left in, the unrolled loop
-    /// would still be compiled, and there the JIT shared broadcasts of equal addresses across its steps and spilled.
+    /// Whether some depth block of <paramref name="p"/> reaches the depth loop unrolled <see cref="Unroll"/> times (a
+    /// block of at least that many steps). A depth of 3 (a layer with three outputs, seen from the layer before) or a
+    /// batch of 1 does not; left in, that loop would still be compiled, and there the JIT shared broadcasts of equal
+    /// addresses across its steps and spilled them. The one-step loop is always written: leaving it out where the
+    /// depth is a multiple of four changed the JIT's layout of the unrolled loop, and W4's steps ran 4-5% slower with
+    /// AVX-512 (benchmarks/README.md).
     /// </summary>
-    private static (bool Unrolled, bool OneByOne) DepthLoops(MatrixProduct p, bool blocked)
+    private static bool ReachesUnrolledLoop(MatrixProduct p, bool blocked)
     {
         int[]? depths = p.K.Value is int known ? [known] : p.K.Candidates;
-        if (depths is null)
-        {
-            return (true, true);
-        }
-        int block = p.Plan.DepthBlock;
-        // A blocked depth runs in blocks of the block size and, unless it divides the depth, one shorter last block.
-        int[] steps = blocked
-            ? depths.SelectMany(d => d <= block || d % block == 0 ? new[] { System.Math.Min(d, block) } : new[] { block, d % block }).ToArray()
-            : depths;
-        return (steps.Any(s => s >= Unroll), steps.Any(s => s % Unroll != 0));
+        return depths is null || (blocked ? p.Plan.DepthBlock >= Unroll : depths.Any(d => d >= Unroll));
     }
 
     private static void DeclareAccumulators(IndentedWriter w, int rows, int vectors, Lanes lanes)
@@ -166,16 +159,11 @@ internal static partial class BroadcastProductWriter
         w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});");
         w.Line(packedVectors > 0 ? "ref float bP = ref panel0;" : $"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
         string BStep(int steps) => packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BStride).ToString();
-        (bool unrolled, bool oneByOne) = DepthLoops(p, blocked);
-        string declareK = "nuint k = k0";
-        if (unrolled && oneByOne)
-        {
-            w.Line($"{declareK};");
-            declareK = "";
-        }
+        bool unrolled = ReachesUnrolledLoop(p, blocked);
         if (unrolled)
         {
-            using (w.Open($"for ({declareK}; k + {Unroll} <= kEnd; k += {Unroll})"))
+            w.Line("nuint k = k0;");
+            using (w.Open($"for (; k + {Unroll} <= kEnd; k += {Unroll})"))
             {
                 for (int u = 0; u < Unroll; u++)
                 {
@@ -188,14 +176,11 @@ internal static partial class BroadcastProductWriter
                 w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
             }
         }
-        if (oneByOne)
+        using (w.Open(unrolled ? "for (; k < kEnd; k++)" : "for (nuint k = k0; k < kEnd; k++)"))
         {
-            using (w.Open($"for ({declareK}; k < kEnd; k++)"))
-            {
-                WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
-                w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
-                w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
-            }
+            WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
+            w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
+            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
