@@ -118,6 +118,39 @@ public class OutputTests
     }
 
     [Fact]
+    public void DepthBelowTheUnroll_GetsOnlyTheOneStepLoop_AndDeeperProductsKeepBoth()
+    {
+        // Layer 1 has three outputs, so its gradient into layer 0 sums over a depth of 3: the loop unrolled four times
+        // would never run (left in, the JIT compiled it and spilled there). Its weight gradient sums over the batch of
+        // 12 and keeps both loops, as every product does whose depth reaches four.
+        (_, _, GeneratorDriverRunResult run) = GeneratorHarness.Generate("""
+            using HpcSgd;
+            [SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [12])]
+            [Dense(6, 6, Activation = Activation.ReLU)]
+            [Dense(6, 3)]
+            public partial class Narrow { }
+            """);
+        string text = Assert.Single(run.GeneratedTrees).GetText().ToString();
+
+        string inputDelta = Body(text, "private static void Dense1_Backward_6x3_B12_InputDelta_Avx2<TOps, TVec>(");
+        Assert.Contains("const nuint k0 = 0, kEnd = 3;", inputDelta);
+        Assert.Contains("for (nuint k = k0; k < kEnd; k++)", inputDelta);
+        Assert.DoesNotContain("k + 4 <= kEnd", inputDelta);
+        string weights = Body(text, "private static void Dense1_Backward_6x3_B12_Avx2<TOps, TVec>(");
+        Assert.Contains("for (; k + 4 <= kEnd; k += 4)", weights);
+        Assert.Contains("for (; k < kEnd; k++)", weights);
+    }
+
+    /// <summary>The text of the generated method whose signature starts with <paramref name="signature"/>, up to the next method.</summary>
+    private static string Body(string text, string signature)
+    {
+        int start = text.IndexOf(signature, System.StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no method {signature}");
+        int end = text.IndexOf("\n    private static ", start + signature.Length, System.StringComparison.Ordinal);
+        return end < 0 ? text[start..] : text[start..end];
+    }
+
+    [Fact]
     public void DeclaredSizesThatPlanAlike_ShareOneBody_WithTheSizeAsATypeArgument()
     {
         var (diagnostics, output, run) = GeneratorHarness.Generate("""

@@ -113,8 +113,8 @@ internal static partial class BroadcastProductWriter
     /// block of at least that many steps). A depth of 3 (a layer with three outputs, seen from the layer before) or a
     /// batch of 1 does not; left in, that loop would still be compiled, and there the JIT shared broadcasts of equal
     /// addresses across its steps and spilled them. The one-step loop is always written: leaving it out where the
-    /// depth is a multiple of four changed the JIT's layout of the unrolled loop, and W4's steps ran 4-5% slower with
-    /// AVX-512 (benchmarks/README.md).
+    /// depth is a multiple of four changed how the JIT laid out the unrolled loop, and W4's steps got slower
+    /// (benchmarks/README.md).
     /// </summary>
     private static bool ReachesUnrolledLoop(MatrixProduct p, bool blocked)
     {
