@@ -12,9 +12,9 @@ namespace HpcSgd.Benchmarks;
 /// child process with the JIT's listing on (<c>DOTNET_JitDisasm</c>), once as is and once with
 /// <c>DOTNET_EnableAVX512=0</c> (16 registers, an AVX2 CPU's budget), and counts, per kernel, in its innermost loops:
 /// instructions, FMAs, memory reads, stores and stack accesses (a spill or its reload). With <c>--check</c> it fails
-/// when a loop that does FMAs moves a vector register to or from the stack, or when no such loop was found at all. Given a directory, it writes
-/// the table (tiles.md) and the whole listing of each mode (listing-MODE.txt) there. With <c>--listing FILE</c> it
-/// reads a listing made elsewhere instead (the ARM64 kernel tests run under qemu in CI).
+/// when a loop that does FMAs moves a vector register to or from the stack, or when no such loop was found at all.
+/// Given a directory, it writes the table (tiles.md) and the whole listing of each mode (listing-MODE.txt) there. With
+/// <c>--listing FILE</c> it reads a listing made elsewhere instead (the kernel tests' listings in CI, ARM64 under qemu).
 /// </summary>
 public static class TileListing
 {
