@@ -4,9 +4,10 @@ long-lived HpcSgd process (HpcSgd.Benchmarks 'serve') for its samples in turn, r
 shared VM falls on both sides of every ratio. Each HpcSgd sample comes with an FMA-probe sample taken just before it
 in the same process; both sides' GFLOP/s are given as fractions of that round's probe. A second probe sample, the
 kernels' register tile on operands in L1, shows the rounds in which something else on the core took its load ports
-(the tile then falls below the FMA probe); the ratio over the rounds where it kept 95% is reported beside the median. Reported: medians over rounds
-of the paired ratios, per cell, per mode ('default': the widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the
-HpcSgd process, i.e. 256-bit vectors and 16 registers, an AVX2 CPU's budget). PyTorch is the same in both modes.
+(the tile then falls below the FMA probe); the ratio over the rounds where it kept UNLOADED of the probe's rate is
+reported beside the median. Reported: medians over rounds of the paired ratios, per cell, per mode ('default': the
+widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the HpcSgd process, i.e. 256-bit vectors and 16 registers, an
+AVX2 CPU's budget). PyTorch is the same in both modes.
 With --loader, each side moves its batches' rows on a second thread while one thread computes: HpcSgd's sessions
 gather ahead (TrainingOptions.GatherAhead, the 'Ahead:' runner), PyTorch's steps take batches that a loader thread
 index_selects ahead into a bounded queue (as a DataLoader worker would, without the inter-process copies), as many
@@ -20,6 +21,8 @@ import step_bench  # noqa: E402  (sets OPENBLAS_NUM_THREADS=1 before torch loads
 import torch  # noqa: E402
 
 CELLS = [("W4", b) for b in (1, 8, 32, 64, 128, 512, 2048)] + [("W3", b) for b in (64, 512, 2048)]
+# A round counts as "unloaded" when the L1 tile kept this share of the FMA probe's rate.
+UNLOADED = 0.95
 FLOPS_PER_SAMPLE = {"W3": 4.0 * 784 * 10, "W4": 4.0 * 784 * 128 + 6.0 * 128 * 10}
 MODES = {"default": {}, "avx512off": {"DOTNET_EnableAVX512": "0"}}
 
@@ -212,9 +215,8 @@ def main():
             cs_fraction = quartiles([flops / (c * 1e3) / p for c, _, p, _ in s])
             torch_fraction = statistics.median([flops / (t * 1e3) / p for _, t, p, _ in s])
             # The kernels' register tile on operands in L1, sampled beside the FMA probe: below the probe when something
-            # else on the core takes the load ports (a neighbour the FMA probe cannot see). Rounds where it kept 95% of
-            # the probe are the "unloaded" ones.
-            unloaded = [t / c for c, t, p, tile in s if tile >= 0.95 * p]
+            # else on the core takes the load ports (a neighbour the FMA probe cannot see).
+            unloaded = [t / c for c, t, p, tile in s if tile >= UNLOADED * p]
             row = dict(mode=mode, cell=f"{name}/B{batch}", hpcsgd_us=statistics.median(c for c, _, _, _ in s),
                        torch_us=statistics.median(t for _, t, _, _ in s), ratio=ratio[1], ratio_q1=ratio[0], ratio_q3=ratio[2],
                        hpcsgd_peak=cs_fraction[1], hpcsgd_peak_q1=cs_fraction[0], hpcsgd_peak_q3=cs_fraction[2],
