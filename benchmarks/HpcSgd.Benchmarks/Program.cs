@@ -12,45 +12,58 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        try
+        {
+            return Dispatch(args);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static int Dispatch(string[] args)
+    {
         switch (args.FirstOrDefault())
         {
             case "machine":
-                MachineProbe.Write(args[1]);
+                MachineProbe.Write(Required(args, 1, "machine OUT.json"));
                 return 0;
             case "quality":
-                QualityCheck.Write(args[1]);
+                QualityCheck.Write(Required(args, 1, "quality OUT.json"));
                 return 0;
             case "sweep-w4":
-                SweepTiming.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+                SweepTiming.Run(Int(args, 1, Environment.ProcessorCount));
                 return 0;
             case "fashion-grid":
-                SweepTiming.Grid(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+                SweepTiming.Grid(Int(args, 1, 1),
+                    Int(args, 2, 10));
                 return 0;
             case "paired":
-                return PairedSteps.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 21, args.Length > 3 ? args[3] : null);
+                return PairedSteps.Run(Required(args, 1, "paired CELLS [ROUNDS] [OUT.csv]"), Int(args, 2, 21), args.ElementAtOrDefault(3));
             case "serve":
                 return SampleServer.Run();
             case "roofline":
-                return RooflineChart.Write(args[1]);
+                return RooflineChart.Write(Required(args, 1, "roofline DIR"));
             case "compile-times":
-                return CompileTimes.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+                return CompileTimes.Run(Int(args, 1, 3));
             case "compile-once":
-                return CompileTimes.Once(args[1], args[2]);
+                return CompileTimes.Once(Required(args, 1, "compile-once SHAPE CACHE"), Required(args, 2, "compile-once SHAPE CACHE"));
             case "norms-cost":
-                return GradientNormCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+                return GradientNormCost.Run(Int(args, 1, 21));
             case "checkpoint-cost":
-                return CheckpointCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+                return CheckpointCost.Run(Int(args, 1, 21));
             case "frame-budget":
-                return FrameBudget.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 600,
-                    args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2);
+                return FrameBudget.Run(Int(args, 1, 600),
+                    Number(args, 2, 2));
             case "range-vs-grid":
-                return RangeVersusGrid.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3,
-                    args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 5);
+                return RangeVersusGrid.Run(Required(args, 1, "range-vs-grid FOLDER [EPOCHS] [GRID_SEEDS] [RANGE_SEEDS]"), Int(args, 2, 100),
+                    Int(args, 3, 3),
+                    Int(args, 4, 5));
             case "recommend-vs-grid":
-                return RecommendationVersusGrid.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
+                return RecommendationVersusGrid.Run(Required(args, 1, "recommend-vs-grid FOLDER [EPOCHS] [GRID_SEEDS]"), Int(args, 2, 100),
+                    Int(args, 3, 3));
             case "tiles":
             {
                 int given = Array.IndexOf(args, "--listing");
@@ -61,10 +74,25 @@ public static class Program
             case "tiles-compile":
                 return TileListing.CompileKernels();
             case "report":
-                return SuiteReport.Write(args[1]);
+                return SuiteReport.Write(Required(args, 1, "report DIR"));
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
         }
     }
+
+    private sealed class UsageException(string message) : Exception(message);
+
+    private static string Required(string[] args, int index, string usage) =>
+        index < args.Length ? args[index] : throw new UsageException($"missing argument {index}; usage: {usage}");
+
+    private static int Int(string[] args, int index, int fallback) =>
+        index >= args.Length ? fallback
+        : int.TryParse(args[index], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value
+        : throw new UsageException($"argument {index} of '{args[0]}' must be an integer, not '{args[index]}'");
+
+    private static double Number(string[] args, int index, double fallback) =>
+        index >= args.Length ? fallback
+        : double.TryParse(args[index], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) ? value
+        : throw new UsageException($"argument {index} of '{args[0]}' must be a number, not '{args[index]}'");
 }

@@ -164,6 +164,17 @@ def blas_threads():
     return None
 
 
+def blas_kernels():
+    """The kernel set the loaded OpenBLAS picked for this CPU (openblas_get_corename, e.g. Haswell, SkylakeX; the
+    OPENBLAS_CORETYPE variable overrides it), or None if it is not OpenBLAS."""
+    for path in blas_library():
+        if "openblas" in os.path.basename(path):
+            name = ctypes.CDLL(path).openblas_get_corename
+            name.restype = ctypes.c_char_p
+            return name().decode()
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
@@ -196,6 +207,7 @@ def main():
         "threads": torch.get_num_threads(),
         "blas_libraries": blas_library(),
         "blas_threads": blas_threads(),
+        "blas_kernels": blas_kernels(),
         "blas_info": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else "unknown",
         "cells": results,
         "quality": [] if args.smoke else [quality("W3"), quality("W4")],

@@ -7,14 +7,18 @@ kernels' register tile on operands in L1, shows the rounds in which something el
 (the tile then falls below the FMA probe); the ratio over the rounds where it kept UNLOADED of the probe's rate is
 reported beside the median. Reported: medians over rounds of the paired ratios, per cell, per mode ('default': the
 widest vectors; 'avx512off': DOTNET_EnableAVX512=0 for the HpcSgd process, i.e. 256-bit vectors and 16 registers, an
-AVX2 CPU's budget). PyTorch is the same in both modes.
+AVX2 CPU's budget). PyTorch gets the same vector width as HpcSgd in each mode (--torch-kernels matched, the
+default): OpenBLAS's AVX-512 kernels (SkylakeX) beside the default mode on a CPU with AVX-512, its AVX2 kernels
+(Haswell) beside avx512off, as on an AVX2 CPU. OpenBLAS picks its kernels once, when it loads, so each mode then runs
+in a child process of this script with OPENBLAS_CORETYPE set. --torch-kernels detected leaves OpenBLAS's own choice
+for this CPU in both modes (older OpenBLAS releases take CPUs newer than themselves for AVX2 ones).
 With --loader, each side moves its batches' rows on a second thread while one thread computes: HpcSgd's sessions
 gather ahead (TrainingOptions.GatherAhead, the 'Ahead:' runner), PyTorch's steps take batches that a loader thread
 index_selects ahead into a bounded queue (as a DataLoader worker would, without the inter-process copies), as many
 batches ahead as HpcSgd keeps (twice the L2). Arithmetic stays on one thread each (OpenBLAS and torch on one thread).
-  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--loader] [--smoke]
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--loader] [--smoke] [--torch-kernels matched|detected]
 Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
-import argparse, os, queue, statistics, subprocess, sys, threading, time
+import argparse, csv, os, queue, statistics, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import step_bench  # noqa: E402  (sets OPENBLAS_NUM_THREADS=1 before torch loads)
@@ -25,6 +29,24 @@ CELLS = [("W4", b) for b in (1, 8, 32, 64, 128, 512, 2048)] + [("W3", b) for b i
 UNLOADED = 0.95
 FLOPS_PER_SAMPLE = {"W3": 4.0 * 784 * 10, "W4": 4.0 * 784 * 128 + 6.0 * 128 * 10}
 MODES = {"default": {}, "avx512off": {"DOTNET_EnableAVX512": "0"}}
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return []
+
+
+def torch_env(mode, kernels):
+    """The environment that gives PyTorch's OpenBLAS the vector width HpcSgd has in this mode ('matched'), or nothing
+    ('detected': OpenBLAS's own choice)."""
+    if kernels == "detected":
+        return {}
+    if mode == "avx512off":
+        return {"OPENBLAS_CORETYPE": "Haswell"}
+    return {"OPENBLAS_CORETYPE": "SkylakeX"} if "avx512f" in cpu_flags() else {}
 
 
 def l2_bytes():
@@ -179,8 +201,18 @@ def main():
     parser.add_argument("--loader", action="store_true",
                         help="each side moves its rows on a second thread (HpcSgd GatherAhead, a PyTorch loader thread)")
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
+    parser.add_argument("--torch-kernels", choices=("matched", "detected"), default="matched",
+                        help="PyTorch's OpenBLAS kernels: the vector width of each HpcSgd mode, or OpenBLAS's own choice")
     parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
     args = parser.parse_args()
+    modes = args.modes.split(",")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise SystemExit(f"unknown mode(s) {', '.join(unknown)}; known: {', '.join(MODES)}")
+    wanted = {m: torch_env(m, args.torch_kernels) for m in modes}
+    if any(os.environ.get(k) != v for env in wanted.values() for k, v in env.items()):
+        run_children(args, modes, wanted)
+        return
     torch.set_num_threads(1)
     if step_bench.blas_threads() not in (None, 1):
         raise SystemExit(f"OpenBLAS would use {step_bench.blas_threads()} threads: unset OPENBLAS_NUM_THREADS")
@@ -193,11 +225,11 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     train, test = step_bench.fashion(train=True), step_bench.fashion(train=False)
     rows, epoch_rows, machine = [], [], ""
-    for mode in args.modes.split(","):
+    for mode in modes:
         server = Server(args.dll, MODES[mode])
         machine = server.ask("machine")
         print(f"== {mode}: HpcSgd on {machine}; PyTorch {torch.__version__}, 1 thread, "
-              f"BLAS {', '.join(os.path.basename(p) for p in step_bench.blas_library())} on {step_bench.blas_threads()} thread(s)", flush=True)
+              f"BLAS {', '.join(os.path.basename(p) for p in step_bench.blas_library())} on {step_bench.blas_threads()} thread(s), {step_bench.blas_kernels()} kernels", flush=True)
         torch_cells = {c: TorchCell(*c, loader=args.loader) for c in cells}
         runner = "Ahead:" if args.loader else ""
         samples = {c: [] for c in cells}
@@ -224,7 +256,7 @@ def main():
                        tile_of_probe=statistics.median(tile / p for _, _, p, tile in s),
                        hpcsgd_of_tile=statistics.median(flops / (c * 1e3) / tile for c, _, _, tile in s),
                        unloaded_rounds=len(unloaded), unloaded_ratio=statistics.median(unloaded) if unloaded else float("nan"),
-                       rounds=len(s))
+                       rounds=len(s), torch_kernels=step_bench.blas_kernels())
             rows.append(row)
             print(f"{row['cell']}: HpcSgd {row['hpcsgd_us']:.1f} us, PyTorch {row['torch_us']:.1f} us, "
                   f"{row['ratio']:.2f}x [{row['ratio_q1']:.2f}, {row['ratio_q3']:.2f}]; of peak: HpcSgd "
@@ -237,7 +269,7 @@ def main():
                 t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader)
                 c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}{' ahead' if args.loader else ''}").split())
                 epoch_rows.append(dict(mode=mode, workload=name, seed=seed, hpcsgd_seconds=c_seconds, torch_seconds=t_seconds,
-                                       hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy))
+                                       hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy, torch_kernels=step_bench.blas_kernels()))
             e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
             print(f"{name} one epoch: HpcSgd {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} s, PyTorch "
                   f"{statistics.median(r['torch_seconds'] for r in e):.3f} s, "
@@ -248,6 +280,43 @@ def main():
     write_csv(os.path.join(args.out, "versus.csv"), rows)
     write_csv(os.path.join(args.out, "versus-epoch.csv"), epoch_rows)
     write_markdown(os.path.join(args.out, "versus.md"), machine, rows, epoch_rows, args.loader)
+
+
+def run_children(args, modes, wanted):
+    """Runs each mode in a child process of this script whose environment picks that mode's OpenBLAS kernels, then
+    writes the children's rows together."""
+    rows, epoch_rows, machine = [], [], ""
+    for mode in modes:
+        part = os.path.join(args.out, f".{mode}")
+        command = [sys.executable, os.path.abspath(__file__), "--out", part, "--modes", mode, "--torch-kernels", "detected"]
+        for name, value in vars(args).items():
+            if name not in ("out", "modes", "torch_kernels") and value not in (None, False):
+                command += [f"--{name.replace('_', '-')}"] + ([] if value is True else [str(value)])
+        subprocess.run(command, check=True, env={**os.environ, **wanted[mode]})
+        rows += read_csv(os.path.join(part, "versus.csv"))
+        epoch_rows += read_csv(os.path.join(part, "versus-epoch.csv"))
+        with open(os.path.join(part, "versus.md")) as f:
+            machine = f.readline().split(" (modes:")[0].removeprefix("HpcSgd on ")
+    write_csv(os.path.join(args.out, "versus.csv"), rows)
+    write_csv(os.path.join(args.out, "versus-epoch.csv"), epoch_rows)
+    write_markdown(os.path.join(args.out, "versus.md"), machine, rows, epoch_rows, args.loader)
+
+
+def read_csv(path):
+    if not os.path.exists(path):
+        return []
+
+    def value(text):
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return text
+
+    with open(path) as f:
+        return [{k: value(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def write_csv(path, rows):
@@ -263,22 +332,22 @@ def write_markdown(path, machine, rows, epoch_rows, loader):
     threads = ("arithmetic on 1 thread each, rows moved ahead on a second thread each (HpcSgd GatherAhead, a PyTorch "
                f"loader thread {ahead_depth(64)} batches of 64 ahead)") if loader else "1 thread each"
     lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows + epoch_rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
-             f"(OpenBLAS threads: {step_bench.blas_threads()}), {threads}.", "",
-             "| mode | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak "
+             f"(OpenBLAS threads: {step_bench.blas_threads()}; its kernels per mode in the tables), {threads}.", "",
+             "| mode | PyTorch's OpenBLAS kernels | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak "
              "| L1 tile % of FMA peak | HpcSgd % of L1 tile | rounds, unloaded: ratio |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['mode']} | {r['cell']} | {r['hpcsgd_us']:.1f} | {r['torch_us']:.1f} | {r['ratio']:.2f}x "
+        lines.append(f"| {r['mode']} | {r['torch_kernels']} | {r['cell']} | {r['hpcsgd_us']:.1f} | {r['torch_us']:.1f} | {r['ratio']:.2f}x "
                      f"[{r['ratio_q1']:.2f}, {r['ratio_q3']:.2f}] | {100 * r['hpcsgd_peak']:.0f}% "
                      f"[{100 * r['hpcsgd_peak_q1']:.0f}, {100 * r['hpcsgd_peak_q3']:.0f}] | {100 * r['torch_peak']:.0f}% | "
                      f"{100 * r['tile_of_probe']:.0f}% | {100 * r['hpcsgd_of_tile']:.0f}% | {r['rounds']}, {r['unloaded_rounds']}: "
                      f"{r['unloaded_ratio']:.2f}x |")
-    lines += ["", "| mode | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd accuracy | PyTorch accuracy |",
-              "|---|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| mode | PyTorch's OpenBLAS kernels | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd accuracy | PyTorch accuracy |",
+              "|---|---|---|---:|---:|---:|---:|---:|"]
     for mode in dict.fromkeys(r["mode"] for r in epoch_rows):
         for name in dict.fromkeys(r["workload"] for r in epoch_rows):
             e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
-            lines.append(f"| {mode} | {name} ({len(e)} seeds) | {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} | "
+            lines.append(f"| {mode} | {e[0]['torch_kernels']} | {name} ({len(e)} seeds) | {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} | "
                          f"{statistics.median(r['torch_seconds'] for r in e):.3f} | "
                          f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x | "
                          f"{statistics.mean(r['hpcsgd_accuracy'] for r in e):.4f} | {statistics.mean(r['torch_accuracy'] for r in e):.4f} |")
