@@ -36,6 +36,7 @@ public sealed partial class Dataset<TModel>
             features.CopyTo(rows.AsSpan(index * stride));
             target.CopyTo(rows.AsSpan(index * stride + model.InputCount));
         }
+        ReplaceByteRow(index, features);
         if (inputSquaredNorms is { } norms)
         {
             norms[index] = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(features);
