@@ -12,11 +12,14 @@ default): OpenBLAS's AVX-512 kernels (SkylakeX) beside the default mode on a CPU
 (Haswell) beside avx512off, as on an AVX2 CPU. OpenBLAS picks its kernels once, when it loads, so each mode then runs
 in a child process of this script with OPENBLAS_CORETYPE set. --torch-kernels detected leaves OpenBLAS's own choice
 for this CPU in both modes (older OpenBLAS releases take CPUs newer than themselves for AVX2 ones).
+Fashion-MNIST's pixels are bytes, and HpcSgd gathers the rows of byte-valued features from a byte copy; PyTorch
+likewise gathers each batch from a uint8 copy of the images and widens it (--torch-rows bytes, the default: the same
+floats, a quarter of the bytes moved); --torch-rows float gathers from the float tensor.
 With --loader, each side moves its batches' rows on a second thread while one thread computes: HpcSgd's sessions
 gather ahead (TrainingOptions.GatherAhead, the 'Ahead:' runner), PyTorch's steps take batches that a loader thread
 index_selects ahead into a bounded queue (as a DataLoader worker would, without the inter-process copies), as many
 batches ahead as HpcSgd keeps (twice the L2). Arithmetic stays on one thread each (OpenBLAS and torch on one thread).
-  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--loader] [--smoke] [--torch-kernels matched|detected]
+  /usr/bin/python3 benchmarks/pytorch/versus.py --out DIR [--modes default,avx512off] [--rounds 11] [--seconds 0.6] [--warm 0.15] [--loader] [--smoke] [--torch-kernels matched|detected] [--torch-rows bytes|float]
 Writes DIR/versus.csv, DIR/versus-epoch.csv and DIR/versus.md."""
 import argparse, csv, os, queue, statistics, subprocess, sys, threading, time
 
@@ -83,15 +86,34 @@ class Loader:
         return self.queue.get()
 
 
+class ByteRows:
+    """Images whose pixels are bytes / 255, kept as uint8: index_select gathers a quarter of the bytes, then widens
+    them to the very floats of the float tensor (checked once)."""
+
+    def __init__(self, x):
+        self.bytes = (x * 255.0).round().to(torch.uint8)
+        self.shape = x.shape
+        if not torch.equal(self.bytes.float() / 255.0, x):
+            raise ValueError("the features are not bytes / 255")
+
+    def index_select(self, dim, idx):
+        return self.bytes.index_select(dim, idx).float().div_(255.0)
+
+
 class TorchCell:
     """One workload at one batch size, warmed up; sample() times whole steps for about the given seconds."""
 
     _data = {}
+    _bytes = {}
 
-    def __init__(self, name, batch, loader=False):
+    def __init__(self, name, batch, loader=False, rows="bytes"):
         if name not in TorchCell._data:
             TorchCell._data[name] = step_bench.workload(name)
         x, y, _, loss_fn, lr = TorchCell._data[name]
+        if rows == "bytes":
+            if name not in TorchCell._bytes:
+                TorchCell._bytes[name] = ByteRows(x)
+            x = TorchCell._bytes[name]
         model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         batches = step_bench.Batches(x.shape[0], batch, seed=5)
@@ -127,9 +149,10 @@ class TorchCell:
         return (time.perf_counter_ns() - start) / 1000.0 / steps
 
 
-def torch_epoch(name, seed, train, test, loader=False):
+def torch_epoch(name, seed, train, test, loader=False, rows="bytes"):
     """One epoch of step_bench's quality check (lr 0.1, batch 64) with one seed: seconds, test accuracy."""
     x, y = train
+    x = ByteRows(x) if rows == "bytes" else x
     xt, yt = test
     torch.manual_seed(seed)
     model = step_bench.mlp() if name == "W4" else torch.nn.Linear(784, 10)
@@ -203,6 +226,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="two cells, two rounds, one epoch")
     parser.add_argument("--torch-kernels", choices=("matched", "detected"), default="matched",
                         help="PyTorch's OpenBLAS kernels: the vector width of each HpcSgd mode, or OpenBLAS's own choice")
+    parser.add_argument("--torch-rows", choices=("bytes", "float"), default="bytes",
+                        help="PyTorch gathers batches from a uint8 copy of the images and widens them, or from the float tensor")
     parser.add_argument("--dll", default="benchmarks/HpcSgd.Benchmarks/bin/Release/net10.0/HpcSgd.Benchmarks.dll")
     args = parser.parse_args()
     modes = args.modes.split(",")
@@ -230,7 +255,7 @@ def main():
         machine = server.ask("machine")
         print(f"== {mode}: HpcSgd on {machine}; PyTorch {torch.__version__}, 1 thread, "
               f"BLAS {', '.join(os.path.basename(p) for p in step_bench.blas_library())} on {step_bench.blas_threads()} thread(s), {step_bench.blas_kernels()} kernels", flush=True)
-        torch_cells = {c: TorchCell(*c, loader=args.loader) for c in cells}
+        torch_cells = {c: TorchCell(*c, loader=args.loader, rows=args.torch_rows) for c in cells}
         runner = "Ahead:" if args.loader else ""
         samples = {c: [] for c in cells}
         for _ in range(rounds):
@@ -256,7 +281,7 @@ def main():
                        tile_of_probe=statistics.median(tile / p for _, _, p, tile in s),
                        hpcsgd_of_tile=statistics.median(flops / (c * 1e3) / tile for c, _, _, tile in s),
                        unloaded_rounds=len(unloaded), unloaded_ratio=statistics.median(unloaded) if unloaded else float("nan"),
-                       rounds=len(s), torch_kernels=step_bench.blas_kernels())
+                       rounds=len(s), torch_kernels=step_bench.blas_kernels(), torch_rows=args.torch_rows)
             rows.append(row)
             print(f"{row['cell']}: HpcSgd {row['hpcsgd_us']:.1f} us, PyTorch {row['torch_us']:.1f} us, "
                   f"{row['ratio']:.2f}x [{row['ratio_q1']:.2f}, {row['ratio_q3']:.2f}]; of peak: HpcSgd "
@@ -266,7 +291,7 @@ def main():
                   flush=True)
         for name in ("W4",) if args.smoke else ("W3", "W4"):
             for seed in range(epochs):
-                t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader)
+                t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader, args.torch_rows)
                 c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}{' ahead' if args.loader else ''}").split())
                 epoch_rows.append(dict(mode=mode, workload=name, seed=seed, hpcsgd_seconds=c_seconds, torch_seconds=t_seconds,
                                        hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy, torch_kernels=step_bench.blas_kernels()))
@@ -332,7 +357,8 @@ def write_markdown(path, machine, rows, epoch_rows, loader):
     threads = ("arithmetic on 1 thread each, rows moved ahead on a second thread each (HpcSgd GatherAhead, a PyTorch "
                f"loader thread {ahead_depth(64)} batches of 64 ahead)") if loader else "1 thread each"
     lines = [f"HpcSgd on {machine.split(';')[0]} (modes: {', '.join(dict.fromkeys(r['mode'] for r in rows + epoch_rows))}); PyTorch {torch.__version__} + {', '.join(step_bench.blas_library())} "
-             f"(OpenBLAS threads: {step_bench.blas_threads()}; its kernels per mode in the tables), {threads}.", "",
+             f"(OpenBLAS threads: {step_bench.blas_threads()}; its kernels per mode in the tables), {threads}; PyTorch gathers "
+             f"its batches from {'a uint8 copy of the images, widened' if rows and rows[0].get('torch_rows') == 'bytes' else 'the float tensor'}.", "",
              "| mode | PyTorch's OpenBLAS kernels | cell | HpcSgd us/step | PyTorch us/step | PyTorch / HpcSgd [Q1, Q3] | HpcSgd % of FMA peak [Q1, Q3] | PyTorch % of peak "
              "| L1 tile % of FMA peak | HpcSgd % of L1 tile | rounds, unloaded: ratio |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
