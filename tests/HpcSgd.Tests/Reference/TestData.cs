@@ -26,6 +26,12 @@ internal static class TestData
         return (inputs, targets);
     }
 
+    /// <summary>
+    /// <paramref name="inputs"/> as 8-bit image pixels scaled to [0, 1] (|x| rounded to a byte b, then b * (1f / 255f)):
+    /// a data set of such features is gathered from its byte copy.
+    /// </summary>
+    public static float[] AsBytes(float[] inputs) => [.. inputs.Select(x => MathF.Round(MathF.Abs(x) * 255f) * (1f / 255f))];
+
     /// <summary>Sets a random <paramref name="zeroFraction"/> of <paramref name="inputs"/> to zero (as image pixels or one-hot features are).</summary>
     public static float[] WithZeros(float[] inputs, double zeroFraction, int seed)
     {

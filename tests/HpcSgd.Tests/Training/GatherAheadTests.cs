@@ -13,10 +13,11 @@ namespace HpcSgd.Tests.Training;
 public class GatherAheadTests
 {
     private static (Model<TModel> Model, TrainingSession<TModel> Session) Session<TModel>(
-        bool ahead, int batch, BatchSampling sampling, int steps, int samples = 1000, bool dropLast = false, int threads = 1, int? chunk = null)
+        bool ahead, int batch, BatchSampling sampling, int steps, int samples = 1000, bool dropLast = false, int threads = 1, int? chunk = null, bool bytes = false)
         where TModel : ISgdModel<TModel>
     {
         (float[] x, float[] y) = TestData.Batch(TModel.Description, samples, seed: 4);
+        x = bytes ? TestData.AsBytes(x) : x;
         var model = new Model<TModel>(seed: 2);
         var options = new TrainingOptions
         {
@@ -31,11 +32,12 @@ public class GatherAheadTests
     [InlineData(64, BatchSampling.ShuffledEpochs, true)]
     [InlineData(7, BatchSampling.RandomBatches, false)] // general path, and the sampler that rewrites the order in place
     [InlineData(1, BatchSampling.ShuffledEpochs, false)]
-    public void SameBatches_SameParameters_BitForBit(int batch, BatchSampling sampling, bool dropLast)
+    [InlineData(64, BatchSampling.ShuffledEpochs, false, true)] // byte-valued features: the helper widens the byte copy
+    public void SameBatches_SameParameters_BitForBit(int batch, BatchSampling sampling, bool dropLast, bool bytes = false)
     {
         const int Steps = 60;
-        (Model<FashionMlp> plainModel, TrainingSession<FashionMlp> plain) = Session<FashionMlp>(false, batch, sampling, Steps, dropLast: dropLast);
-        (Model<FashionMlp> aheadModel, TrainingSession<FashionMlp> ahead) = Session<FashionMlp>(true, batch, sampling, Steps, dropLast: dropLast);
+        (Model<FashionMlp> plainModel, TrainingSession<FashionMlp> plain) = Session<FashionMlp>(false, batch, sampling, Steps, dropLast: dropLast, bytes: bytes);
+        (Model<FashionMlp> aheadModel, TrainingSession<FashionMlp> ahead) = Session<FashionMlp>(true, batch, sampling, Steps, dropLast: dropLast, bytes: bytes);
         using (plain)
         using (ahead)
         {
@@ -110,10 +112,12 @@ public class GatherAheadTests
         Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
     }
 
-    [Fact]
-    public void Steps_AllocateNothing_OnEitherThread()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Steps_AllocateNothing_OnEitherThread(bool bytes)
     {
-        (_, TrainingSession<FashionMlp> session) = Session<FashionMlp>(true, 64, BatchSampling.ShuffledEpochs, 1000);
+        (_, TrainingSession<FashionMlp> session) = Session<FashionMlp>(true, 64, BatchSampling.ShuffledEpochs, 1000, bytes: bytes);
         using (session)
         {
             SessionAllocations.AssertNoneOnAnyThread(session, warmUp: 150, steps: 400);

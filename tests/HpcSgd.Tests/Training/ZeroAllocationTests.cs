@@ -32,6 +32,23 @@ public class ZeroAllocationTests
     public void TrainingSteps_AllocateNothing(string model, int batch, BatchSampling sampling, float momentum) =>
         AllModels.Run(model, new Check(batch, sampling, momentum));
 
+    /// <summary>Models with wide rows, their features 8-bit values over 255: gathered from the byte copy, widened.</summary>
+    public static TheoryData<string, int> ByteCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string model in AllModels.Names.Where(m => AllModels.Describe(m).InputCount >= 16))
+        {
+            data.Add(model, AllModels.Describe(model).DeclaredBatchSizes[0]);
+            data.Add(model, 7);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ByteCases))]
+    public void TrainingSteps_OnByteValuedFeatures_AllocateNothing(string model, int batch) =>
+        AllModels.Run(model, new Check(batch, BatchSampling.ShuffledEpochs, 0f, byteFeatures: true));
+
     [Fact]
     public void PredictIntoCallerSpan_AllocatesNothing()
     {
@@ -65,15 +82,17 @@ public class ZeroAllocationTests
         return windows;
     }
 
-    private sealed class Check(int batch, BatchSampling sampling, float momentum) : IModelCheck
+    private sealed class Check(int batch, BatchSampling sampling, float momentum, bool byteFeatures = false) : IModelCheck
     {
         public void Run<TModel>() where TModel : ISgdModel<TModel>
         {
             ModelDescription d = TModel.Description;
             (float[] x, float[] y) = TestData.Batch(d, 300, seed: 1);
             (float[] vx, float[] vy) = TestData.Batch(d, 40, seed: 2);
+            var data = new Dataset<TModel>(byteFeatures ? TestData.AsBytes(x) : x, y);
+            Assert.Equal(byteFeatures && d.InputCount >= Dataset<TModel>.ByteRowMinimumWidth && !Dataset<TModel>.HasNarrowRows, data.ByteRows is not null);
             int reports = 0;
-            var session = new TrainingSession<TModel>(new Model<TModel>(seed: 1), new Dataset<TModel>(x, y), new TrainingOptions
+            var session = new TrainingSession<TModel>(new Model<TModel>(seed: 1), data, new TrainingOptions
             {
                 LearningRate = 1e-3f, BatchSize = batch, Steps = 10 * MeasuredSteps, Sampling = sampling, Momentum = momentum,
                 WeightDecay = 1e-4f, Schedule = LearningRateSchedule.Cosine(), WarmupSteps = 5, RollBacks = 2, // snapshots every 64 steps
