@@ -228,6 +228,15 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
         const int Rows = 8;
         Span<nint> starts = stackalloc nint[Rows];
         Span<nint> next = stackalloc nint[Rows];
+        // The first rows have no group before them whose copy their requests could overlap: ask for all their lines at
+        // once (a row of bytes is a few lines).
+        for (int r = 0; r < Math.Min(Rows, indices.Length); r++)
+        {
+            for (nint k = 0; k < width; k += 64)
+            {
+                CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[r] * width + k));
+            }
+        }
         int first = 0;
         for (; first < indices.Length; first += Rows)
         {
