@@ -277,7 +277,9 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WidenSixteen(ref byte from, ref float to)
     {
-        if (Avx512F.IsSupported)
+        // As the float gather: 512-bit code only where the runtime accelerates Vector512 (it declines on CPUs that slow
+        // down for it).
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
             Vector512<float> f = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref from)));
             (f * Dataset<TModel>.ByteScale).StoreUnsafe(ref to);
