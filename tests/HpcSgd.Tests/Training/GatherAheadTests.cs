@@ -135,4 +135,41 @@ public class GatherAheadTests
         Assert.Throws<ObjectDisposedException>(() => session.Step());
         Assert.False(session.GatherAheadRunning);
     }
+
+    [Theory]
+    [InlineData(false, false)] // no helper: the step gathers every piece itself
+    [InlineData(true, false)]
+    [InlineData(true, true)] // byte-valued features
+    public void EveryPiece_HoldsItsSamplesRows_WhoeverGathersIt(bool startHelper, bool bytes)
+    {
+        const int Samples = 500, Rows = 13, Depth = 3;
+        ModelDescription description = FashionMlp.Description;
+        (float[] x, float[] y) = TestData.Batch(description, Samples, seed: 6);
+        x = bytes ? TestData.AsBytes(x) : x;
+        var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(x, y));
+        using var ahead = new GatherAhead<FashionMlp>(gather, Rows, Depth, startHelper);
+        var random = new Random(3);
+        var requested = new Queue<int[]>();
+        for (int piece = 0; piece < 200; piece++)
+        {
+            while (requested.Count < Depth - 1)
+            {
+                int[] indices = [.. Enumerable.Range(0, random.Next(1, Rows + 1)).Select(_ => random.Next(Samples))];
+                ahead.Request(indices);
+                requested.Enqueue(indices);
+            }
+            int slot = ahead.Wait();
+            int[] expected = requested.Dequeue();
+            Assert.Equal(expected, ahead.Indices(slot).ToArray());
+            for (int r = 0; r < expected.Length; r++)
+            {
+                Assert.Equal(x.AsSpan(expected[r] * description.InputCount, description.InputCount).ToArray(), ahead.Inputs(slot).Slice(r * description.InputCount, description.InputCount).ToArray());
+                Assert.Equal(y.AsSpan(expected[r] * description.TargetWidth, description.TargetWidth).ToArray(), ahead.Targets(slot).Slice(r * description.TargetWidth, description.TargetWidth).ToArray());
+            }
+        }
+        if (!startHelper)
+        {
+            Assert.Equal(200, ahead.GatheredByStep);
+        }
+    }
 }
