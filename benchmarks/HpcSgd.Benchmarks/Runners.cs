@@ -48,10 +48,10 @@ public sealed class KernelsOnlyRunner<TModel> : IStepRunner where TModel : ISgdM
 {
     private const int Batches = 4;
     private readonly Model<TModel> model = new(seed: 3);
-    private readonly float[][] inputs = new float[Batches][];
-    private readonly float[][] targets = new float[Batches][];
-    private readonly float[] gradient = new float[TModel.Description.ParameterCount];
-    private readonly float[] workspace;
+    private readonly ArraySegment<float>[] inputs = new ArraySegment<float>[Batches];
+    private readonly ArraySegment<float>[] targets = new ArraySegment<float>[Batches];
+    private readonly ArraySegment<float> gradient = AlignedArrays.Floats(TModel.Description.ParameterCount);
+    private readonly ArraySegment<float> workspace;
     private readonly int batch;
     private readonly float learningRate;
     private int next;
@@ -60,13 +60,13 @@ public sealed class KernelsOnlyRunner<TModel> : IStepRunner where TModel : ISgdM
     {
         this.batch = batch;
         this.learningRate = learningRate;
-        workspace = new float[TModel.WorkspaceLength(batch)];
+        workspace = AlignedArrays.Floats(TModel.WorkspaceLength(batch));
         int inputWidth = TModel.Description.InputCount, targetWidth = TModel.Description.TargetWidth;
         var random = new Random(5);
         for (int b = 0; b < Batches; b++)
         {
-            inputs[b] = new float[batch * inputWidth];
-            targets[b] = new float[batch * targetWidth];
+            inputs[b] = AlignedArrays.Floats(batch * inputWidth);
+            targets[b] = AlignedArrays.Floats(batch * targetWidth);
             for (int i = 0; i < batch; i++)
             {
                 int sample = random.Next(data.Count);
