@@ -111,11 +111,13 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
                 GatheredByStep++;
                 return slot;
             }
+            // The helper is copying this piece: spin, yielding now and then but never sleeping (a 1 ms sleep would
+            // cost more than any copy).
             var spinner = new SpinWait();
             while (Volatile.Read(ref s.State) != Gathered)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
-                spinner.SpinOnce();
+                spinner.SpinOnce(sleep1Threshold: -1);
             }
             s.Failure?.Throw();
             return slot;
