@@ -10,7 +10,7 @@ namespace HpcSgd.Training;
 /// Gathers coming batches' rows on a helper thread while the current step computes (a ring of batch buffers used in
 /// turn), so a step whose rows come from a data set larger than the caches waits for memory only when the gather
 /// takes longer than the kernels. A step never waits for the helper to be scheduled: a piece the helper has not started
-/// yet is gathered by the step itself (the helper may be asleep, waking in a millisecond on a virtual machine, or share
+/// yet is gathered by the step itself (the helper may be asleep, which a virtual machine can take long to end, or share
 /// the step's core); only a piece the helper is copying is waited for.
 /// </summary>
 internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel<TModel>
@@ -111,7 +111,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
                 GatheredByStep++;
                 return slot;
             }
-            // The helper is copying this piece: spin, yielding now and then but never sleeping (a 1 ms sleep would
+            // The helper is copying this piece: spin, yielding now and then but never sleeping (SpinWait's sleep would
             // cost more than any copy).
             var spinner = new SpinWait();
             while (Volatile.Read(ref s.State) != Gathered)
