@@ -137,26 +137,41 @@ public class GatherAheadTests
     }
 
     [Theory]
-    [InlineData(false, false)] // no helper: the step gathers every piece itself
-    [InlineData(true, false)]
-    [InlineData(true, true)] // byte-valued features
-    public void EveryPiece_HoldsItsSamplesRows_WhoeverGathersIt(bool startHelper, bool bytes)
+    [InlineData(false, false, 4)] // no helper: the step gathers every chunk itself
+    [InlineData(true, false, 4)]
+    [InlineData(true, false, 0)] // default chunks: one per piece here
+    [InlineData(true, true, 4)] // byte-valued features
+    public void EveryPiece_HoldsItsSamplesRows_WhoeverGathersIt(bool startHelper, bool bytes, int chunkRows) =>
+        EveryPieceHoldsItsRows<FashionMlp>(startHelper, bytes, chunkRows, pieces: 300);
+
+    [Theory]
+    [InlineData(false, 3)]
+    [InlineData(true, 3)] // a narrow gather stores whole vectors past each row: chunks copied at once must not overlap
+    [InlineData(true, 1)]
+    public void NarrowRows_InChunksCopiedByBothThreads_AreExact(bool startHelper, int chunkRows) =>
+        EveryPieceHoldsItsRows<SeedRegression>(startHelper, false, chunkRows, pieces: 5000); // many: overlapping copies are a race
+
+    private static void EveryPieceHoldsItsRows<TModel>(bool startHelper, bool bytes, int chunkRows, int pieces)
+        where TModel : ISgdModel<TModel>
     {
         const int Samples = 500, Rows = 13, Depth = 3;
-        ModelDescription description = FashionMlp.Description;
+        ModelDescription description = TModel.Description;
         (float[] x, float[] y) = TestData.Batch(description, Samples, seed: 6);
         x = bytes ? TestData.AsBytes(x) : x;
-        var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(x, y));
-        using var ahead = new GatherAhead<FashionMlp>(gather, Rows, Depth, startHelper);
+        var gather = new BatchGather<TModel>(new Dataset<TModel>(x, y));
+        using var ahead = new GatherAhead<TModel>(gather, Rows, Depth, startHelper, chunkRows);
         var random = new Random(3);
         var requested = new Queue<int[]>();
-        for (int piece = 0; piece < 200; piece++)
+        long chunks = 0;
+        int perChunk = chunkRows > 0 ? chunkRows : GatherAhead<TModel>.ChunkRows(description.InputCount + description.TargetWidth);
+        for (int piece = 0; piece < pieces; piece++)
         {
             while (requested.Count < Depth - 1)
             {
                 int[] indices = [.. Enumerable.Range(0, random.Next(1, Rows + 1)).Select(_ => random.Next(Samples))];
                 ahead.Request(indices);
                 requested.Enqueue(indices);
+                chunks += (indices.Length + perChunk - 1) / perChunk;
             }
             int slot = ahead.Wait();
             int[] expected = requested.Dequeue();
@@ -169,7 +184,9 @@ public class GatherAheadTests
         }
         if (!startHelper)
         {
-            Assert.Equal(200, ahead.GatheredByStep);
+            // Every chunk of the pieces taken (the last requests are still outstanding).
+            long outstanding = requested.Sum(indices => (indices.Length + perChunk - 1) / perChunk);
+            Assert.Equal(chunks - outstanding, ahead.ChunksGatheredByStep);
         }
     }
 }
