@@ -10,8 +10,8 @@ namespace HpcSgd.Training;
 /// Gathers coming batches' rows on a helper thread while the current step computes (a ring of batch buffers used in
 /// turn), so a step whose rows come from a data set larger than the caches waits for memory only when the gather
 /// takes longer than the kernels. A piece is copied in chunks that either thread claims: a step never waits for the
-/// helper to be scheduled or to finish a piece it is slow at (its stores take lines the step's core holds); it copies
-/// the chunks nobody has claimed and waits only for those being copied.
+/// helper to be scheduled or to finish a piece it is slow at (on a shared machine its copies can take several times
+/// the step's own); it copies the chunks nobody has claimed and waits only for those being copied.
 /// </summary>
 internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel<TModel>
 {
