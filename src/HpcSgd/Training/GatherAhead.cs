@@ -187,7 +187,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             // again since: it then gathers that later request, which is as good.
             Slot s = slots[next % slots.Length];
             long before = GC.GetAllocatedBytesForCurrentThread();
-            while (Volatile.Read(ref taken) <= next && CopyChunk(s))
+            while (!disposed && Volatile.Read(ref taken) <= next && CopyChunk(s))
             {
             }
             Interlocked.Add(ref allocated, GC.GetAllocatedBytesForCurrentThread() - before);
