@@ -11,7 +11,7 @@ namespace HpcSgd.Benchmarks;
 /// of a drifting VM then falls on both sides of a ratio.
 /// <list type="bullet">
 /// <item><c>step [RUNNER:]W4/B64 SECONDS [WARM]</c> -> <c>US_PER_STEP PROBE_GFLOPS TILE_GFLOPS</c>: untimed steps for about WARM seconds, an FMA-probe sample, a sample of the kernels' register tile on operands in L1 (<see cref="L1TileRunner"/>), then steps for about SECONDS (RUNNER as in <c>paired</c>, e.g. <c>Ahead:</c>; a plain training session without one).</item>
-/// <item><c>epoch W4 SEED [ahead]</c> -> <c>SECONDS TEST_ACCURACY</c>: one epoch of the quality check (with <c>ahead</c>, the session gathers ahead on a second thread).</item>
+/// <item><c>epoch W4 SEED [ahead]</c> -> <c>SECONDS TEST_ACCURACY PROBE_GFLOPS</c>: one epoch of the quality check (with <c>ahead</c>, the session gathers ahead on a second thread), and the mean of FMA-probe samples taken just before and just after it, so the epoch too has a paired fraction of the peak.</item>
 /// <item><c>machine</c> -> the CPU's name and the probe's vector width.</item>
 /// </list>
 /// The first request for a cell compiles and warms it up; its answer is a real sample all the same.
@@ -59,13 +59,23 @@ public static class SampleServer
                     case "epoch":
                         int seed = int.Parse(words[2], inv);
                         bool ahead = words.Length > 3 && words[3] == "ahead";
-                        (double seconds, double accuracy) = words[1] switch
+                        if (words[1] is "W3")
                         {
-                            "W3" => Epoch("W3", seed, w3 ??= Load<W3>(), ahead),
-                            "W4" => Epoch("W4", seed, w4 ??= Load<W4>(), ahead),
-                            _ => throw new ArgumentException($"no quality check for '{words[1]}'"),
-                        };
-                        Console.WriteLine(string.Create(inv, $"{seconds:R} {accuracy:R}"));
+                            w3 ??= Load<W3>();
+                        }
+                        else if (words[1] is "W4")
+                        {
+                            w4 ??= Load<W4>();
+                        }
+                        else
+                        {
+                            throw new ArgumentException($"no quality check for '{words[1]}'");
+                        }
+                        // An epoch lasts about half a second, longer than a step sample: the probe on both sides of it.
+                        double before = PairedSteps.Probe(2_000_000);
+                        (double seconds, double accuracy) = words[1] is "W3" ? Epoch("W3", seed, w3!.Value, ahead) : Epoch("W4", seed, w4!.Value, ahead);
+                        double after = PairedSteps.Probe(2_000_000);
+                        Console.WriteLine(string.Create(inv, $"{seconds:R} {accuracy:R} {(before + after) / 2:R}"));
                         break;
                     case "machine":
                         Console.WriteLine($"{MachineProbe.CpuName()}; {PairedSteps.ProbeLanes} lanes; Avx512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");

@@ -31,6 +31,8 @@ CELLS = [("W4", b) for b in (1, 8, 32, 64, 128, 512, 2048)] + [("W3", b) for b i
 # A round counts as "unloaded" when the L1 tile kept this share of the FMA probe's rate.
 UNLOADED = 0.95
 FLOPS_PER_SAMPLE = {"W3": 4.0 * 784 * 10, "W4": 4.0 * 784 * 128 + 6.0 * 128 * 10}
+# Steps in one epoch of the quality check: 60,000 training samples, batch 64, the last partial batch dropped.
+EPOCH_STEPS = 60000 // 64
 MODES = {"default": {}, "avx512off": {"DOTNET_EnableAVX512": "0"}}
 
 
@@ -292,13 +294,16 @@ def main():
         for name in ("W4",) if args.smoke else ("W3", "W4"):
             for seed in range(epochs):
                 t_seconds, t_accuracy = torch_epoch(name, seed, train, test, args.loader, args.torch_rows)
-                c_seconds, c_accuracy = map(float, server.ask(f"epoch {name} {seed}{' ahead' if args.loader else ''}").split())
+                c_seconds, c_accuracy, probe = map(float, server.ask(f"epoch {name} {seed}{' ahead' if args.loader else ''}").split())
+                gflop = FLOPS_PER_SAMPLE[name] * 64 * EPOCH_STEPS / 1e9
                 epoch_rows.append(dict(mode=mode, workload=name, seed=seed, hpcsgd_seconds=c_seconds, torch_seconds=t_seconds,
-                                       hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy, torch_kernels=step_bench.blas_kernels()))
+                                       hpcsgd_accuracy=c_accuracy, torch_accuracy=t_accuracy, torch_kernels=step_bench.blas_kernels(),
+                                       probe_gflops=probe, hpcsgd_peak=gflop / c_seconds / probe, torch_peak=gflop / t_seconds / probe))
             e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
             print(f"{name} one epoch: HpcSgd {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} s, PyTorch "
                   f"{statistics.median(r['torch_seconds'] for r in e):.3f} s, "
-                  f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x; test accuracy "
+                  f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x; of peak: HpcSgd "
+                  f"{epoch_peak(e, 'hpcsgd_peak')}, PyTorch {epoch_peak(e, 'torch_peak')}; test accuracy "
                   f"{statistics.mean(r['hpcsgd_accuracy'] for r in e):.4f} vs {statistics.mean(r['torch_accuracy'] for r in e):.4f}",
                   flush=True)
         server.close()
@@ -353,6 +358,14 @@ def write_csv(path, rows):
             f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in r.values()) + "\n")
 
 
+def epoch_peak(epochs, key):
+    """The median paired fraction of the FMA peak over the seeds' epochs, with its range; blank for runs before it was sampled."""
+    values = [float(r[key]) for r in epochs if r.get(key) not in (None, "")]
+    if not values:
+        return ""
+    return f"{100 * statistics.median(values):.0f}% [{100 * min(values):.0f}, {100 * max(values):.0f}]"
+
+
 def write_markdown(path, machine, rows, epoch_rows, loader):
     threads = ("arithmetic on 1 thread each, rows moved ahead on a second thread each (HpcSgd GatherAhead, a PyTorch "
                f"loader thread {ahead_depth(64)} batches of 64 ahead)") if loader else "1 thread each"
@@ -368,14 +381,16 @@ def write_markdown(path, machine, rows, epoch_rows, loader):
                      f"[{100 * r['hpcsgd_peak_q1']:.0f}, {100 * r['hpcsgd_peak_q3']:.0f}] | {100 * r['torch_peak']:.0f}% | "
                      f"{100 * r['tile_of_probe']:.0f}% | {100 * r['hpcsgd_of_tile']:.0f}% | {r['rounds']}, {r['unloaded_rounds']}: "
                      f"{r['unloaded_ratio']:.2f}x |")
-    lines += ["", "| mode | PyTorch's OpenBLAS kernels | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd accuracy | PyTorch accuracy |",
-              "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| mode | PyTorch's OpenBLAS kernels | one epoch, lr 0.1, B 64 | HpcSgd s | PyTorch s | PyTorch / HpcSgd | HpcSgd % of FMA peak "
+              "[min, max] | PyTorch % of peak | HpcSgd accuracy | PyTorch accuracy |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for mode in dict.fromkeys(r["mode"] for r in epoch_rows):
         for name in dict.fromkeys(r["workload"] for r in epoch_rows):
             e = [r for r in epoch_rows if r["mode"] == mode and r["workload"] == name]
             lines.append(f"| {mode} | {e[0]['torch_kernels']} | {name} ({len(e)} seeds) | {statistics.median(r['hpcsgd_seconds'] for r in e):.3f} | "
                          f"{statistics.median(r['torch_seconds'] for r in e):.3f} | "
                          f"{statistics.median(r['torch_seconds'] / r['hpcsgd_seconds'] for r in e):.2f}x | "
+                         f"{epoch_peak(e, 'hpcsgd_peak')} | {epoch_peak(e, 'torch_peak')} | "
                          f"{statistics.mean(r['hpcsgd_accuracy'] for r in e):.4f} | {statistics.mean(r['torch_accuracy'] for r in e):.4f} |")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
