@@ -75,6 +75,8 @@ public static class Program
                 return TileListing.CompileKernels();
             case "report":
                 return SuiteReport.Write(Required(args, 1, "report DIR"));
+            case "core-pair":
+                return CorePair.Run(Int(args, 1, 100));
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
