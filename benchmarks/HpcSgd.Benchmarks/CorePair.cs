@@ -11,6 +11,7 @@ namespace HpcSgd.Benchmarks;
 /// passed back and forth (round-trip time), and a W3/B64 batch (64 x 784 floats, 200 KB) written by one and read by the
 /// other, beside the same read after the reader's own writes. On a VM whose two vCPUs the host moves between cores
 /// that share an L3 and cores on different dies, this is what decides whether gathering ahead on the second core pays.
+/// Between samples both threads sleep 10 ms, or with <c>--busy</c> spin, as a training session's two threads do.
 /// </summary>
 public static class CorePair
 {
@@ -18,7 +19,7 @@ public static class CorePair
     private const int BatchFloats = 64 * 784;
     private const int Idle = 0, PingPong = 1, WriteBatch = 2, Quit = 3;
 
-    public static int Run(int samples)
+    public static int Run(int samples, bool busy = false)
     {
         if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2)
         {
@@ -96,7 +97,18 @@ public static class CorePair
             double own = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             rows.Add((roundTrip, remote, own));
             Console.WriteLine(string.Create(inv, $"{s}, {roundTrip:F0}, {remote:F1}, {own:F1}"));
-            Thread.Sleep(10);
+            // Idle vCPUs may be moved by the host while they halt; with busy, both threads spin instead.
+            if (busy)
+            {
+                long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                }
+            }
+            else
+            {
+                Thread.Sleep(10);
+            }
         }
         Volatile.Write(ref command, Quit);
         partner.Join();

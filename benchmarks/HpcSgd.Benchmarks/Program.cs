@@ -76,7 +76,7 @@ public static class Program
             case "report":
                 return SuiteReport.Write(Required(args, 1, "report DIR"));
             case "core-pair":
-                return CorePair.Run(Int(args, 1, 100));
+                return CorePair.Run(Int(args, 1, 100), args.Contains("--busy"));
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
