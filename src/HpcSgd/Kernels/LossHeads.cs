@@ -127,7 +127,8 @@ public static class LossHeads
     /// <see cref="SoftmaxCrossEntropyLossAndDelta"/> for 9 to 16 classes: each row as two 8-lane vectors, the second
     /// ending at the row's end and so repeating some of the first's lanes. No load reaches past its row, so a row never
     /// waits for the previous row's stores, and a row's maximum, sum and scaling take a few vector operations instead
-    /// of a loop per class. The exponentials are the same single pass; only the order of each row's sum differs.
+    /// of a loop per class. The exponentials are the same single pass and the logarithms take one too, so the deltas
+    /// differ from the loops' only by the order of each row's sum (and the loss by the logarithm's last bit).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float SoftmaxCrossEntropyLossAndDeltaInTwoVectors(ref float z, ref float labels, int batch, int classes)
