@@ -113,8 +113,8 @@ public static class CorePair
         Volatile.Write(ref command, Quit);
         partner.Join();
         GC.KeepAlive(sink);
-        // A round trip within one L3 took ~80-200 ns on the VMs measured, across dies ~450-650 ns; microseconds mean
-        // that one vCPU was not running for part of the sample (benchmarks/README.md).
+        // The bounds separate the two levels seen so far (cores sharing an L3, cores on different dies) from samples in
+        // which one vCPU was not running (benchmarks/README.md).
         var groups = new (string Name, double Low, double High)[] { ("under 300 ns", 0, 300), ("300-1000 ns", 300, 1000), ("1 us and more", 1000, double.PositiveInfinity) };
         foreach ((string name, double low, double high) in groups)
         {

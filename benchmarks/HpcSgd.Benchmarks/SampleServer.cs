@@ -71,7 +71,7 @@ public static class SampleServer
                         {
                             throw new ArgumentException($"no quality check for '{words[1]}'");
                         }
-                        // An epoch lasts about half a second, longer than a step sample: the probe on both sides of it.
+                        // An epoch lasts longer than a step sample: the probe on both sides of it.
                         double before = PairedSteps.Probe(2_000_000);
                         (double seconds, double accuracy) = words[1] is "W3" ? Epoch("W3", seed, w3!.Value, ahead) : Epoch("W4", seed, w4!.Value, ahead);
                         double after = PairedSteps.Probe(2_000_000);
