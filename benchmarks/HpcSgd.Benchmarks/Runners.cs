@@ -154,6 +154,13 @@ public static class RunnerFactory
                 "W4" => new HpcSgdRunner<W4>(data, batch, lr, gatherAhead: true),
                 _ => throw new ArgumentException(workload),
             },
+            // "Threads2:W4/B512": a training session whose batches two threads split (TrainingOptions.Threads = 2).
+            "Threads2" => workload switch
+            {
+                "W3" => new HpcSgdRunner<W3>(data, batch, lr, threads: 2),
+                "W4" => new HpcSgdRunner<W4>(data, batch, lr, threads: 2),
+                _ => throw new ArgumentException(workload),
+            },
             // "Noise:W4/B64": a training session that tracks the gradient noise scale at every step.
             "Noise" => workload switch
             {
