@@ -5,8 +5,8 @@ namespace HpcSgd.Training;
 
 /// <summary>
 /// The running CPU's data cache sizes per core: as Linux reports them (sysfs), else as an x64 CPU describes its caches
-/// (CPUID, on any operating system), else typical values of current cores. They size run-time choices such as
-/// <see cref="TrainingOptions.ChunkingThresholdBytes"/>.
+/// (CPUID, on any operating system), else typical values of current cores. They size run-time choices such as the
+/// chunks of <see cref="TrainingOptions.ChunkSize"/> and how far <see cref="TrainingOptions.GatherAhead"/> gathers.
 /// </summary>
 public static class CacheSizes
 {

@@ -68,12 +68,13 @@ public sealed record TrainingOptions
     public int Threads { get; init; } = 1;
 
     /// <summary>
-    /// A batch (with several <see cref="Threads"/>, each thread's part of it) whose working set (its inputs, the
-    /// parameters, the activations) exceeds <see cref="ChunkingThresholdBytes"/> is gathered and differentiated in
-    /// chunks of this many rows, each chunk's rows still in cache when its backward pass re-reads them; each chunk's
-    /// gradient is added to the sum, weighted by its size, in order, then the update runs (results differ from one
-    /// pass over the batch only in the last bits). Null (the default) picks the largest declared batch size from 64
-    /// to 256, else 128; 0 never chunks.
+    /// A batch (with several <see cref="Threads"/>, each thread's part of it) is gathered and differentiated in chunks
+    /// of this many rows, each chunk's rows still in cache when its backward pass re-reads them; each chunk's gradient is
+    /// added to the sum, weighted by its size, in order, then the update runs (results differ from one pass over the
+    /// batch only in the last bits). Null (the default) lets the running core's L2 decide (<see cref="CacheSizes"/>): a
+    /// pass whose working set (its inputs, the parameters, the activations) exceeds half the L2 goes in chunks of the
+    /// largest declared batch size from 64 to 256 (else 128) whose working set fits in half the L2; when none fits,
+    /// a pass beyond twice the L2 goes in chunks of the largest of them. 0 never chunks.
     /// </summary>
     public int? ChunkSize { get; init; }
 
@@ -115,12 +116,6 @@ public sealed record TrainingOptions
 
     /// <summary>Steps between the checkpoints <see cref="CheckpointPath"/> receives; 0 (the default): only on cancellation and at the end.</summary>
     public int CheckpointInterval { get; init; }
-
-    /// <summary>
-    /// Working-set bytes of one pass above which <see cref="ChunkSize"/> applies: twice the running core's L2
-    /// (<see cref="CacheSizes.L2Bytes"/>), where chunking starts to pay on a 1 MiB-L2 core (benchmarks/README.md).
-    /// </summary>
-    public static int ChunkingThresholdBytes { get; } = 2 * CacheSizes.L2Bytes;
 
     /// <summary>The update rule at a given learning rate.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -298,21 +298,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     }
 
     /// <summary>Rows per chunk for this run (0: no chunking); see <see cref="TrainingOptions.ChunkSize"/>.</summary>
-    private static int ChunkRows(TrainingOptions options, ModelDescription description, int rowsPerPass)
-    {
-        if (options.ChunkSize is int forced)
-        {
-            return forced;
-        }
-        // What one pass keeps in cache: its rows' inputs, the parameters, the activations and deltas.
-        long workingSet = ((long)rowsPerPass * description.InputCount + description.ParameterCount + TModel.WorkspaceLength(rowsPerPass)) * sizeof(float);
-        if (workingSet <= TrainingOptions.ChunkingThresholdBytes)
-        {
-            return 0;
-        }
-        int declared = description.DeclaredBatchSizes.Where(b => b is >= 64 and <= 256).DefaultIfEmpty(0).Max();
-        return declared > 0 ? declared : 128;
-    }
+    private static int ChunkRows(TrainingOptions options, ModelDescription description, int rowsPerPass) =>
+        options.ChunkSize ?? ChunkingRule.Rows(description.InputCount, description.ParameterCount, TModel.WorkspaceLength,
+            description.DeclaredBatchSizes, rowsPerPass, CacheSizes.L2Bytes);
 
     /// <summary>Gathers rows [start, start + count) of the current batch into the batch buffers from row <paramref name="destinationRow"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

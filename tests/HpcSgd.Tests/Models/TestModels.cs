@@ -102,6 +102,11 @@ public partial class FashionMlp { }
 [Dense(128, 10)]
 public partial class FashionMlpGeneral { }
 
+/// <summary>The W3 benchmark shape (Fashion-MNIST softmax regression) with no declared batch size.</summary>
+[SgdModel(Loss.SoftmaxCrossEntropy)]
+[Dense(784, 10)]
+public partial class FashionSoftmaxGeneral { }
+
 /// <summary>
 /// Together with the models above, every hidden activation under every loss, and every activation on the last
 /// layer of a mean-squared-error model: binary cross-entropy after leaky ReLU and sigmoid hidden layers.
