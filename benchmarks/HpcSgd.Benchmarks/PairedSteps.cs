@@ -77,10 +77,12 @@ public static class PairedSteps
         {
             Console.WriteLine(string.Create(inv, $"{x.Cell}, {x.MedianUs:G4}, {x.MedianProbeGflops:F1}, {x.MedianStepGflops:F1}, {100 * x.MedianFractionOfPeak:F1}% [{100 * x.Q1Fraction:F1}, {100 * x.Q3Fraction:F1}], {x.Rounds}"));
         }
-        // A runner's cell beside the plain one (e.g. Compiled:W4/B64 and W4/B64): the speed ratio of each round's pair.
+        // A runner's cell beside the plain one (e.g. Compiled:W4/B64 and W4/B64), else beside the first cell of its workload
+        // and batch (Ahead+Chunk0:W3/B256 beside Ahead:W3/B256): the speed ratio of each round's pair.
         for (int c = 0; c < parsed.Length; c++)
         {
             int plain = Enumerable.Range(0, parsed.Length).FirstOrDefault(i => parsed[i] == parsed[c] && methods[i] == "Specialized", -1);
+            plain = plain >= 0 ? plain : Enumerable.Range(0, parsed.Length).FirstOrDefault(i => parsed[i] == parsed[c] && methods[i] != "L1Tile", -1);
             if (methods[c] == "L1Tile")
             {
                 // Every other cell of the same workload and batch against the tile at the same moments.
@@ -95,12 +97,13 @@ public static class PairedSteps
                 }
                 continue;
             }
-            if (methods[c] == "Specialized" || plain < 0)
+            if (plain == c || plain < 0)
             {
                 continue;
             }
             List<double> ratios = [.. us[plain].Zip(us[c], (a, b) => a / b)];
-            Console.WriteLine(string.Create(inv, $"{methods[c]}:{parsed[c]} speed / {parsed[c]} speed, same rounds: median {Quantile(ratios, 0.5):F3} [{Quantile(ratios, 0.25):F3}, {Quantile(ratios, 0.75):F3}]"));
+            string baseline = methods[plain] == "Specialized" ? parsed[plain].ToString() : $"{methods[plain]}:{parsed[plain]}";
+            Console.WriteLine(string.Create(inv, $"{methods[c]}:{parsed[c]} speed / {baseline} speed, same rounds: median {Quantile(ratios, 0.5):F3} [{Quantile(ratios, 0.25):F3}, {Quantile(ratios, 0.75):F3}]"));
         }
         if (output is not null)
         {

@@ -148,26 +148,6 @@ public static class RunnerFactory
                 "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr),
                 _ => throw new ArgumentException(workload),
             },
-            "Ahead" => workload switch
-            {
-                "W3" => new HpcSgdRunner<W3>(data, batch, lr, gatherAhead: true),
-                "W4" => new HpcSgdRunner<W4>(data, batch, lr, gatherAhead: true),
-                _ => throw new ArgumentException(workload),
-            },
-            // "Threads2:W4/B512": a training session whose batches two threads split (TrainingOptions.Threads = 2).
-            "Threads2" => workload switch
-            {
-                "W3" => new HpcSgdRunner<W3>(data, batch, lr, threads: 2),
-                "W4" => new HpcSgdRunner<W4>(data, batch, lr, threads: 2),
-                _ => throw new ArgumentException(workload),
-            },
-            // "Noise:W4/B64": a training session that tracks the gradient noise scale at every step.
-            "Noise" => workload switch
-            {
-                "W3" => new HpcSgdRunner<W3>(data, batch, lr, trackNoise: true),
-                "W4" => new HpcSgdRunner<W4>(data, batch, lr, trackNoise: true),
-                _ => throw new ArgumentException(workload),
-            },
             // "L1Tile:W4/B64": the kernels' register tile on operands in L1, a W4/B64 step's FLOPs per step (L1TileRunner).
             "L1Tile" => new L1TileRunner(workload, batch),
             "Kernels" => workload switch
@@ -176,16 +156,50 @@ public static class RunnerFactory
                 "W4" => new KernelsOnlyRunner<W4>(data, batch, lr),
                 _ => throw new ArgumentException(workload),
             },
-            // "Chunk64:W4/B512": a training session whose large batches go in chunks of the given rows (0: one pass).
-            _ when method.StartsWith("Chunk", StringComparison.Ordinal) && int.TryParse(method.AsSpan(5), out int rows) => workload switch
+            // A training session with options, joined by '+': "Ahead" (GatherAhead), "Noise" (TrackNoiseScale), "Threads2",
+            // "Chunk64" (ChunkSize; Chunk0: one pass). E.g. "Ahead+Chunk0:W3/B256".
+            _ when SessionOptions.TryParse(method, out SessionOptions o) => workload switch
             {
-                "W3" => new HpcSgdRunner<W3>(data, batch, lr, chunkSize: rows),
-                "W4" => new HpcSgdRunner<W4>(data, batch, lr, chunkSize: rows),
+                "W3" => new HpcSgdRunner<W3>(data, batch, lr, o.Threads, o.ChunkSize, o.GatherAhead, o.TrackNoise),
+                "W4" => new HpcSgdRunner<W4>(data, batch, lr, o.Threads, o.ChunkSize, o.GatherAhead, o.TrackNoise),
                 _ => throw new ArgumentException(workload),
             },
             "Scalar" => new HandWrittenRunner<ScalarRows>(data, batch, lr),
             "Primitives" => new HandWrittenRunner<TensorPrimitivesRows>(data, batch, lr),
             _ => throw new ArgumentException(method),
         };
+    }
+}
+
+/// <summary>The training options a runner method names ("Ahead+Chunk128").</summary>
+public readonly record struct SessionOptions(int Threads, int? ChunkSize, bool GatherAhead, bool TrackNoise)
+{
+    public static bool TryParse(string method, out SessionOptions options)
+    {
+        options = new SessionOptions(1, null, false, false);
+        foreach (string token in method.Split('+'))
+        {
+            if (token == "Ahead")
+            {
+                options = options with { GatherAhead = true };
+            }
+            else if (token == "Noise")
+            {
+                options = options with { TrackNoise = true };
+            }
+            else if (token.StartsWith("Threads", StringComparison.Ordinal) && int.TryParse(token.AsSpan(7), out int threads) && threads > 0)
+            {
+                options = options with { Threads = threads };
+            }
+            else if (token.StartsWith("Chunk", StringComparison.Ordinal) && int.TryParse(token.AsSpan(5), out int rows) && rows >= 0)
+            {
+                options = options with { ChunkSize = rows };
+            }
+            else
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }
