@@ -57,6 +57,7 @@ public static class PairedSteps
                 fractions[c].Add(gflops / peak);
             }
         }
+        var notes = runners.Select(r => r.Notes).ToArray();
         foreach (IStepRunner runner in runners)
         {
             (runner as IDisposable)?.Dispose();
@@ -76,6 +77,13 @@ public static class PairedSteps
         foreach (Result x in results)
         {
             Console.WriteLine(string.Create(inv, $"{x.Cell}, {x.MedianUs:G4}, {x.MedianProbeGflops:F1}, {x.MedianStepGflops:F1}, {100 * x.MedianFractionOfPeak:F1}% [{100 * x.Q1Fraction:F1}, {100 * x.Q3Fraction:F1}], {x.Rounds}"));
+        }
+        for (int c = 0; c < parsed.Length; c++)
+        {
+            if (notes[c] is string note)
+            {
+                Console.WriteLine($"{results[c].Cell}: {note}");
+            }
         }
         // A runner's cell beside the plain one (e.g. Compiled:W4/B64 and W4/B64), else beside the first cell of its workload
         // and batch (Ahead+Chunk0:W3/B256 beside Ahead:W3/B256): the speed ratio of each round's pair.

@@ -11,6 +11,9 @@ namespace HpcSgd.Benchmarks;
 public interface IStepRunner
 {
     void Step();
+
+    /// <summary>What the runner saw besides the time, for the report (null: nothing).</summary>
+    string? Notes => null;
 }
 
 /// <summary>HpcSgd: a <see cref="TrainingSession{TModel}"/> step (shuffled epochs, gather, generated kernels, update).</summary>
@@ -30,6 +33,9 @@ public sealed class HpcSgdRunner<TModel> : IStepRunner, IDisposable where TModel
     }
 
     public void Dispose() => session.Dispose();
+
+    public string? Notes => session.GatherAheadProbes is (long near, long far) && near + far > 0
+        ? $"helper's placement probes: {near} near, {far} far" : null;
 
     public void Step()
     {

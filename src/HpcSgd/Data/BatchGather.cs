@@ -25,6 +25,9 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
         _ = data.ByteRows;
     }
 
+    /// <summary>True when the rows are stored as bytes and widened to floats as they are gathered (a quarter of the bytes to fetch).</summary>
+    public bool WidensBytes => interleavedRows is null && data.ByteRows is not null;
+
     /// <summary>Rows ahead whose line a narrow gather requests: far enough to cover a miss, near enough to stay in L1 (benchmarks/README.md).</summary>
     private const int NarrowAhead = 16;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using HpcSgd.Data;
 using HpcSgd.Kernels;
 using HpcSgd.Models;
@@ -11,7 +12,9 @@ namespace HpcSgd.Training;
 /// turn), so a step whose rows come from a data set larger than the caches waits for memory only when the gather
 /// takes longer than the kernels. A piece is copied in chunks that either thread claims: a step never waits for the
 /// helper to be scheduled or to finish a piece it is slow at (on a shared machine its copies can take several times
-/// the step's own); it copies the chunks nobody has claimed and waits only for those being copied.
+/// the step's own); it copies the chunks nobody has claimed and waits only for those being copied. Rows stored as bytes
+/// are gathered by the helper only while its core shares a cache with the step's (<see cref="PlacementProbe"/>): from a
+/// core farther away, the floats it writes cost the step more to read than the bytes cost to gather.
 /// </summary>
 internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel<TModel>
 {
@@ -27,17 +30,23 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>Rows per chunk are a multiple of this (the wide gathers copy rows in groups of eight, the next group requested meanwhile).</summary>
     private const int ChunkRowMultiple = 16;
 
+    /// <summary>How long a helper the step gathers for stays awake after a probe: a few of the step's probe intervals.</summary>
+    private static readonly long FarSpinTicks = 3 * Stopwatch.Frequency / 500;
+
+    /// <summary>How long the step waits for the helper to answer a placement probe.</summary>
+    private static readonly long ProbeTimeoutTicks = Stopwatch.Frequency / 100_000;
+
     private readonly BatchGather<TModel> gather;
     private readonly Slot[] slots;
+    private readonly AlignedFloats stepInputs, stepTargets; // where the step gathers a piece the helper left whole
     private readonly int chunkRows;
     private readonly SemaphoreSlim wake = new(0);
     private readonly Thread thread;
     private readonly bool started;
-    private long requests; // requests made so far; slot of request n: n % Depth
-    private long taken; // requests the step has begun to take
-    private int helperSleeping;
+    private GatherAheadShared shared;
     private long allocated;
-    private volatile bool disposed;
+    private readonly PlacementProbe placement = new();
+    private long nextProbe; // the step's clock for its next probe
 
     /// <param name="gather">Copies a batch's rows.</param>
     /// <param name="batch">The most samples one request holds: a batch, or a chunk of one when the session chunks batches.</param>
@@ -50,6 +59,9 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         ArgumentOutOfRangeException.ThrowIfNegative(chunkRows);
         this.gather = gather;
         this.chunkRows = chunkRows > 0 ? chunkRows : ChunkRows(TModel.Description.InputCount + TModel.Description.TargetWidth);
+        shared.HelperClaims = 1;
+        stepInputs = new AlignedFloats(batch * TModel.Description.InputCount);
+        stepTargets = new AlignedFloats(batch * TModel.Description.TargetWidth);
         slots = new Slot[depth];
         for (int s = 0; s < slots.Length; s++)
         {
@@ -79,14 +91,25 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>Chunks the step copied itself because the helper had not claimed them (for tests).</summary>
     public long ChunksGatheredByStep { get; private set; }
 
+    /// <summary>How often the step measures how far the helper's core is (<see cref="Stopwatch"/> ticks; settable for tests).</summary>
+    internal long ProbeIntervalTicks { get; init; } = Stopwatch.Frequency / 500;
+
+    /// <summary>Round trips shorter than this count as near (settable for tests).</summary>
+    internal long NearTicks { get; init; } = PlacementProbe.NearTicks;
+
+    /// <summary>Placement probes the helper answered: from a core sharing a cache with the step's, and from one farther away.</summary>
+    public (long Near, long Far) Probes => (probesNear, probesFar);
+
+    private long probesNear, probesFar;
+
     /// <summary>The sample indices of slot <paramref name="slot"/>'s batch.</summary>
     public ReadOnlySpan<int> Indices(int slot) => slots[slot].Indices.AsSpan(0, slots[slot].Count);
 
     /// <summary>The gathered inputs of slot <paramref name="slot"/> (valid after <see cref="Wait"/>).</summary>
-    public Span<float> Inputs(int slot) => slots[slot].Inputs.Slice(0, slots[slot].Count * TModel.Description.InputCount);
+    public Span<float> Inputs(int slot) => (slots[slot].InStepBuffers ? stepInputs : slots[slot].Inputs).Slice(0, slots[slot].Count * TModel.Description.InputCount);
 
     /// <summary>The gathered targets of slot <paramref name="slot"/> (valid after <see cref="Wait"/>).</summary>
-    public Span<float> Targets(int slot) => slots[slot].Targets.Slice(0, slots[slot].Count * TModel.Description.TargetWidth);
+    public Span<float> Targets(int slot) => (slots[slot].InStepBuffers ? stepTargets : slots[slot].Targets).Slice(0, slots[slot].Count * TModel.Description.TargetWidth);
 
     /// <summary>Batch buffers in the ring.</summary>
     public int Depth => slots.Length;
@@ -98,17 +121,19 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// </summary>
     public int Request(ReadOnlySpan<int> indices)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        int slot = (int)(requests % slots.Length);
+        ObjectDisposedException.ThrowIf(Disposed, this);
+        int slot = (int)(shared.Requests % slots.Length);
         Slot s = slots[slot];
         indices.CopyTo(s.Indices);
         s.Count = indices.Length;
         s.Chunks = (indices.Length + chunkRows - 1) / chunkRows;
         s.DoneChunks = 0;
         s.Failure = null;
+        s.InStepBuffers = false;
         Volatile.Write(ref s.NextChunk, 0); // opens the chunks to claims
-        Interlocked.Increment(ref requests);
-        if (Interlocked.Exchange(ref helperSleeping, 0) == 1)
+        Interlocked.Increment(ref shared.Requests);
+        // Read first: a write here would take the line from the helper's cache on every request.
+        if (Volatile.Read(ref shared.HelperSleeping) == 1 && Interlocked.Exchange(ref shared.HelperSleeping, 0) == 1)
         {
             wake.Release();
         }
@@ -121,11 +146,22 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// </summary>
     public int Wait()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        int slot = (int)((Interlocked.Increment(ref taken) - 1) % slots.Length);
+        ObjectDisposedException.ThrowIf(Disposed, this);
+        int slot = (int)((Interlocked.Increment(ref shared.Taken) - 1) % slots.Length);
         Slot s = slots[slot];
         try
         {
+            ProbePlacement();
+            if (!HelperClaims && Interlocked.CompareExchange(ref s.NextChunk, Slot.Closed, 0) == 0)
+            {
+                // Nothing of it claimed by the helper: gathered whole into the step's own buffers, which stay in its
+                // cache, where the ring's slots (twice the L2) would each be written cold.
+                gather.Rows(s.Indices.AsSpan(0, s.Count), stepInputs.Slice(0, s.Count * TModel.Description.InputCount),
+                    stepTargets.Slice(0, s.Count * TModel.Description.TargetWidth));
+                s.InStepBuffers = true;
+                ChunksGatheredByStep += s.Chunks;
+                return slot;
+            }
             while (CopyChunk(s))
             {
                 ChunksGatheredByStep++;
@@ -134,7 +170,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             var spinner = new SpinWait();
             while (Volatile.Read(ref s.DoneChunks) != s.Chunks)
             {
-                ObjectDisposedException.ThrowIf(disposed, this);
+                ObjectDisposedException.ThrowIf(Disposed, this);
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
             s.Failure?.Throw();
@@ -143,6 +179,38 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         finally
         {
             Volatile.Write(ref s.NextChunk, Slot.Closed);
+        }
+    }
+
+    /// <summary>
+    /// Every few milliseconds, while rows stored as bytes are gathered and the helper is awake, measures how far its core
+    /// is and lets it claim chunks only while it is near.
+    /// </summary>
+    private void ProbePlacement()
+    {
+        if (!started || !gather.WidensBytes)
+        {
+            return;
+        }
+        long now = Stopwatch.GetTimestamp();
+        if (now < nextProbe || Volatile.Read(ref shared.HelperSleeping) == 1)
+        {
+            return;
+        }
+        nextProbe = now + ProbeIntervalTicks;
+        long roundTrip = placement.Measure(ProbeTimeoutTicks);
+        if (roundTrip >= 0)
+        {
+            bool near = roundTrip < NearTicks;
+            if (near)
+            {
+                probesNear++;
+            }
+            else
+            {
+                probesFar++;
+            }
+            Volatile.Write(ref shared.HelperClaims, near ? 1 : 0);
         }
     }
 
@@ -173,11 +241,12 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private void Loop()
     {
         long next = 0;
-        while (!disposed)
+        while (!Disposed)
         {
+            placement.Answer();
             // Requests the step has begun to take are its own: the helper goes on from the oldest it may still claim.
-            next = Math.Max(next, Volatile.Read(ref taken));
-            if (next >= Volatile.Read(ref requests))
+            next = Math.Max(next, Volatile.Read(ref shared.Taken));
+            if (next >= Volatile.Read(ref shared.Requests) || !HelperClaims)
             {
                 AwaitRequest(next);
                 continue;
@@ -187,33 +256,49 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             // again since: it then gathers that later request, which is as good.
             Slot s = slots[next % slots.Length];
             long before = GC.GetAllocatedBytesForCurrentThread();
-            while (!disposed && Volatile.Read(ref taken) <= next && CopyChunk(s))
+            while (!Disposed && Volatile.Read(ref shared.Taken) <= next && HelperClaims && CopyChunk(s))
             {
+                placement.Answer();
             }
             Interlocked.Add(ref allocated, GC.GetAllocatedBytesForCurrentThread() - before);
             next++;
         }
     }
 
-    /// <summary>Spins for a request after <paramref name="next"/>, then sleeps until <see cref="Request"/> or <see cref="Dispose"/> wakes it.</summary>
+    /// <summary>
+    /// Spins for a request after <paramref name="next"/> it may claim, answering placement probes, then sleeps until
+    /// <see cref="Request"/> or <see cref="Dispose"/> wakes it. While the step gathers itself, the helper stays awake as
+    /// long as probes keep coming (a halted vCPU is what the host seems to move) and reads nothing else the step writes.
+    /// </summary>
     private void AwaitRequest(long next)
     {
         // SpinWait yields the core now and then: when the scheduler has put both threads on one core, a plain spin
         // kept the step from running (benchmarks/README.md, issue #13).
         long until = Stopwatch.GetTimestamp() + SpinTicks;
         var spinner = new SpinWait();
-        while (Volatile.Read(ref requests) <= next && !disposed)
+        while (!Disposed)
         {
+            bool claims = HelperClaims;
+            if (claims && Volatile.Read(ref shared.Requests) > next)
+            {
+                return;
+            }
+            if (placement.Answer())
+            {
+                spinner.Reset();
+                until = Math.Max(until, Stopwatch.GetTimestamp() + (claims ? SpinTicks : FarSpinTicks));
+            }
             if (Stopwatch.GetTimestamp() >= until)
             {
                 // Announce the sleep, then look once more: a request made before the announcement is seen here, one
-                // made after it finds the flag set and releases the semaphore.
-                Interlocked.Exchange(ref helperSleeping, 1);
-                if (Volatile.Read(ref requests) <= next && !disposed)
+                // made after it finds the flag set and releases the semaphore. Left to the step, the helper sleeps
+                // until the next request.
+                Interlocked.Exchange(ref shared.HelperSleeping, 1);
+                if ((!HelperClaims || Volatile.Read(ref shared.Requests) <= next) && !Disposed)
                 {
                     wake.Wait();
                 }
-                Interlocked.Exchange(ref helperSleeping, 0);
+                Interlocked.Exchange(ref shared.HelperSleeping, 0);
                 return;
             }
             spinner.SpinOnce(sleep1Threshold: -1);
@@ -226,17 +311,21 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// </summary>
     public void Dispose()
     {
-        if (disposed)
+        if (Disposed)
         {
             return;
         }
-        disposed = true;
+        Volatile.Write(ref shared.Disposed, 1);
         wake.Release();
         if (started)
         {
             thread.Join();
         }
     }
+
+    private bool HelperClaims => Volatile.Read(ref shared.HelperClaims) != 0;
+
+    private bool Disposed => Volatile.Read(ref shared.Disposed) != 0;
 
     /// <summary>
     /// One request's buffers and the claims on its chunks. <see cref="NextChunk"/> only grows while the request is open;
@@ -254,5 +343,21 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         public int NextChunk = Closed;
         public int DoneChunks;
         public ExceptionDispatchInfo? Failure;
+        public bool InStepBuffers; // gathered whole by the step into its own buffers
     }
+}
+
+/// <summary>
+/// What the step and the helper of <see cref="GatherAhead{TModel}"/> both read, on lines of their own: the counters
+/// the step writes with every piece, and the flags it writes rarely, which a helper left without work polls (from a
+/// far core, every line the step writes while the helper reads it costs the step a round trip).
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal struct GatherAheadShared
+{
+    [FieldOffset(64)] public long Requests; // requests made so far; slot of request n: n % Depth
+    [FieldOffset(72)] public long Taken; // requests the step has begun to take
+    [FieldOffset(128)] public int HelperSleeping;
+    [FieldOffset(132)] public int HelperClaims; // 0 while the step gathers byte rows itself (the helper's core is far)
+    [FieldOffset(136)] public int Disposed;
 }

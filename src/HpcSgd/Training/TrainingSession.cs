@@ -240,6 +240,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// <summary>True while the helper that gathers ahead has a live thread (for tests).</summary>
     internal bool GatherAheadRunning => ahead is not null && ahead.IsRunning;
 
+    /// <summary>Placement probes the gathering helper answered, near and far (none without <see cref="TrainingOptions.GatherAhead"/>).</summary>
+    internal (long Near, long Far) GatherAheadProbes => ahead?.Probes ?? (0, 0);
+
     /// <summary>Bytes allocated by the worker and helper threads inside steps (for allocation tests).</summary>
     internal long AllocatedOnWorkers => (parallel?.AllocatedOnWorkers ?? 0) + (ahead?.Allocated ?? 0);
 

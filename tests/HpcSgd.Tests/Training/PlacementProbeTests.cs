@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using HpcSgd.Data;
+using HpcSgd.Models;
+using HpcSgd.Tests.Models;
+using HpcSgd.Tests.Reference;
+using HpcSgd.Training;
+
+namespace HpcSgd.Tests.Training;
+
+/// <summary>
+/// The round trip between the step's and the helper's cores, and what <see cref="GatherAhead{TModel}"/> does with it:
+/// rows stored as bytes are gathered by the helper only while its core is near; whoever gathers, the rows are exact.
+/// </summary>
+public class PlacementProbeTests
+{
+    private static readonly long Timeout = Stopwatch.Frequency / 1000;
+
+    [Fact]
+    public void A_thread_that_answers_gives_a_positive_round_trip()
+    {
+        var probe = new PlacementProbe();
+        using var stop = new CancellationTokenSource();
+        var answerer = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                probe.Answer();
+            }
+        }) { IsBackground = true };
+        answerer.Start();
+        try
+        {
+            long roundTrip = -1;
+            var clock = Stopwatch.StartNew();
+            while (roundTrip < 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) // the answering thread may not be running yet
+            {
+                roundTrip = probe.Measure(Timeout);
+            }
+            Assert.InRange(roundTrip, 1, Stopwatch.Frequency / 1000); // a cache line's round trip, well under a millisecond
+        }
+        finally
+        {
+            stop.Cancel();
+            answerer.Join();
+        }
+    }
+
+    [Fact]
+    public void Without_an_answer_the_measurement_gives_up()
+    {
+        var probe = new PlacementProbe();
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(-1, probe.Measure(Timeout));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.False(probe.Answer() && probe.Answer()); // a stale ping is answered once, then there is none
+    }
+
+    [Fact]
+    public void A_far_helper_leaves_byte_rows_to_the_step()
+    {
+        (GatherAhead<FashionMlp> ahead, float[] x, float[] y) = Ahead(bytes: true, nearTicks: 0);
+        using (ahead)
+        {
+            var pieces = new Pieces(ahead, x, y);
+            var clock = Stopwatch.StartNew();
+            while (ahead.Probes.Far == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                pieces.TakeOne();
+            }
+            Assert.True(ahead.Probes.Far > 0, "the helper never answered a probe");
+            Assert.Equal(0, ahead.Probes.Near);
+            // From here the helper claims nothing: every chunk of the pieces requested from now on is the step's, and
+            // of those outstanding now, what the helper had not claimed.
+            long before = ahead.ChunksGatheredByStep, outstandingBefore = pieces.OutstandingChunks;
+            long requested = pieces.Take(200);
+            long takenFromNewRequests = requested - pieces.OutstandingChunks;
+            Assert.InRange(ahead.ChunksGatheredByStep - before, takenFromNewRequests, takenFromNewRequests + outstandingBefore);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)] // near: the helper gathers as before
+    [InlineData(false)] // rows of floats are not probed: the helper gathers wherever it runs
+    public void A_near_helper_or_float_rows_keep_the_helper_gathering(bool bytes)
+    {
+        (GatherAhead<FashionMlp> ahead, float[] x, float[] y) = Ahead(bytes, nearTicks: long.MaxValue);
+        using (ahead)
+        {
+            var pieces = new Pieces(ahead, x, y);
+            var clock = Stopwatch.StartNew();
+            while ((bytes ? ahead.Probes.Near == 0 : clock.Elapsed < TimeSpan.FromSeconds(0.2)) && clock.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                pieces.TakeOne();
+            }
+            Assert.Equal(0, ahead.Probes.Far);
+            Assert.True(bytes ? ahead.Probes.Near > 0 : ahead.Probes.Near == 0);
+        }
+    }
+
+    private static (GatherAhead<FashionMlp>, float[], float[]) Ahead(bool bytes, long nearTicks)
+    {
+        (float[] x, float[] y) = TestData.Batch(FashionMlp.Description, 400, seed: 8);
+        x = bytes ? TestData.AsBytes(x) : x;
+        var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(x, y));
+        var ahead = new GatherAhead<FashionMlp>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearTicks = nearTicks, ProbeIntervalTicks = 0 };
+        return (ahead, x, y);
+    }
+
+    /// <summary>Requests pieces of random rows, takes them in order and checks every row, counting chunks.</summary>
+    private sealed class Pieces(GatherAhead<FashionMlp> ahead, float[] x, float[] y)
+    {
+        public const int Rows = 40, Depth = 4, ChunkRows = 8;
+        private readonly Random random = new(3);
+        private readonly Queue<int[]> requested = new();
+
+        public long OutstandingChunks => requested.Sum(Chunks);
+
+        private static long Chunks(int[] indices) => (indices.Length + ChunkRows - 1) / ChunkRows;
+
+        /// <summary>Takes <paramref name="count"/> pieces; returns the chunks of the pieces requested meanwhile.</summary>
+        public long Take(int count)
+        {
+            long chunks = 0;
+            for (int i = 0; i < count; i++)
+            {
+                chunks += TakeOne();
+            }
+            return chunks;
+        }
+
+        public long TakeOne()
+        {
+            long chunks = 0;
+            while (requested.Count < Depth - 1)
+            {
+                int[] indices = [.. Enumerable.Range(0, random.Next(1, Rows + 1)).Select(_ => random.Next(400))];
+                ahead.Request(indices);
+                requested.Enqueue(indices);
+                chunks += Chunks(indices);
+            }
+            int slot = ahead.Wait();
+            int[] expected = requested.Dequeue();
+            int width = FashionMlp.Description.InputCount, targetWidth = FashionMlp.Description.TargetWidth;
+            for (int r = 0; r < expected.Length; r++)
+            {
+                Assert.Equal(x.AsSpan(expected[r] * width, width).ToArray(), ahead.Inputs(slot).Slice(r * width, width).ToArray());
+                Assert.Equal(y.AsSpan(expected[r] * targetWidth, targetWidth).ToArray(), ahead.Targets(slot).Slice(r * targetWidth, targetWidth).ToArray());
+            }
+            return chunks;
+        }
+    }
+}
