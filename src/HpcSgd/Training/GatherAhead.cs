@@ -47,6 +47,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private long allocated;
     private readonly PlacementProbe placement = new();
     private long nextProbe; // the step's clock for its next probe
+    private readonly bool probing; // the helper runs, and where the batch comes from matters to the step
 
     /// <param name="gather">Copies a batch's rows.</param>
     /// <param name="batch">The most samples one request holds: a batch, or a chunk of one when the session chunks batches.</param>
@@ -69,6 +70,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         }
         thread = new Thread(Loop) { IsBackground = true, Name = "HpcSgd gather ahead" };
         started = startHelper;
+        probing = startHelper && PlacementProbe.Matters(TModel.Description);
         if (startHelper)
         {
             thread.Start();
@@ -188,7 +190,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// </summary>
     private void ProbePlacement()
     {
-        if (!started || !gather.WidensBytes)
+        if (!probing || !gather.WidensBytes)
         {
             return;
         }

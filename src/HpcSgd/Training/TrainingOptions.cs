@@ -91,10 +91,11 @@ public sealed record TrainingOptions
     /// fill twice the L2), so steps on wide rows from a data set larger than the caches stop waiting for memory; it
     /// takes a second core, and the results are identical bit for bit (batches are drawn in the same order). A chunked
     /// batch (<see cref="ChunkSize"/>) is gathered ahead chunk by chunk. Applies with one <see cref="Threads"/>;
-    /// otherwise each thread gathers its part in the step as without it. Features stored as bytes (8-bit images) are
-    /// gathered by the helper only while its core shares a cache with the step's, measured every few milliseconds (a
-    /// virtual machine's host may move a vCPU at any time); from a core farther away the step gathers them itself, as
-    /// without the option. Dispose the session to stop the helper.
+    /// otherwise each thread gathers its part in the step as without it. For a model with little arithmetic per feature
+    /// (a softmax regression on image bytes), features stored as bytes are gathered by the helper only while its core
+    /// shares a cache with the step's, measured every few milliseconds (a virtual machine's host may move a vCPU at any
+    /// time); from a core farther away the step gathers them itself, as without the option. Dispose the session to stop
+    /// the helper.
     /// </summary>
     public bool GatherAhead { get; init; }
 

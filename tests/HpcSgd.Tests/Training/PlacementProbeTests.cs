@@ -58,7 +58,7 @@ public class PlacementProbeTests
     [Fact]
     public void A_far_helper_leaves_byte_rows_to_the_step()
     {
-        (GatherAhead<FashionMlp> ahead, float[] x, float[] y) = Ahead(bytes: true, nearTicks: 0);
+        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes: true, nearTicks: 0);
         using (ahead)
         {
             var pieces = new Pieces(ahead, x, y);
@@ -83,7 +83,7 @@ public class PlacementProbeTests
     [InlineData(false)] // rows of floats are not probed: the helper gathers wherever it runs
     public void A_near_helper_or_float_rows_keep_the_helper_gathering(bool bytes)
     {
-        (GatherAhead<FashionMlp> ahead, float[] x, float[] y) = Ahead(bytes, nearTicks: long.MaxValue);
+        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes, nearTicks: long.MaxValue);
         using (ahead)
         {
             var pieces = new Pieces(ahead, x, y);
@@ -97,17 +97,33 @@ public class PlacementProbeTests
         }
     }
 
-    private static (GatherAhead<FashionMlp>, float[], float[]) Ahead(bool bytes, long nearTicks)
+    [Fact]
+    public void Only_steps_with_little_arithmetic_per_batch_byte_probe()
     {
+        Assert.True(PlacementProbe.Matters(FashionSoftmaxGeneral.Description)); // 784 -> 10: 2.5 multiply-adds per byte
+        Assert.False(PlacementProbe.Matters(FashionMlp.Description)); // 784 -> 128 -> 10: 32
         (float[] x, float[] y) = TestData.Batch(FashionMlp.Description, 400, seed: 8);
+        var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(TestData.AsBytes(x), y));
+        using var ahead = new GatherAhead<FashionMlp>(gather, 40, 4, chunkRows: 8) { NearTicks = 0, ProbeIntervalTicks = 0 };
+        for (int i = 0; i < 200; i++)
+        {
+            ahead.Request([i, i + 1]);
+            ahead.Wait();
+        }
+        Assert.Equal((0L, 0L), ahead.Probes);
+    }
+
+    private static (GatherAhead<FashionSoftmaxGeneral>, float[], float[]) Ahead(bool bytes, long nearTicks)
+    {
+        (float[] x, float[] y) = TestData.Batch(FashionSoftmaxGeneral.Description, 400, seed: 8);
         x = bytes ? TestData.AsBytes(x) : x;
-        var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(x, y));
-        var ahead = new GatherAhead<FashionMlp>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearTicks = nearTicks, ProbeIntervalTicks = 0 };
+        var gather = new BatchGather<FashionSoftmaxGeneral>(new Dataset<FashionSoftmaxGeneral>(x, y));
+        var ahead = new GatherAhead<FashionSoftmaxGeneral>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearTicks = nearTicks, ProbeIntervalTicks = 0 };
         return (ahead, x, y);
     }
 
     /// <summary>Requests pieces of random rows, takes them in order and checks every row, counting chunks.</summary>
-    private sealed class Pieces(GatherAhead<FashionMlp> ahead, float[] x, float[] y)
+    private sealed class Pieces(GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y)
     {
         public const int Rows = 40, Depth = 4, ChunkRows = 8;
         private readonly Random random = new(3);
@@ -140,7 +156,7 @@ public class PlacementProbeTests
             }
             int slot = ahead.Wait();
             int[] expected = requested.Dequeue();
-            int width = FashionMlp.Description.InputCount, targetWidth = FashionMlp.Description.TargetWidth;
+            int width = FashionSoftmaxGeneral.Description.InputCount, targetWidth = FashionSoftmaxGeneral.Description.TargetWidth;
             for (int r = 0; r < expected.Length; r++)
             {
                 Assert.Equal(x.AsSpan(expected[r] * width, width).ToArray(), ahead.Inputs(slot).Slice(r * width, width).ToArray());
