@@ -98,6 +98,39 @@ public class PlacementProbeTests
     }
 
     [Fact]
+    public void A_probing_session_allocates_nothing_per_step_on_either_thread()
+    {
+        (float[] x, float[] y) = TestData.Batch(FashionSoftmaxGeneral.Description, 2000, seed: 8);
+        var options = new TrainingOptions { LearningRate = 0.01f, BatchSize = 64, Steps = 1_000_000, Seed = 3, GatherAhead = true };
+        using var session = new TrainingSession<FashionSoftmaxGeneral>(new Model<FashionSoftmaxGeneral>(seed: 2), new Dataset<FashionSoftmaxGeneral>(TestData.AsBytes(x), y), options);
+        var clock = Stopwatch.StartNew();
+        while (session.GatherAheadProbes is (0, 0) && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            Assert.True(session.Step());
+        }
+        Assert.NotEqual((0L, 0L), session.GatherAheadProbes);
+        SessionAllocations.AssertNoneOnAnyThread(session, warmUp: 100, steps: 2000);
+    }
+
+    [Fact]
+    public void A_probing_session_trains_bit_for_bit_as_one_without_the_helper()
+    {
+        (float[] x, float[] y) = TestData.Batch(FashionSoftmaxGeneral.Description, 1000, seed: 8);
+        var data = new Dataset<FashionSoftmaxGeneral>(TestData.AsBytes(x), y);
+        var options = new TrainingOptions { LearningRate = 0.01f, BatchSize = 64, Steps = 1500, Seed = 3, Momentum = 0.5f };
+        var plainModel = new Model<FashionSoftmaxGeneral>(seed: 2);
+        var aheadModel = new Model<FashionSoftmaxGeneral>(seed: 2);
+        using (var plain = new TrainingSession<FashionSoftmaxGeneral>(plainModel, data, options))
+        using (var ahead = new TrainingSession<FashionSoftmaxGeneral>(aheadModel, data, options with { GatherAhead = true }))
+        {
+            plain.Run();
+            ahead.Run();
+            Assert.Equal(plain.LastLoss, ahead.LastLoss);
+        }
+        Assert.Equal(plainModel.Parameters.ToArray(), aheadModel.Parameters.ToArray());
+    }
+
+    [Fact]
     public void Only_steps_with_little_arithmetic_per_batch_byte_probe()
     {
         Assert.True(PlacementProbe.Matters(FashionSoftmaxGeneral.Description)); // 784 -> 10: 2.5 multiply-adds per byte
