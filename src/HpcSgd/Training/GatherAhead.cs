@@ -96,8 +96,8 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>How often the step measures how far the helper's core is (<see cref="Stopwatch"/> ticks; settable for tests).</summary>
     internal long ProbeIntervalTicks { get; init; } = Stopwatch.Frequency / 500;
 
-    /// <summary>Round trips shorter than this count as near (settable for tests).</summary>
-    internal long NearTicks { get; init; } = PlacementProbe.NearTicks;
+    /// <summary>Round trips shorter than this many nanoseconds count as near (settable for tests).</summary>
+    internal double NearNanoseconds { get; init; } = PlacementProbe.NearNanoseconds;
 
     /// <summary>Placement probes the helper answered: from a core sharing a cache with the step's, and from one farther away.</summary>
     public (long Near, long Far) Probes => (probesNear, probesFar);
@@ -200,10 +200,10 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             return;
         }
         nextProbe = now + ProbeIntervalTicks;
-        long roundTrip = placement.Measure(ProbeTimeoutTicks);
+        double roundTrip = placement.Measure(ProbeTimeoutTicks);
         if (roundTrip >= 0)
         {
-            bool near = roundTrip < NearTicks;
+            bool near = roundTrip < NearNanoseconds;
             if (near)
             {
                 probesNear++;

@@ -19,7 +19,7 @@ internal sealed class PlacementProbe
     /// Round trips shorter than this mean the cores share a cache: between the ~100 ns of cores on one L3 and the
     /// 400 ns and more of cores on different dies.
     /// </summary>
-    public static readonly long NearTicks = Stopwatch.Frequency / 4_000_000; // 250 ns
+    public const double NearNanoseconds = 250;
 
     /// <summary>
     /// Multiply-adds of a forward pass per byte of its batch's features above which the kernels hide where the batch
@@ -44,10 +44,10 @@ internal sealed class PlacementProbe
     private Lines lines;
 
     /// <summary>
-    /// The mean round trip of <see cref="RoundTrips"/> pings, in <see cref="Stopwatch"/> ticks, or -1 when the other thread
-    /// did not answer one within <paramref name="timeoutTicks"/> (busy, or not running).
+    /// The mean round trip of <see cref="RoundTrips"/> pings in nanoseconds, or -1 when the other thread did not answer one
+    /// within <paramref name="timeoutTicks"/> (<see cref="Stopwatch"/> ticks; busy, or not running).
     /// </summary>
-    public long Measure(long timeoutTicks)
+    public double Measure(long timeoutTicks)
     {
         if (!RoundTrip(timeoutTicks))
         {
@@ -61,7 +61,7 @@ internal sealed class PlacementProbe
                 return -1;
             }
         }
-        return (Stopwatch.GetTimestamp() - start) / RoundTrips;
+        return (Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency / RoundTrips;
     }
 
     private bool RoundTrip(long timeoutTicks)

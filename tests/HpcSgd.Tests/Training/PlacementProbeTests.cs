@@ -30,13 +30,13 @@ public class PlacementProbeTests
         answerer.Start();
         try
         {
-            long roundTrip = -1;
+            double roundTrip = -1;
             var clock = Stopwatch.StartNew();
             while (roundTrip < 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) // the answering thread may not be running yet
             {
                 roundTrip = probe.Measure(Timeout);
             }
-            Assert.InRange(roundTrip, 1, Stopwatch.Frequency / 1000); // a cache line's round trip, well under a millisecond
+            Assert.InRange(roundTrip, 1, 1e6); // a cache line's round trip in nanoseconds, well under a millisecond
         }
         finally
         {
@@ -58,7 +58,7 @@ public class PlacementProbeTests
     [Fact]
     public void A_far_helper_leaves_byte_rows_to_the_step()
     {
-        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes: true, nearTicks: 0);
+        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes: true, nearNanoseconds: 0);
         using (ahead)
         {
             var pieces = new Pieces(ahead, x, y);
@@ -83,7 +83,7 @@ public class PlacementProbeTests
     [InlineData(false)] // rows of floats are not probed: the helper gathers wherever it runs
     public void A_near_helper_or_float_rows_keep_the_helper_gathering(bool bytes)
     {
-        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes, nearTicks: long.MaxValue);
+        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes, nearNanoseconds: double.MaxValue);
         using (ahead)
         {
             var pieces = new Pieces(ahead, x, y);
@@ -137,7 +137,7 @@ public class PlacementProbeTests
         Assert.False(PlacementProbe.Matters(FashionMlp.Description)); // 784 -> 128 -> 10: 32
         (float[] x, float[] y) = TestData.Batch(FashionMlp.Description, 400, seed: 8);
         var gather = new BatchGather<FashionMlp>(new Dataset<FashionMlp>(TestData.AsBytes(x), y));
-        using var ahead = new GatherAhead<FashionMlp>(gather, 40, 4, chunkRows: 8) { NearTicks = 0, ProbeIntervalTicks = 0 };
+        using var ahead = new GatherAhead<FashionMlp>(gather, 40, 4, chunkRows: 8) { NearNanoseconds = 0, ProbeIntervalTicks = 0 };
         for (int i = 0; i < 200; i++)
         {
             ahead.Request([i, i + 1]);
@@ -146,12 +146,12 @@ public class PlacementProbeTests
         Assert.Equal((0L, 0L), ahead.Probes);
     }
 
-    private static (GatherAhead<FashionSoftmaxGeneral>, float[], float[]) Ahead(bool bytes, long nearTicks)
+    private static (GatherAhead<FashionSoftmaxGeneral>, float[], float[]) Ahead(bool bytes, double nearNanoseconds)
     {
         (float[] x, float[] y) = TestData.Batch(FashionSoftmaxGeneral.Description, 400, seed: 8);
         x = bytes ? TestData.AsBytes(x) : x;
         var gather = new BatchGather<FashionSoftmaxGeneral>(new Dataset<FashionSoftmaxGeneral>(x, y));
-        var ahead = new GatherAhead<FashionSoftmaxGeneral>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearTicks = nearTicks, ProbeIntervalTicks = 0 };
+        var ahead = new GatherAhead<FashionSoftmaxGeneral>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearNanoseconds = nearNanoseconds, ProbeIntervalTicks = 0 };
         return (ahead, x, y);
     }
 
