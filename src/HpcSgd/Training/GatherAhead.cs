@@ -34,7 +34,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private static readonly long FarSpinTicks = 3 * Stopwatch.Frequency / 500;
 
     /// <summary>How long the step waits for the helper to answer a placement probe.</summary>
-    private static readonly long ProbeTimeoutTicks = Stopwatch.Frequency / 100_000;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMicroseconds(10);
 
     private readonly BatchGather<TModel> gather;
     private readonly Slot[] slots;
@@ -200,7 +200,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             return;
         }
         nextProbe = now + ProbeIntervalTicks;
-        double roundTrip = placement.Measure(ProbeTimeoutTicks);
+        double roundTrip = placement.Measure(ProbeTimeout);
         if (roundTrip >= 0)
         {
             bool near = roundTrip < NearNanoseconds;

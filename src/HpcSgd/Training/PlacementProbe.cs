@@ -6,9 +6,8 @@ namespace HpcSgd.Training;
 /// <summary>
 /// How far apart the cores of two threads are, measured as a cache line's round trip between them: one thread
 /// (<see cref="Measure"/>) writes a sequence number, the other (<see cref="Answer"/>) echoes it. Cores sharing a cache
-/// answer in about a hundred nanoseconds; cores on different dies or sockets take several times that. On a virtual
-/// machine the host may move a vCPU from one to the other at any time (benchmarks/README.md, issue #13), so the
-/// measurement is repeated.
+/// answer several times faster than cores on different dies or sockets. On a virtual machine the host may move a vCPU
+/// from one to the other at any time (benchmarks/README.md, issue #13), so the measurement is repeated.
 /// </summary>
 internal sealed class PlacementProbe
 {
@@ -16,15 +15,15 @@ internal sealed class PlacementProbe
     public const int RoundTrips = 8;
 
     /// <summary>
-    /// Round trips shorter than this mean the cores share a cache: between the ~100 ns of cores on one L3 and the
-    /// 400 ns and more of cores on different dies.
+    /// Round trips shorter than this mean the cores share a cache: between the round trips of cores on one L3 and of
+    /// cores on different dies (benchmarks/README.md, issue #13).
     /// </summary>
     public const double NearNanoseconds = 250;
 
     /// <summary>
     /// Multiply-adds of a forward pass per byte of its batch's features above which the kernels hide where the batch
-    /// comes from (the hardware prefetches it while they compute): between a softmax regression on 784 features (2.5)
-    /// and an MLP with 128 hidden units on them (32).
+    /// comes from (the hardware prefetches it while they compute): between the benchmarks' softmax regression on image
+    /// bytes, which waits on them, and their MLP with a hidden layer, which does not (benchmarks/README.md).
     /// </summary>
     private const double HiddenReadMultiplyAddsPerByte = 8;
 
@@ -45,10 +44,11 @@ internal sealed class PlacementProbe
 
     /// <summary>
     /// The mean round trip of <see cref="RoundTrips"/> pings in nanoseconds, or -1 when the other thread did not answer one
-    /// within <paramref name="timeoutTicks"/> (<see cref="Stopwatch"/> ticks; busy, or not running).
+    /// within <paramref name="timeout"/> (busy, or not running).
     /// </summary>
-    public double Measure(long timeoutTicks)
+    public double Measure(TimeSpan timeout)
     {
+        long timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         if (!RoundTrip(timeoutTicks))
         {
             return -1;
