@@ -142,4 +142,19 @@ public class PlannerTests
         Assert.All(plan.Batches.Skip(1), b => Assert.False(b.Layers[1].InputGradient!.Tiles[avx2].PacksB));
         Assert.Equal(plan, ModelPlanner.Plan(model));
     }
+
+    [Theory]
+    [InlineData(784, 10, "softmax", 8)] // W3: dot form, reads its byte rows itself
+    [InlineData(16, 3, "mse", 8)] // the narrowest rows the runtime keeps as bytes
+    [InlineData(15, 3, "mse", 0)] // narrower: no byte rows to read
+    [InlineData(784, 128, "softmax", 0)] // broadcast form: the rows are widened before the step
+    [InlineData(784, 1, "mse", 0)] // linear regression: its own fused kernel
+    [InlineData(784, 1, "bce", 8)]
+    public void FirstLayersInDotForm_ReadByteRows(int inputs, int outputs, string loss, int rowsAhead)
+    {
+        LossKind kind = loss switch { "mse" => LossKind.MeanSquaredError, "bce" => LossKind.BinaryCrossEntropy, _ => LossKind.SoftmaxCrossEntropy };
+        var model = new ModelSpec("App", "M", "class", EquatableArray<ContainingTypeSpec>.Empty, kind,
+            new EquatableArray<LayerSpec>(new[] { new LayerSpec(inputs, outputs, ActivationKind.Identity) }), new EquatableArray<int>(new[] { 64 }));
+        Assert.Equal(rowsAhead, ModelPlanner.Plan(model).ByteRowsAhead);
+    }
 }

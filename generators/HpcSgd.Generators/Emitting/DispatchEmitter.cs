@@ -11,7 +11,10 @@ internal static class DispatchEmitter
 {
     private const string P = "ref parameters0, ";
 
-    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches, IReadOnlyList<BatchShape> fusedBatches, bool fusedRegression)
+    /// <summary>The byte-row arguments of a core method called on floats (see <see cref="ByteRowEntryEmitter"/>).</summary>
+    private const string NoByteRows = "ref " + Names.Unsafe + ".NullRef<byte>(), ref " + Names.Unsafe + ".NullRef<int>(), ";
+
+    public static void Emit(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> batches, IReadOnlyList<BatchShape> fusedBatches, bool fusedRegression, bool readsByteRows)
     {
         string rs = Names.ReadOnlySpan;
         string s = Names.Span;
@@ -55,7 +58,7 @@ internal static class DispatchEmitter
         {
             CheckGradientArguments(w, model);
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
-            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f");
+            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, " + NoByteRows + "ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f");
         }
         w.Line();
 
@@ -66,7 +69,7 @@ internal static class DispatchEmitter
             CheckGradientArguments(w, model);
             w.Line($"{Names.KernelArguments}.CheckWeight(weight);");
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
-            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight");
+            WidthDispatch(w, "return ", "LossAndGradientCore", "ref parameters0, " + NoByteRows + "ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight");
         }
         w.Line();
 
@@ -91,9 +94,11 @@ internal static class DispatchEmitter
             Refs(w, "parameters", "inputs", "targets", "gradient", "workspace");
             // Without momentum the velocity is never read; point at the parameters rather than past an empty span.
             w.Line($"ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref {Names.MemoryMarshal}.GetReference(velocity);");
-            WidthDispatch(w, "return ", "TrainStepCore", "ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit");
+            WidthDispatch(w, "return ", "TrainStepCore", "ref parameters0, " + NoByteRows + "ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit");
         }
         w.Line();
+
+        ByteRowEntryEmitter.Emit(w, model, readsByteRows);
 
         // The contract's `in` parameters make its signatures differ from these methods' (a modreq), so without explicit
         // implementations the compiler adds bridges of its own, which carry no attribute: a session calling through the
@@ -109,7 +114,7 @@ internal static class DispatchEmitter
 
         w.Line("/// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static float TrainStepCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in {Names.UpdateRule} rule, float lossLimit) {Names.WidthConstraints}"))
+        using (w.Open($"private static float TrainStepCore{Names.WidthTypeParameters}(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in {Names.UpdateRule} rule, float lossLimit) {Names.WidthConstraints}"))
         {
             if (fusedRegression)
             {
@@ -123,14 +128,14 @@ internal static class DispatchEmitter
             }
             else
             {
-                EmitLayeredTrainStep(w, model, fusedBatches);
+                EmitLayeredTrainStep(w, model, fusedBatches, readsByteRows);
             }
         }
         w.Line();
 
         w.Line("/// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass: writes the gradient, or adds <paramref name=\"weight\"/> times it to <paramref name=\"gradient0\"/>.</summary>");
         w.Line(Names.FullyOptimized);
-        using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) {Names.WidthConstraints}"))
+        using (w.Open($"private static float LossAndGradientCore{Names.WidthTypeParameters}(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) {Names.WidthConstraints}"))
         {
             if (fusedRegression)
             {
@@ -139,7 +144,7 @@ internal static class DispatchEmitter
             else
             {
                 w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
-                w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+                ForwardCall(w, readsByteRows);
                 w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
                 // The gradient is linear in dL/dz: weighting the deltas weights every layer's gradient.
                 using (w.Open("if (weight != 1f)"))
@@ -153,6 +158,10 @@ internal static class DispatchEmitter
         w.Line();
 
         BatchSwitch(w, "Forward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0", "ref parameters0, ref inputs0, ref workspace0, ref outputs0", batches);
+        if (readsByteRows)
+        {
+            BatchSwitch(w, "ForwardBytes", "ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float workspace0, ref float outputs0", "ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0", batches);
+        }
         if (!fusedRegression)
         {
             BatchSwitch(w, "Backward", "ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0, bool addToGradient", "ref parameters0, ref inputs0, ref workspace0, ref outputs0, ref gradient0, addToGradient", batches);
@@ -160,10 +169,10 @@ internal static class DispatchEmitter
     }
 
     /// <summary>Forward pass and loss head, then unless the loss fails the limit the backward pass and update, fused at the batch sizes that allow it.</summary>
-    private static void EmitLayeredTrainStep(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> fusedBatches)
+    private static void EmitLayeredTrainStep(IndentedWriter w, ModelSpec model, IReadOnlyList<BatchShape> fusedBatches, bool readsByteRows)
     {
         w.Line($"ref float outputs0 = ref {Names.Unsafe}.Add(ref workspace0, batchSize * HiddenPerSample);");
-        w.Line($"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+        ForwardCall(w, readsByteRows);
         w.Line($"float loss = {LossCall(model, "LossAndDelta")};");
         using (w.Open("if (!float.IsFinite(loss) || loss > lossLimit)"))
         {
@@ -187,6 +196,25 @@ internal static class DispatchEmitter
         }
     }
 
+    /// <summary>The forward pass of a core method: from byte rows when it was given them (the first layer then widens them into the inputs).</summary>
+    private static void ForwardCall(IndentedWriter w, bool readsByteRows)
+    {
+        string floats = $"Forward{Names.WidthTypeParameters}(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);";
+        if (!readsByteRows)
+        {
+            w.Line(floats);
+            return;
+        }
+        using (w.Open($"if ({Names.Unsafe}.IsNullRef(ref source0))"))
+        {
+            w.Line(floats);
+        }
+        using (w.Open("else"))
+        {
+            w.Line($"ForwardBytes{Names.WidthTypeParameters}(ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0, batchSize);");
+        }
+    }
+
     private static string LossCall(ModelSpec model, string kind) => model.Loss switch
     {
         LossKind.BinaryCrossEntropy => $"{Names.LossHeads}.BinaryCrossEntropy{kind}(ref outputs0, ref targets0, batchSize)",
@@ -205,7 +233,7 @@ internal static class DispatchEmitter
     }
 
     /// <summary>The checks of every entry point that computes a gradient: batch, spans, targets, gradient length.</summary>
-    private static void CheckGradientArguments(IndentedWriter w, ModelSpec model)
+    internal static void CheckGradientArguments(IndentedWriter w, ModelSpec model)
     {
         CheckCommon(w);
         CheckTargets(w, model);
@@ -231,7 +259,7 @@ internal static class DispatchEmitter
     }
 
     /// <summary>Calls <paramref name="method"/> for the widest accelerated register width, as an if / else-if chain the JIT folds to one call.</summary>
-    private static void WidthDispatch(IndentedWriter w, string prefix, string method, string arguments)
+    internal static void WidthDispatch(IndentedWriter w, string prefix, string method, string arguments)
     {
         for (int i = 0; i < Names.Widths.Length; i++)
         {

@@ -46,7 +46,7 @@ internal static class ModelEmitter
             // Linear regression trains through its fused single-layer kernel; the layered backward pass would be unused.
             bool fusedRegression = plan.FusedRegression;
             List<BatchShape> fused = plan.Batches.Where(b => b.FusedUpdate).Select(BatchShape.Of).ToList();
-            DispatchEmitter.Emit(w, model, batches, fused, fusedRegression);
+            DispatchEmitter.Emit(w, model, batches, fused, fusedRegression, plan.ByteRowsAhead > 0);
             if (fusedRegression)
             {
                 FusedRegressionEmitter.Emit(w, model, layout);

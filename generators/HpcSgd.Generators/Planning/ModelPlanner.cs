@@ -20,8 +20,23 @@ internal static class ModelPlanner
         bool fusedRegression = IsFusedRegression(model);
         IEnumerable<int> sizes = model.BatchSizes.Append(0);
         BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression, targets)));
-        return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression, new EquatableArray<BatchPlan>(batches));
+        return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression,
+            new EquatableArray<BatchPlan>(batches), ReadsByteRows(model, layouts, fusedRegression) ? ByteRowsAhead : 0);
     }
+
+    /// <summary>Inputs per sample from which the runtime keeps byte rows (Dataset.ByteRowMinimumWidth).</summary>
+    private const int ByteRowMinimumWidth = 16;
+
+    /// <summary>Rows ahead whose lines a forward pass reading byte rows requests, as the runtime's gather does.</summary>
+    private const int ByteRowsAhead = 8;
+
+    /// <summary>
+    /// A first layer in dot form reads byte rows itself: each tile widens its rows' next bytes just before the fused
+    /// multiply-adds that use them, so the misses of rows at random places overlap arithmetic instead of preceding it
+    /// (benchmarks/README.md, issue #13). The broadcast form takes one input at a time and keeps the separate widening.
+    /// </summary>
+    private static bool ReadsByteRows(ModelSpec model, WeightLayoutKind[] layouts, bool fusedRegression) =>
+        !fusedRegression && layouts[0] == WeightLayoutKind.OutputMajor && model.Layers[0].Inputs >= ByteRowMinimumWidth;
 
     /// <summary>
     /// Declared sizes whose plans agree in everything but the size share one set of kernels, the size a type argument

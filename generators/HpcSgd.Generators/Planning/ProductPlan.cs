@@ -52,8 +52,16 @@ internal sealed record BatchPlan(EquatableArray<int> Sizes, bool FusedUpdate, Eq
 /// the fused regression path, and per batch shape the fused update and each product's form, tiles per target, depth
 /// block and zero skipping. Emitters write what it says and decide nothing. Plain values only, so it caches.
 /// </summary>
+/// <param name="Model">The parsed declaration.</param>
+/// <param name="Layouts">Each layer's weight layout.</param>
+/// <param name="FusedRegression">True when the model trains through the fused single-layer regression kernel.</param>
+/// <param name="Batches">The kernels per batch shape.</param>
+/// <param name="ByteRowsAhead">When positive, the first layer's forward pass has a variant that reads a batch of byte
+/// rows itself (ByteRowBatch), widening them as its tiles go and requesting the lines of the rows this many ahead; 0:
+/// byte rows are widened before the step.</param>
 internal sealed record ModelPlan(
     ModelSpec Model,
     EquatableArray<LayerLayout> Layouts,
     bool FusedRegression,
-    EquatableArray<BatchPlan> Batches);
+    EquatableArray<BatchPlan> Batches,
+    int ByteRowsAhead);

@@ -31,6 +31,25 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
     /// <summary>Rows ahead whose line a narrow gather requests: far enough to cover a miss, near enough to stay in L1 (benchmarks/README.md).</summary>
     private const int NarrowAhead = 16;
 
+    /// <summary>
+    /// When the features are kept as bytes (and not in side-by-side narrow rows), gives the samples
+    /// <paramref name="indices"/> as byte rows for the model's step to widen itself, copies their targets into
+    /// <paramref name="targets"/> and returns true; otherwise gathers nothing and returns false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryByteRows(ReadOnlySpan<int> indices, Span<float> targets, out ByteRowBatch rows)
+    {
+        // Read per batch: Dataset.Replace drops the byte rows when a new sample is not bytes.
+        if (interleavedRows is not null || data.ByteRows is not { } bytes)
+        {
+            rows = default;
+            return false;
+        }
+        rows = new ByteRowBatch(bytes, TModel.Description.InputCount, indices);
+        Wide(data.Targets, TModel.Description.TargetWidth, indices, targets);
+        return true;
+    }
+
     /// <summary>Copies the features and targets of the samples <paramref name="indices"/> into consecutive rows of the batch buffers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Rows(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
@@ -48,7 +67,7 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
         // Read per batch: Dataset.Replace drops the byte rows when a new sample is not bytes.
         if (data.ByteRows is { } bytes)
         {
-            WideBytes(bytes, inputWidth, indices, inputs);
+            new ByteRowBatch(bytes, inputWidth, indices).WidenInto(inputs);
         }
         else
         {
@@ -214,96 +233,6 @@ internal sealed class BatchGather<TModel> where TModel : ISgdModel<TModel>
         for (; first < indices.Length; first++)
         {
             source.Slice(indices[first] * width, width).CopyTo(destination.Slice(first * width, width));
-        }
-    }
-
-    /// <summary>
-    /// Widens the rows <paramref name="indices"/> of <paramref name="source"/> (bytes, see <see cref="Dataset{TModel}.ByteRows"/>)
-    /// to floats b * <see cref="Dataset{TModel}.ByteScale"/> in consecutive rows of <paramref name="destination"/>: the
-    /// floats the features hold, from a quarter of the lines. Eight rows at once, the next eight requested meanwhile, as
-    /// in <see cref="Wide"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WideBytes(byte[] source, int width, ReadOnlySpan<int> indices, Span<float> destination)
-    {
-        ref byte from = ref MemoryMarshal.GetArrayDataReference(source);
-        ref float to = ref MemoryMarshal.GetReference(destination);
-        const int Rows = 8;
-        Span<nint> starts = stackalloc nint[Rows];
-        Span<nint> next = stackalloc nint[Rows];
-        // The first rows have no group before them whose copy their requests could overlap: ask for all their lines at
-        // once (a row of bytes is a few lines).
-        for (int r = 0; r < Math.Min(Rows, indices.Length); r++)
-        {
-            for (nint k = 0; k < width; k += 64)
-            {
-                CacheHints.Prefetch(ref Unsafe.Add(ref from, (nint)indices[r] * width + k));
-            }
-        }
-        int first = 0;
-        for (; first < indices.Length; first += Rows)
-        {
-            int rows = Math.Min(Rows, indices.Length - first);
-            bool ahead = first + Rows + rows <= indices.Length;
-            for (int r = 0; r < rows; r++)
-            {
-                starts[r] = (nint)indices[first + r] * width;
-                next[r] = ahead ? (nint)indices[first + Rows + r] * width : 0;
-            }
-            ref float block = ref Unsafe.Add(ref to, (nint)first * width);
-            nint k = 0;
-            for (; k + 16 <= width; k += 16)
-            {
-                if (ahead && k % 64 == 0)
-                {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        CacheHints.Prefetch(ref Unsafe.Add(ref from, next[r] + k));
-                    }
-                }
-                for (int r = 0; r < rows; r++)
-                {
-                    WidenSixteen(ref Unsafe.Add(ref from, starts[r] + k), ref Unsafe.Add(ref block, r * width + k));
-                }
-            }
-            for (; k < width; k++)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    Unsafe.Add(ref block, r * width + k) = Unsafe.Add(ref from, starts[r] + k) * Dataset<TModel>.ByteScale;
-                }
-            }
-        }
-    }
-
-    /// <summary>Sixteen bytes at <paramref name="from"/> as sixteen floats b * ByteScale at <paramref name="to"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WidenSixteen(ref byte from, ref float to)
-    {
-        // As the float gather: 512-bit code only where the runtime accelerates Vector512 (it declines on CPUs that slow
-        // down for it).
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-        {
-            Vector512<float> f = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref from)));
-            (f * Dataset<TModel>.ByteScale).StoreUnsafe(ref to);
-        }
-        else if (Avx2.IsSupported)
-        {
-            Vector128<byte> low = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref from)).AsByte();
-            Vector128<byte> high = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, 8))).AsByte();
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(low)) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to);
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(high)) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to, 8);
-        }
-        else
-        {
-            Vector128<byte> bytes = Vector128.LoadUnsafe(ref from);
-            (Vector128<ushort> low, Vector128<ushort> high) = Vector128.Widen(bytes);
-            (Vector128<uint> a, Vector128<uint> b) = Vector128.Widen(low);
-            (Vector128<uint> c, Vector128<uint> d) = Vector128.Widen(high);
-            (Vector128.ConvertToSingle(a) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to);
-            (Vector128.ConvertToSingle(b) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to, 4);
-            (Vector128.ConvertToSingle(c) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to, 8);
-            (Vector128.ConvertToSingle(d) * Dataset<TModel>.ByteScale).StoreUnsafe(ref to, 12);
         }
     }
 }

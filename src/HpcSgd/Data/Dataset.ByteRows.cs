@@ -8,7 +8,7 @@ namespace HpcSgd.Data;
 public sealed partial class Dataset<TModel>
 {
     /// <summary>The scale of <see cref="ByteRows"/>: a feature is its byte times this, as 8-bit images are read (<see cref="FashionMnist"/>).</summary>
-    internal const float ByteScale = 1f / 255f;
+    internal const float ByteScale = HpcSgd.Kernels.ByteRowBatch.Scale;
 
     /// <summary>Rows narrower than this are not worth a byte copy: they move less than a cache line as floats.</summary>
     internal const int ByteRowMinimumWidth = 16;

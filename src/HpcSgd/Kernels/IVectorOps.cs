@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace HpcSgd.Kernels;
 
@@ -22,6 +23,12 @@ public interface IVectorOps<TVector> where TVector : struct
 
     /// <summary>Loads <see cref="Count"/> floats starting at <paramref name="source"/> + <paramref name="offset"/>.</summary>
     static abstract TVector Load(ref float source, nuint offset);
+
+    /// <summary>
+    /// Loads <see cref="Count"/> bytes starting at <paramref name="source"/> + <paramref name="offset"/> as the floats
+    /// b * <see cref="ByteRowBatch.Scale"/>, exactly as a scalar conversion and multiply gives them.
+    /// </summary>
+    static abstract TVector LoadBytes(ref byte source, nuint offset);
 
     /// <summary>Stores <see cref="Count"/> floats starting at <paramref name="destination"/> + <paramref name="offset"/>.</summary>
     static abstract void Store(TVector value, ref float destination, nuint offset);
@@ -69,6 +76,20 @@ public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load(ref float source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBytes(ref byte source, nuint offset)
+    {
+        Vector128<byte> bytes = Vector128.LoadUnsafe(ref source, offset);
+        if (Avx512F.IsSupported)
+        {
+            return Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(bytes)) * ByteRowBatch.Scale;
+        }
+        (Vector128<ushort> low, Vector128<ushort> high) = Vector128.Widen(bytes);
+        Vector256<int> lower = Vector256.Create(Vector128.WidenLower(low), Vector128.WidenUpper(low)).AsInt32();
+        Vector256<int> upper = Vector256.Create(Vector128.WidenLower(high), Vector128.WidenUpper(high)).AsInt32();
+        return Vector512.ConvertToSingle(Vector512.Create(lower, upper)) * ByteRowBatch.Scale;
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
@@ -124,6 +145,18 @@ public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> Load(ref float source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBytes(ref byte source, nuint offset)
+    {
+        Vector128<byte> bytes = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, offset))).AsByte();
+        if (Avx2.IsSupported)
+        {
+            return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(bytes)) * ByteRowBatch.Scale;
+        }
+        Vector128<ushort> low = Vector128.WidenLower(bytes);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(low), Vector128.WidenUpper(low)).AsInt32()) * ByteRowBatch.Scale;
+    }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -172,6 +205,13 @@ public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     public static Vector128<float> Load(ref float source, nuint offset) => Vector128.LoadUnsafe(ref source, offset);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadBytes(ref byte source, nuint offset)
+    {
+        Vector128<byte> bytes = Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, offset))).AsByte();
+        return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32()) * ByteRowBatch.Scale;
+    }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -218,6 +258,9 @@ public readonly struct ScalarOps : IVectorOps<float>
     /// <inheritdoc/>
     [MethodImpl(Compilation.Inlined)]
     public static float Load(ref float source, nuint offset) => Unsafe.Add(ref source, offset);
+    /// <inheritdoc/>
+    [MethodImpl(Compilation.Inlined)]
+    public static float LoadBytes(ref byte source, nuint offset) => Unsafe.Add(ref source, offset) * ByteRowBatch.Scale;
     /// <inheritdoc/>
     [MethodImpl(Compilation.Inlined)]
     public static void Store(float value, ref float destination, nuint offset) => Unsafe.Add(ref destination, offset) = value;

@@ -72,4 +72,19 @@ public interface ISgdModel<TSelf> where TSelf : ISgdModel<TSelf>
     /// <paramref name="gradient"/> receives the gradient. When the loss fails the check the parameters are untouched.
     /// </summary>
     static abstract float TrainStep(Span<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> velocity, Span<float> workspace, int batchSize, in UpdateRule rule, float lossLimit);
+
+    /// <summary>
+    /// <see cref="TrainStep(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, in UpdateRule, float)"/>
+    /// on a batch of byte rows (<paramref name="rows"/>, <see cref="ByteRowBatch.Count"/> samples), which it widens into
+    /// <paramref name="inputs"/> (batch size x InputCount floats) on the way, with the same result bit for bit. Where the
+    /// first layer runs in dot form its forward pass reads the rows itself, so their cache misses overlap its arithmetic
+    /// instead of preceding it. Throws when the rows' width is not the model's input count.
+    /// </summary>
+    static abstract float TrainStep(Span<float> parameters, ByteRowBatch rows, Span<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> velocity, Span<float> workspace, in UpdateRule rule, float lossLimit);
+
+    /// <summary>
+    /// <see cref="AccumulateLossAndGradient(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, float)"/>
+    /// on a batch of byte rows, widened into <paramref name="inputs"/> on the way (see the byte-row <c>TrainStep</c>).
+    /// </summary>
+    static abstract float AccumulateLossAndGradient(ReadOnlySpan<float> parameters, ByteRowBatch rows, Span<float> inputs, ReadOnlySpan<float> targets, Span<float> gradient, Span<float> workspace, float weight);
 }

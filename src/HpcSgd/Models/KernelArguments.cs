@@ -40,6 +40,16 @@ public static class KernelArguments
         }
     }
 
+    /// <summary>Throws unless a batch's byte rows are as wide as the model's input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckByteRows(int width, int inputCount, string argument)
+    {
+        if (width != inputCount)
+        {
+            ThrowByteRows(width, inputCount, argument);
+        }
+    }
+
     /// <summary>Throws unless the weight of a gradient added to a sum is finite.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckWeight(float weight)
@@ -72,6 +82,10 @@ public static class KernelArguments
     [DoesNotReturn]
     private static void ThrowLength(int length, long required, string argument, string what) =>
         throw new ArgumentException(FormattableString.Invariant($"{argument} holds {length} floats but {required} are needed ({what})."), argument);
+
+    [DoesNotReturn]
+    private static void ThrowByteRows(int width, int inputCount, string argument) =>
+        throw new ArgumentException(FormattableString.Invariant($"{argument} are rows of {width} bytes but the model takes {inputCount} inputs."), argument);
 
     [DoesNotReturn]
     private static void ThrowWeight(float weight) =>

@@ -246,13 +246,14 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     /// <summary>Bytes allocated by the worker and helper threads inside steps (for allocation tests).</summary>
     internal long AllocatedOnWorkers => (parallel?.AllocatedOnWorkers ?? 0) + (ahead?.Allocated ?? 0);
 
-    /// <summary>Gathers the batch and runs <see cref="ISgdModel{TSelf}.TrainStep"/> on it.</summary>
+    /// <summary>
+    /// Runs the model's <c>TrainStep</c> on the batch: taken from the helper's ring when gathering ahead; else on the
+    /// batch's byte rows, which the step widens into the batch buffer itself, or on rows gathered here.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float FusedStep(int batch, in UpdateRule rule, float lossLimit)
     {
         ModelDescription description = TModel.Description;
-        int inputWidth = description.InputCount;
-        int targetWidth = description.TargetWidth;
         Span<float> inputs, targets;
         if (ahead is not null)
         {
@@ -260,9 +261,14 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         }
         else
         {
-            inputs = batchInputs.Slice(0, batch * inputWidth);
-            targets = batchTargets.Slice(0, batch * targetWidth);
-            gather.Rows(sampler.Batch(batch), inputs, targets);
+            ReadOnlySpan<int> indices = sampler.Batch(batch);
+            inputs = batchInputs.Slice(0, batch * description.InputCount);
+            targets = batchTargets.Slice(0, batch * description.TargetWidth);
+            if (gather.TryByteRows(indices, targets, out ByteRowBatch rows))
+            {
+                return TModel.TrainStep(model.Parameters, rows, inputs, targets, gradient, velocity, workspace, rule, lossLimit);
+            }
+            gather.Rows(indices, inputs, targets);
         }
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
     }
@@ -285,16 +291,17 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         for (int offset = 0; offset < count; offset += rowsPerChunk)
         {
             int rows = Math.Min(rowsPerChunk, count - offset);
-            Span<float> inputs, targets;
+            float weight = (float)rows / batch;
+            float chunkLoss;
             if (ahead is not null)
             {
-                TakePiece(out inputs, out targets); // one thread gathering ahead: the helper has gathered this chunk
+                TakePiece(out Span<float> inputs, out Span<float> targets); // one thread gathering ahead: the helper has gathered this chunk
+                chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, weight);
             }
             else
             {
-                GatherChunk(start + offset, rows, start, out inputs, out targets);
+                chunkLoss = GatheredChunkLoss(sampler.Batch(lastBatchSize).Slice(start + offset, rows), start, weight, sum, chunkWorkspace);
             }
-            float chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, (float)rows / batch);
             loss += (double)chunkLoss * rows;
         }
         return (float)(loss / count);
@@ -305,19 +312,25 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         options.ChunkSize ?? ChunkingRule.Rows(description.InputCount, description.ParameterCount, TModel.WorkspaceLength,
             description.DeclaredBatchSizes, rowsPerPass, CacheSizes.L2Bytes);
 
-    /// <summary>Gathers rows [start, start + count) of the current batch into the batch buffers from row <paramref name="destinationRow"/>.</summary>
+    /// <summary>
+    /// Gathers the rows <paramref name="indices"/> into the batch buffers from row <paramref name="destinationRow"/> (or
+    /// hands them to the kernels as byte rows, which widen them there themselves) and adds their gradient, times
+    /// <paramref name="weight"/>, to <paramref name="sum"/>; returns their mean loss.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void GatherChunk(int start, int count, int destinationRow, out Span<float> inputs, out Span<float> targets)
+    private float GatheredChunkLoss(ReadOnlySpan<int> indices, int destinationRow, float weight, AlignedFloats sum, AlignedFloats chunkWorkspace)
     {
         ModelDescription description = TModel.Description;
-        int inputWidth = description.InputCount;
-        int targetWidth = description.TargetWidth;
-        ReadOnlySpan<int> indices = sampler.Batch(lastBatchSize).Slice(start, count);
-        inputs = batchInputs.Slice(destinationRow * inputWidth, count * inputWidth);
-        targets = batchTargets.Slice(destinationRow * targetWidth, count * targetWidth);
+        int count = indices.Length;
+        Span<float> inputs = batchInputs.Slice(destinationRow * description.InputCount, count * description.InputCount);
+        Span<float> targets = batchTargets.Slice(destinationRow * description.TargetWidth, count * description.TargetWidth);
+        if (gather.TryByteRows(indices, targets, out ByteRowBatch rows))
+        {
+            return TModel.AccumulateLossAndGradient(model.Parameters, rows, inputs, targets, sum, chunkWorkspace, weight);
+        }
         gather.Rows(indices, inputs, targets);
+        return TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, count, weight);
     }
-
 
     /// <summary>Mean loss on the validation set, or NaN without one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -117,19 +117,19 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
         ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else
         {
-            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
     }
 
@@ -151,19 +151,19 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
         ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else
         {
-            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
     }
 
@@ -214,21 +214,57 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
         ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref InteropServices::MemoryMarshal.GetReference(velocity);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else
         {
-            return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
     }
+
+    /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    public static float AccumulateLossAndGradient(global::System.ReadOnlySpan<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, float weight)
+    {
+        int batchSize = rows.Count;
+        Models::KernelArguments.CheckByteRows(rows.Width, InputCount, nameof(rows));
+        Models::KernelArguments.CheckBatchSize(batchSize);
+        Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
+        Models::KernelArguments.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), "batch size x InputCount");
+        Models::KernelArguments.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), "WorkspaceLength(batchSize)");
+        Models::KernelArguments.CheckLength(targets.Length, (long)batchSize * OutputCount, nameof(targets), "batch size x OutputCount");
+        Models::KernelArguments.CheckLength(gradient.Length, ParameterCount, nameof(gradient), "ParameterCount");
+        Models::KernelArguments.CheckWeight(weight);
+        rows.WidenInto(inputs);
+        return AccumulateLossAndGradient(parameters, inputs, targets, gradient, workspace, batchSize, weight);
+    }
+    /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    public static float TrainStep(global::System.Span<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, in Kernels::UpdateRule rule, float lossLimit)
+    {
+        int batchSize = rows.Count;
+        Models::KernelArguments.CheckByteRows(rows.Width, InputCount, nameof(rows));
+        Models::KernelArguments.CheckBatchSize(batchSize);
+        Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
+        Models::KernelArguments.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), "batch size x InputCount");
+        Models::KernelArguments.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), "WorkspaceLength(batchSize)");
+        Models::KernelArguments.CheckLength(targets.Length, (long)batchSize * OutputCount, nameof(targets), "batch size x OutputCount");
+        Models::KernelArguments.CheckLength(gradient.Length, ParameterCount, nameof(gradient), "ParameterCount");
+        if (rule.Momentum != 0f) Models::KernelArguments.CheckLength(velocity.Length, ParameterCount, nameof(velocity), "ParameterCount, for momentum");
+        rows.WidenInto(inputs);
+        return TrainStep(parameters, inputs, targets, gradient, velocity, workspace, batchSize, in rule, lossLimit);
+    }
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static float Models::ISgdModel<ClassicRegression>.TrainStep(global::System.Span<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, in Kernels::UpdateRule rule, float lossLimit) =>
+        TrainStep(parameters, rows, inputs, targets, gradient, velocity, workspace, in rule, lossLimit);
 
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     static void Models::ISgdModel<ClassicRegression>.Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule) => Update(parameters, gradient, velocity, in rule);
@@ -239,7 +275,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
 
     /// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static float TrainStepCore<TOps, TVec>(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in Kernels::UpdateRule rule, float lossLimit) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static float TrainStepCore<TOps, TVec>(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in Kernels::UpdateRule rule, float lossLimit) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         float loss = FusedRegression<TOps, TVec>(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize, false, 1f);
         if (!float.IsFinite(loss) || loss > lossLimit)
@@ -252,7 +288,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
 
     /// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass: writes the gradient, or adds <paramref name="weight"/> times it to <paramref name="gradient0"/>.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static float LossAndGradientCore<TOps, TVec>(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static float LossAndGradientCore<TOps, TVec>(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         return FusedRegression<TOps, TVec>(ref parameters0, ref inputs0, ref targets0, ref gradient0, batchSize, addToGradient, weight);
     }

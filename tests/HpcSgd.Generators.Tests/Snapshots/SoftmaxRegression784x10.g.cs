@@ -120,19 +120,19 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
         ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
         else
         {
-            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
+            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, false, 1f);
         }
     }
 
@@ -155,19 +155,19 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
         ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
         else
         {
-            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
         }
     }
 
@@ -219,21 +219,104 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
         ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref InteropServices::MemoryMarshal.GetReference(velocity);
         if (Intrinsics::Vector512.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else if (Intrinsics::Vector256.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else if (Intrinsics::Vector128.IsHardwareAccelerated)
         {
-            return TrainStepCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
         else
         {
-            return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+            return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref CompilerServices::Unsafe.NullRef<byte>(), ref CompilerServices::Unsafe.NullRef<int>(), ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
         }
     }
+
+    /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    public static float AccumulateLossAndGradient(global::System.ReadOnlySpan<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> workspace, float weight)
+    {
+        int batchSize = rows.Count;
+        Models::KernelArguments.CheckByteRows(rows.Width, InputCount, nameof(rows));
+        Models::KernelArguments.CheckBatchSize(batchSize);
+        Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
+        Models::KernelArguments.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), "batch size x InputCount");
+        Models::KernelArguments.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), "WorkspaceLength(batchSize)");
+        Models::KernelArguments.CheckLength(targets.Length, (long)batchSize * 1, nameof(targets), "batch size x 1");
+        Models::KernelArguments.CheckLabels(targets.Slice(0, batchSize), OutputCount, nameof(targets));
+        Models::KernelArguments.CheckLength(gradient.Length, ParameterCount, nameof(gradient), "ParameterCount");
+        Models::KernelArguments.CheckWeight(weight);
+        ref float parameters0 = ref InteropServices::MemoryMarshal.GetReference(parameters);
+        ref float inputs0 = ref InteropServices::MemoryMarshal.GetReference(inputs);
+        ref float targets0 = ref InteropServices::MemoryMarshal.GetReference(targets);
+        ref float gradient0 = ref InteropServices::MemoryMarshal.GetReference(gradient);
+        ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
+        ref byte source0 = ref InteropServices::MemoryMarshal.GetReference(rows.Source);
+        ref int rows0 = ref InteropServices::MemoryMarshal.GetReference(rows.Indices);
+        if (Intrinsics::Vector512.IsHardwareAccelerated)
+        {
+            return LossAndGradientCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+        }
+        else if (Intrinsics::Vector256.IsHardwareAccelerated)
+        {
+            return LossAndGradientCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+        }
+        else if (Intrinsics::Vector128.IsHardwareAccelerated)
+        {
+            return LossAndGradientCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+        }
+        else
+        {
+            return LossAndGradientCore<Kernels::ScalarOps, float>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref workspace0, batchSize, true, weight);
+        }
+    }
+
+    /// <inheritdoc/>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    public static float TrainStep(global::System.Span<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, in Kernels::UpdateRule rule, float lossLimit)
+    {
+        int batchSize = rows.Count;
+        Models::KernelArguments.CheckByteRows(rows.Width, InputCount, nameof(rows));
+        Models::KernelArguments.CheckBatchSize(batchSize);
+        Models::KernelArguments.CheckLength(parameters.Length, ParameterCount, nameof(parameters), "ParameterCount");
+        Models::KernelArguments.CheckLength(inputs.Length, (long)batchSize * InputCount, nameof(inputs), "batch size x InputCount");
+        Models::KernelArguments.CheckLength(workspace.Length, (long)batchSize * WorkspacePerSample, nameof(workspace), "WorkspaceLength(batchSize)");
+        Models::KernelArguments.CheckLength(targets.Length, (long)batchSize * 1, nameof(targets), "batch size x 1");
+        Models::KernelArguments.CheckLabels(targets.Slice(0, batchSize), OutputCount, nameof(targets));
+        Models::KernelArguments.CheckLength(gradient.Length, ParameterCount, nameof(gradient), "ParameterCount");
+        if (rule.Momentum != 0f) Models::KernelArguments.CheckLength(velocity.Length, ParameterCount, nameof(velocity), "ParameterCount, for momentum");
+        ref float parameters0 = ref InteropServices::MemoryMarshal.GetReference(parameters);
+        ref float inputs0 = ref InteropServices::MemoryMarshal.GetReference(inputs);
+        ref float targets0 = ref InteropServices::MemoryMarshal.GetReference(targets);
+        ref float gradient0 = ref InteropServices::MemoryMarshal.GetReference(gradient);
+        ref float workspace0 = ref InteropServices::MemoryMarshal.GetReference(workspace);
+        ref byte source0 = ref InteropServices::MemoryMarshal.GetReference(rows.Source);
+        ref int rows0 = ref InteropServices::MemoryMarshal.GetReference(rows.Indices);
+        ref float velocity0 = ref rule.Momentum == 0f ? ref parameters0 : ref InteropServices::MemoryMarshal.GetReference(velocity);
+        if (Intrinsics::Vector512.IsHardwareAccelerated)
+        {
+            return TrainStepCore<Kernels::Vector512Ops, Intrinsics::Vector512<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+        }
+        else if (Intrinsics::Vector256.IsHardwareAccelerated)
+        {
+            return TrainStepCore<Kernels::Vector256Ops, Intrinsics::Vector256<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+        }
+        else if (Intrinsics::Vector128.IsHardwareAccelerated)
+        {
+            return TrainStepCore<Kernels::Vector128Ops, Intrinsics::Vector128<float>>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+        }
+        else
+        {
+            return TrainStepCore<Kernels::ScalarOps, float>(ref parameters0, ref source0, ref rows0, ref inputs0, ref targets0, ref gradient0, ref velocity0, ref workspace0, batchSize, in rule, lossLimit);
+        }
+    }
+
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    static float Models::ISgdModel<SoftmaxRegression784x10>.TrainStep(global::System.Span<float> parameters, Kernels::ByteRowBatch rows, global::System.Span<float> inputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> gradient, global::System.Span<float> velocity, global::System.Span<float> workspace, in Kernels::UpdateRule rule, float lossLimit) =>
+        TrainStep(parameters, rows, inputs, targets, gradient, velocity, workspace, in rule, lossLimit);
 
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     static void Models::ISgdModel<SoftmaxRegression784x10>.Update(global::System.Span<float> parameters, global::System.ReadOnlySpan<float> gradient, global::System.Span<float> velocity, in Kernels::UpdateRule rule) => Update(parameters, gradient, velocity, in rule);
@@ -244,10 +327,17 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
 
     /// <summary>Loss and gradient, then unless the loss fails the limit the update (fused into the backward pass at the batch sizes that allow it).</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static float TrainStepCore<TOps, TVec>(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in Kernels::UpdateRule rule, float lossLimit) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static float TrainStepCore<TOps, TVec>(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float velocity0, ref float workspace0, int batchSize, in Kernels::UpdateRule rule, float lossLimit) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         ref float outputs0 = ref CompilerServices::Unsafe.Add(ref workspace0, batchSize * HiddenPerSample);
-        Forward<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        if (CompilerServices::Unsafe.IsNullRef(ref source0))
+        {
+            Forward<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        }
+        else
+        {
+            ForwardBytes<TOps, TVec>(ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        }
         float loss = Kernels::LossHeads.SoftmaxCrossEntropyLossAndDelta(ref outputs0, ref targets0, batchSize, OutputCount);
         if (!float.IsFinite(loss) || loss > lossLimit)
         {
@@ -267,10 +357,17 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
 
     /// <summary>Forward pass, loss head (leaves dL/dz in the logits), backward pass: writes the gradient, or adds <paramref name="weight"/> times it to <paramref name="gradient0"/>.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static float LossAndGradientCore<TOps, TVec>(ref float parameters0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static float LossAndGradientCore<TOps, TVec>(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float targets0, ref float gradient0, ref float workspace0, int batchSize, bool addToGradient, float weight) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         ref float outputs0 = ref CompilerServices::Unsafe.Add(ref workspace0, batchSize * HiddenPerSample);
-        Forward<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        if (CompilerServices::Unsafe.IsNullRef(ref source0))
+        {
+            Forward<TOps, TVec>(ref parameters0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        }
+        else
+        {
+            ForwardBytes<TOps, TVec>(ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+        }
         float loss = Kernels::LossHeads.SoftmaxCrossEntropyLossAndDelta(ref outputs0, ref targets0, batchSize, OutputCount);
         if (weight != 1f)
         {
@@ -295,6 +392,21 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
         }
     }
 
+    /// <summary>ForwardBytes pass: the kernel specialized for <paramref name="batchSize"/> if it was declared, else the general one.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBytes<TOps, TVec>(ref float parameters0, ref byte source0, ref int rows0, ref float inputs0, ref float workspace0, ref float outputs0, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        switch (batchSize)
+        {
+            case 64:
+                ForwardBytes_B64<TOps, TVec>(ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0);
+                return;
+            default:
+                ForwardBytes_General<TOps, TVec>(ref parameters0, ref source0, ref rows0, ref inputs0, ref workspace0, ref outputs0, batchSize);
+                return;
+        }
+    }
+
     /// <summary>Backward pass: the kernel specialized for <paramref name="batchSize"/> if it was declared, else the general one.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Backward<TOps, TVec>(ref float parameters0, ref float inputs0, ref float workspace0, ref float outputs0, ref float gradient0, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
@@ -315,6 +427,13 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     private static void Forward_B64<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Dense0_Forward_784x10_B64<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 7840), ref outputs);
+    }
+
+    /// <summary>Forward pass for 64 samples: the batch's byte rows widened into <paramref name="inputs"/>, hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBytes_B64<TOps, TVec>(ref float parameters, ref byte source, ref int rows, ref float inputs, ref float workspace, ref float outputs) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        Dense0_ForwardBytes_784x10_B64<TOps, TVec>(ref source, ref rows, ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 7840), ref outputs);
     }
 
     /// <summary>Layer 0, 64 samples: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
@@ -514,6 +633,588 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
             for (; m + 2 <= 64; m += 2)
             {
                 nuint n = 0;
+                for (; n + 5 <= 10; n += 5)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 784);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+            }
+        }
+    }
+
+    /// <summary>Layer 0, 64 samples: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor; x[b, .] widened from byte row rows[b] of source as it is read, and stored.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_B64<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
+        {
+            Dense0_ForwardBytes_784x10_B64_Avx512<TOps, TVec>(ref source, ref rows, ref x, ref w, ref bias, ref y);
+        }
+        else
+        {
+            Dense0_ForwardBytes_784x10_B64_Avx2<TOps, TVec>(ref source, ref rows, ref x, ref w, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Dense0_ForwardBytes_784x10_B64 on x64 AVX-512, ARM64 AdvSimd.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_B64_Avx512<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 2 x 10 (23 of 32 registers).
+        {
+            for (nuint r = 0; r < 8 && r < 64; r++)
+            {
+                ref byte row = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, r) * 784);
+                for (nuint line = 0; line < 784; line += 64)
+                {
+                    Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref row, line));
+                }
+            }
+            nuint m = 0;
+            for (; m + 2 <= 64; m += 2)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    ref byte x1 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 1) * 784);
+                    bool ahead = m + 10 <= 64;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    ref byte next1 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 9) * 784) : ref x1;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    float t1_5 = 0f;
+                    float t1_6 = 0f;
+                    float t1_7 = 0f;
+                    float t1_8 = 0f;
+                    float t1_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        TVec s1_5 = TOps.Zero;
+                        TVec s1_6 = TOps.Zero;
+                        TVec s1_7 = TOps.Zero;
+                        TVec s1_8 = TOps.Zero;
+                        TVec s1_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next1, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec a1 = TOps.LoadBytes(ref x1, k);
+                            TOps.Store(a1, ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            s1_5 = TOps.MultiplyAdd(a1, b5, s1_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            s1_6 = TOps.MultiplyAdd(a1, b6, s1_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            s1_7 = TOps.MultiplyAdd(a1, b7, s1_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            s1_8 = TOps.MultiplyAdd(a1, b8, s1_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                            s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                        t1_5 = TOps.Sum(s1_5);
+                        t1_6 = TOps.Sum(s1_6);
+                        t1_7 = TOps.Sum(s1_7);
+                        t1_8 = TOps.Sum(s1_8);
+                        t1_9 = TOps.Sum(s1_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float a1 = CompilerServices::Unsafe.Add(ref x1, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 784) = a1;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        t1_5 += a1 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        t1_6 += a1 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        t1_7 += a1 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        t1_8 += a1 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                        t1_9 += a1 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t1_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t1_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t1_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t1_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t1_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+                n = 10;
+                for (; n + 10 <= 10; n += 10)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    float t1_5 = 0f;
+                    float t1_6 = 0f;
+                    float t1_7 = 0f;
+                    float t1_8 = 0f;
+                    float t1_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        TVec s1_5 = TOps.Zero;
+                        TVec s1_6 = TOps.Zero;
+                        TVec s1_7 = TOps.Zero;
+                        TVec s1_8 = TOps.Zero;
+                        TVec s1_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            s1_5 = TOps.MultiplyAdd(a1, b5, s1_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            s1_6 = TOps.MultiplyAdd(a1, b6, s1_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            s1_7 = TOps.MultiplyAdd(a1, b7, s1_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            s1_8 = TOps.MultiplyAdd(a1, b8, s1_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                            s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                        t1_5 = TOps.Sum(s1_5);
+                        t1_6 = TOps.Sum(s1_6);
+                        t1_7 = TOps.Sum(s1_7);
+                        t1_8 = TOps.Sum(s1_8);
+                        t1_9 = TOps.Sum(s1_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 784);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        t1_5 += a1 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        t1_6 += a1 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        t1_7 += a1 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        t1_8 += a1 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                        t1_9 += a1 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t1_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t1_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t1_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t1_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t1_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+            }
+        }
+    }
+
+    /// <summary>Dense0_ForwardBytes_784x10_B64 on x64 AVX2, x64 128-bit, scalar.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_B64_Avx2<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 2 x 5 (13 of 16 registers).
+        {
+            for (nuint r = 0; r < 8 && r < 64; r++)
+            {
+                ref byte row = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, r) * 784);
+                for (nuint line = 0; line < 784; line += 64)
+                {
+                    Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref row, line));
+                }
+            }
+            nuint m = 0;
+            for (; m + 2 <= 64; m += 2)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    ref byte x1 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 1) * 784);
+                    bool ahead = m + 10 <= 64;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    ref byte next1 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 9) * 784) : ref x1;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next1, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec a1 = TOps.LoadBytes(ref x1, k);
+                            TOps.Store(a1, ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float a1 = CompilerServices::Unsafe.Add(ref x1, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 784) = a1;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+                n = 5;
                 for (; n + 5 <= 10; n += 5)
                 {
                     ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
@@ -1511,6 +2212,13 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
         Dense0_Forward_784x10_General<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 7840), ref outputs, batchSize);
     }
 
+    /// <summary>Forward pass for any batch size: the batch's byte rows widened into <paramref name="inputs"/>, hidden outputs into the workspace, last-layer outputs into <paramref name="outputs"/>.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBytes_General<TOps, TVec>(ref float parameters, ref byte source, ref int rows, ref float inputs, ref float workspace, ref float outputs, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        Dense0_ForwardBytes_784x10_General<TOps, TVec>(ref source, ref rows, ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref parameters, 7840), ref outputs, batchSize);
+    }
+
     /// <summary>Layer 0, any batch size: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x10_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
@@ -1902,6 +2610,922 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
             for (; m < (nuint)batchSize; m++)
             {
                 nuint n = 0;
+                for (; n + 5 <= 10; n += 5)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+            }
+        }
+    }
+
+    /// <summary>Layer 0, any batch size: y[b, o] = z with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 10 outputs; weights OutputMajor; x[b, .] widened from byte row rows[b] of source as it is read, and stored.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_General<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
+        {
+            Dense0_ForwardBytes_784x10_General_Avx512<TOps, TVec>(ref source, ref rows, ref x, ref w, ref bias, ref y, batchSize);
+        }
+        else
+        {
+            Dense0_ForwardBytes_784x10_General_Avx2<TOps, TVec>(ref source, ref rows, ref x, ref w, ref bias, ref y, batchSize);
+        }
+    }
+
+    /// <summary>Dense0_ForwardBytes_784x10_General on x64 AVX-512, ARM64 AdvSimd.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_General_Avx512<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // y = x w^T, dot form; tiles on x64 AVX-512, ARM64 AdvSimd: 2 x 10 (23 of 32 registers).
+        {
+            for (nuint r = 0; r < 8 && r < (nuint)batchSize; r++)
+            {
+                ref byte row = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, r) * 784);
+                for (nuint line = 0; line < 784; line += 64)
+                {
+                    Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref row, line));
+                }
+            }
+            nuint m = 0;
+            for (; m + 2 <= (nuint)batchSize; m += 2)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    ref byte x1 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 1) * 784);
+                    bool ahead = m + 10 <= (nuint)batchSize;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    ref byte next1 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 9) * 784) : ref x1;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    float t1_5 = 0f;
+                    float t1_6 = 0f;
+                    float t1_7 = 0f;
+                    float t1_8 = 0f;
+                    float t1_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        TVec s1_5 = TOps.Zero;
+                        TVec s1_6 = TOps.Zero;
+                        TVec s1_7 = TOps.Zero;
+                        TVec s1_8 = TOps.Zero;
+                        TVec s1_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next1, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec a1 = TOps.LoadBytes(ref x1, k);
+                            TOps.Store(a1, ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            s1_5 = TOps.MultiplyAdd(a1, b5, s1_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            s1_6 = TOps.MultiplyAdd(a1, b6, s1_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            s1_7 = TOps.MultiplyAdd(a1, b7, s1_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            s1_8 = TOps.MultiplyAdd(a1, b8, s1_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                            s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                        t1_5 = TOps.Sum(s1_5);
+                        t1_6 = TOps.Sum(s1_6);
+                        t1_7 = TOps.Sum(s1_7);
+                        t1_8 = TOps.Sum(s1_8);
+                        t1_9 = TOps.Sum(s1_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float a1 = CompilerServices::Unsafe.Add(ref x1, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 784) = a1;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        t1_5 += a1 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        t1_6 += a1 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        t1_7 += a1 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        t1_8 += a1 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                        t1_9 += a1 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t1_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t1_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t1_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t1_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t1_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+                n = 10;
+                for (; n + 10 <= 10; n += 10)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    float t1_5 = 0f;
+                    float t1_6 = 0f;
+                    float t1_7 = 0f;
+                    float t1_8 = 0f;
+                    float t1_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        TVec s1_5 = TOps.Zero;
+                        TVec s1_6 = TOps.Zero;
+                        TVec s1_7 = TOps.Zero;
+                        TVec s1_8 = TOps.Zero;
+                        TVec s1_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            s1_5 = TOps.MultiplyAdd(a1, b5, s1_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            s1_6 = TOps.MultiplyAdd(a1, b6, s1_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            s1_7 = TOps.MultiplyAdd(a1, b7, s1_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            s1_8 = TOps.MultiplyAdd(a1, b8, s1_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                            s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                        t1_5 = TOps.Sum(s1_5);
+                        t1_6 = TOps.Sum(s1_6);
+                        t1_7 = TOps.Sum(s1_7);
+                        t1_8 = TOps.Sum(s1_8);
+                        t1_9 = TOps.Sum(s1_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 784);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        t1_5 += a1 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        t1_6 += a1 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        t1_7 += a1 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        t1_8 += a1 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                        t1_9 += a1 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t1_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t1_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t1_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t1_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t1_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+            }
+            for (; m < (nuint)batchSize; m++)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    bool ahead = m + 9 <= (nuint)batchSize;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+                n = 10;
+                for (; n + 10 <= 10; n += 10)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t0_5 = 0f;
+                    float t0_6 = 0f;
+                    float t0_7 = 0f;
+                    float t0_8 = 0f;
+                    float t0_9 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s0_5 = TOps.Zero;
+                        TVec s0_6 = TOps.Zero;
+                        TVec s0_7 = TOps.Zero;
+                        TVec s0_8 = TOps.Zero;
+                        TVec s0_9 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            TVec b5 = TOps.Load(ref bP, k + 3920);
+                            s0_5 = TOps.MultiplyAdd(a0, b5, s0_5);
+                            TVec b6 = TOps.Load(ref bP, k + 4704);
+                            s0_6 = TOps.MultiplyAdd(a0, b6, s0_6);
+                            TVec b7 = TOps.Load(ref bP, k + 5488);
+                            s0_7 = TOps.MultiplyAdd(a0, b7, s0_7);
+                            TVec b8 = TOps.Load(ref bP, k + 6272);
+                            s0_8 = TOps.MultiplyAdd(a0, b8, s0_8);
+                            TVec b9 = TOps.Load(ref bP, k + 7056);
+                            s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t0_5 = TOps.Sum(s0_5);
+                        t0_6 = TOps.Sum(s0_6);
+                        t0_7 = TOps.Sum(s0_7);
+                        t0_8 = TOps.Sum(s0_8);
+                        t0_9 = TOps.Sum(s0_9);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        float b5 = CompilerServices::Unsafe.Add(ref bP, k + 3920);
+                        t0_5 += a0 * b5;
+                        float b6 = CompilerServices::Unsafe.Add(ref bP, k + 4704);
+                        t0_6 += a0 * b6;
+                        float b7 = CompilerServices::Unsafe.Add(ref bP, k + 5488);
+                        t0_7 += a0 * b7;
+                        float b8 = CompilerServices::Unsafe.Add(ref bP, k + 6272);
+                        t0_8 += a0 * b8;
+                        float b9 = CompilerServices::Unsafe.Add(ref bP, k + 7056);
+                        t0_9 += a0 * b9;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 5) = Kernels::IdentityActivation.Apply(t0_5 + CompilerServices::Unsafe.Add(ref bias, n + 5));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 6) = Kernels::IdentityActivation.Apply(t0_6 + CompilerServices::Unsafe.Add(ref bias, n + 6));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 7) = Kernels::IdentityActivation.Apply(t0_7 + CompilerServices::Unsafe.Add(ref bias, n + 7));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 8) = Kernels::IdentityActivation.Apply(t0_8 + CompilerServices::Unsafe.Add(ref bias, n + 8));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 9) = Kernels::IdentityActivation.Apply(t0_9 + CompilerServices::Unsafe.Add(ref bias, n + 9));
+                }
+            }
+        }
+    }
+
+    /// <summary>Dense0_ForwardBytes_784x10_General on x64 AVX2, x64 128-bit, scalar.</summary>
+    [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
+    private static void Dense0_ForwardBytes_784x10_General_Avx2<TOps, TVec>(ref byte source, ref int rows, ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    {
+        // y = x w^T, dot form; tiles on x64 AVX2, x64 128-bit, scalar: 2 x 5 (13 of 16 registers).
+        {
+            for (nuint r = 0; r < 8 && r < (nuint)batchSize; r++)
+            {
+                ref byte row = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, r) * 784);
+                for (nuint line = 0; line < 784; line += 64)
+                {
+                    Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref row, line));
+                }
+            }
+            nuint m = 0;
+            for (; m + 2 <= (nuint)batchSize; m += 2)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    ref byte x1 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 1) * 784);
+                    bool ahead = m + 10 <= (nuint)batchSize;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    ref byte next1 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 9) * 784) : ref x1;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next1, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec a1 = TOps.LoadBytes(ref x1, k);
+                            TOps.Store(a1, ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float a1 = CompilerServices::Unsafe.Add(ref x1, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 784) = a1;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+                n = 5;
+                for (; n + 5 <= 10; n += 5)
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    float t1_0 = 0f;
+                    float t1_1 = 0f;
+                    float t1_2 = 0f;
+                    float t1_3 = 0f;
+                    float t1_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        TVec s1_0 = TOps.Zero;
+                        TVec s1_1 = TOps.Zero;
+                        TVec s1_2 = TOps.Zero;
+                        TVec s1_3 = TOps.Zero;
+                        TVec s1_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            TVec a0 = TOps.Load(ref aP, k + 0);
+                            TVec a1 = TOps.Load(ref aP, k + 784);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            s1_0 = TOps.MultiplyAdd(a1, b0, s1_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            s1_1 = TOps.MultiplyAdd(a1, b1, s1_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            s1_2 = TOps.MultiplyAdd(a1, b2, s1_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            s1_3 = TOps.MultiplyAdd(a1, b3, s1_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                            s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                        t1_0 = TOps.Sum(s1_0);
+                        t1_1 = TOps.Sum(s1_1);
+                        t1_2 = TOps.Sum(s1_2);
+                        t1_3 = TOps.Sum(s1_3);
+                        t1_4 = TOps.Sum(s1_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref aP, k + 0);
+                        float a1 = CompilerServices::Unsafe.Add(ref aP, k + 784);
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        t1_0 += a1 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        t1_1 += a1 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        t1_2 += a1 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        t1_3 += a1 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                        t1_4 += a1 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t1_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t1_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t1_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t1_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 1) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t1_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+            }
+            for (; m < (nuint)batchSize; m++)
+            {
+                nuint n = 0;
+                {
+                    ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);
+                    ref float bP = ref CompilerServices::Unsafe.Add(ref w, n * 784);
+                    ref byte x0 = ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 0) * 784);
+                    bool ahead = m + 9 <= (nuint)batchSize;
+                    ref byte next0 = ref ahead ? ref CompilerServices::Unsafe.Add(ref source, (nint)CompilerServices::Unsafe.Add(ref rows, m + 8) * 784) : ref x0;
+                    float t0_0 = 0f;
+                    float t0_1 = 0f;
+                    float t0_2 = 0f;
+                    float t0_3 = 0f;
+                    float t0_4 = 0f;
+                    nuint k = 0;
+                    if (784 >= TOps.Count)
+                    {
+                        TVec s0_0 = TOps.Zero;
+                        TVec s0_1 = TOps.Zero;
+                        TVec s0_2 = TOps.Zero;
+                        TVec s0_3 = TOps.Zero;
+                        TVec s0_4 = TOps.Zero;
+                        for (; k + (nuint)TOps.Count <= 784; k += (nuint)TOps.Count)
+                        {
+                            if (ahead && (k & 63) == 0)
+                            {
+                                Kernels::ByteRowBatch.Prefetch(ref CompilerServices::Unsafe.Add(ref next0, k));
+                            }
+                            TVec a0 = TOps.LoadBytes(ref x0, k);
+                            TOps.Store(a0, ref aP, k + 0);
+                            TVec b0 = TOps.Load(ref bP, k + 0);
+                            s0_0 = TOps.MultiplyAdd(a0, b0, s0_0);
+                            TVec b1 = TOps.Load(ref bP, k + 784);
+                            s0_1 = TOps.MultiplyAdd(a0, b1, s0_1);
+                            TVec b2 = TOps.Load(ref bP, k + 1568);
+                            s0_2 = TOps.MultiplyAdd(a0, b2, s0_2);
+                            TVec b3 = TOps.Load(ref bP, k + 2352);
+                            s0_3 = TOps.MultiplyAdd(a0, b3, s0_3);
+                            TVec b4 = TOps.Load(ref bP, k + 3136);
+                            s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
+                        }
+                        t0_0 = TOps.Sum(s0_0);
+                        t0_1 = TOps.Sum(s0_1);
+                        t0_2 = TOps.Sum(s0_2);
+                        t0_3 = TOps.Sum(s0_3);
+                        t0_4 = TOps.Sum(s0_4);
+                    }
+                    for (; k < 784; k++)
+                    {
+                        float a0 = CompilerServices::Unsafe.Add(ref x0, k) * Kernels::ByteRowBatch.Scale;
+                        CompilerServices::Unsafe.Add(ref aP, k + 0) = a0;
+                        float b0 = CompilerServices::Unsafe.Add(ref bP, k + 0);
+                        t0_0 += a0 * b0;
+                        float b1 = CompilerServices::Unsafe.Add(ref bP, k + 784);
+                        t0_1 += a0 * b1;
+                        float b2 = CompilerServices::Unsafe.Add(ref bP, k + 1568);
+                        t0_2 += a0 * b2;
+                        float b3 = CompilerServices::Unsafe.Add(ref bP, k + 2352);
+                        t0_3 += a0 * b3;
+                        float b4 = CompilerServices::Unsafe.Add(ref bP, k + 3136);
+                        t0_4 += a0 * b4;
+                    }
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 0) = Kernels::IdentityActivation.Apply(t0_0 + CompilerServices::Unsafe.Add(ref bias, n + 0));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 1) = Kernels::IdentityActivation.Apply(t0_1 + CompilerServices::Unsafe.Add(ref bias, n + 1));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 2) = Kernels::IdentityActivation.Apply(t0_2 + CompilerServices::Unsafe.Add(ref bias, n + 2));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 3) = Kernels::IdentityActivation.Apply(t0_3 + CompilerServices::Unsafe.Add(ref bias, n + 3));
+                    CompilerServices::Unsafe.Add(ref y, (m + 0) * 10 + n + 4) = Kernels::IdentityActivation.Apply(t0_4 + CompilerServices::Unsafe.Add(ref bias, n + 4));
+                }
+                n = 5;
                 for (; n + 5 <= 10; n += 5)
                 {
                     ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784);

@@ -8,6 +8,9 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// A[m * ARowStride + k] * B[n * BStride + k]. Tiles of MR x NR accumulators run vectors along k (each of the
 /// MR A-vectors is loaded once and each B-vector just before its MR fused multiply-adds), then each
 /// accumulator is summed across its lanes, the leftover depth is added in scalar, and the epilogue applied.
+/// Reading byte rows (<see cref="MatrixProduct.ByteSource"/>), a strip's first column tile widens its rows from the
+/// table, stores them into A for the later tiles and the backward pass, and requests the lines of the rows ahead as it
+/// goes; the first rows are requested before the first strip.
 /// </summary>
 internal static class DotProductWriter
 {
@@ -18,6 +21,10 @@ internal static class DotProductWriter
         w.Line($"// {p.Description}, dot form; tiles on {variant.Describe(tile)}.");
         using (w.Open())
         {
+            if (p.ByteSource is not null)
+            {
+                WriteFirstRowsRequest(w, p, depth);
+            }
             RowStrips.Write(w, p.M, tile.Rows, rows => WriteRowStrip(w, p, depth, rows, tile.Columns));
         }
     }
@@ -25,24 +32,61 @@ internal static class DotProductWriter
     private static void WriteRowStrip(IndentedWriter w, MatrixProduct p, int depth, int rows, int columns)
     {
         w.Line("nuint n = 0;");
+        int first = 0;
+        if (p.ByteSource is not null)
+        {
+            first = System.Math.Min(columns, p.N);
+            using (w.Open())
+            {
+                WriteTile(w, p, depth, rows, first, fromBytes: true);
+            }
+            w.Line($"n = {first};");
+        }
         using (w.Open($"for (; n + {columns} <= {p.N}; n += {columns})"))
         {
-            WriteTile(w, p, depth, rows, columns);
+            WriteTile(w, p, depth, rows, columns, fromBytes: false);
         }
-        if (p.N % columns != 0)
+        if ((p.N - first) % columns != 0)
         {
             using (w.Open())
             {
-                WriteTile(w, p, depth, rows, p.N % columns);
+                WriteTile(w, p, depth, rows, (p.N - first) % columns, fromBytes: false);
             }
         }
     }
 
-    private static void WriteTile(IndentedWriter w, MatrixProduct p, int depth, int rows, int columns)
+    /// <summary>Requests every line of the first rows ahead, which no strip before them requests.</summary>
+    private static void WriteFirstRowsRequest(IndentedWriter w, MatrixProduct p, int depth)
+    {
+        string u = Names.Unsafe;
+        using (w.Open($"for (nuint r = 0; r < {p.ByteRowsAhead} && r < {p.M.Expression}; r++)"))
+        {
+            w.Line($"ref byte row = ref {u}.Add(ref {p.ByteSource}, (nint){u}.Add(ref {p.ByteRowIndices}, r) * {depth});");
+            using (w.Open($"for (nuint line = 0; line < {depth}; line += 64)"))
+            {
+                w.Line($"{Names.Kernels}ByteRowBatch.Prefetch(ref {u}.Add(ref row, line));");
+            }
+        }
+    }
+
+    private static void WriteTile(IndentedWriter w, MatrixProduct p, int depth, int rows, int columns, bool fromBytes)
     {
         string u = Names.Unsafe;
         w.Line($"ref float aP = ref {u}.Add(ref {p.A}, m * {p.ARowStride});");
         w.Line($"ref float bP = ref {u}.Add(ref {p.B}, n * {p.BStride});");
+        if (fromBytes)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"ref byte x{r} = ref {u}.Add(ref {p.ByteSource}, (nint){u}.Add(ref {p.ByteRowIndices}, m + {r}) * {depth});");
+            }
+            // The rows this strip's lines are requested for; none past the batch (the strip then requests nothing).
+            w.Line($"bool ahead = m + {p.ByteRowsAhead + rows} <= {p.M.Expression};");
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"ref byte next{r} = ref ahead ? ref {u}.Add(ref {p.ByteSource}, (nint){u}.Add(ref {p.ByteRowIndices}, m + {p.ByteRowsAhead + r}) * {depth}) : ref x{r};");
+            }
+        }
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < columns; j++)
@@ -64,9 +108,27 @@ internal static class DotProductWriter
             }
             using (w.Open($"for (; k + (nuint)TOps.Count <= {depth}; k += (nuint)TOps.Count)"))
             {
+                if (fromBytes)
+                {
+                    using (w.Open("if (ahead && (k & 63) == 0)"))
+                    {
+                        for (int r = 0; r < rows; r++)
+                        {
+                            w.Line($"{Names.Kernels}ByteRowBatch.Prefetch(ref {u}.Add(ref next{r}, k));");
+                        }
+                    }
+                }
                 for (int r = 0; r < rows; r++)
                 {
-                    w.Line($"TVec a{r} = TOps.Load(ref aP, k + {r * p.ARowStride});");
+                    if (fromBytes)
+                    {
+                        w.Line($"TVec a{r} = TOps.LoadBytes(ref x{r}, k);");
+                        w.Line($"TOps.Store(a{r}, ref aP, k + {r * p.ARowStride});");
+                    }
+                    else
+                    {
+                        w.Line($"TVec a{r} = TOps.Load(ref aP, k + {r * p.ARowStride});");
+                    }
                 }
                 for (int j = 0; j < columns; j++)
                 {
@@ -89,7 +151,15 @@ internal static class DotProductWriter
         {
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"float a{r} = {u}.Add(ref aP, k + {r * p.ARowStride});");
+                if (fromBytes)
+                {
+                    w.Line($"float a{r} = {u}.Add(ref x{r}, k) * {Names.Kernels}ByteRowBatch.Scale;");
+                    w.Line($"{u}.Add(ref aP, k + {r * p.ARowStride}) = a{r};");
+                }
+                else
+                {
+                    w.Line($"float a{r} = {u}.Add(ref aP, k + {r * p.ARowStride});");
+                }
             }
             for (int j = 0; j < columns; j++)
             {

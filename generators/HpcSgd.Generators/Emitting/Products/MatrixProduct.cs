@@ -125,6 +125,26 @@ internal sealed class MatrixProduct
     /// </summary>
     public string? ZeroSkippingKernel { get; private set; }
 
+    /// <summary>
+    /// Dot form: the table of byte rows A is widened from (A(m, .) is row <see cref="ByteRowIndices"/>[m] of it, each
+    /// byte times ByteRowBatch.Scale), written into A as the first column tile reads it; null when A is read as floats.
+    /// </summary>
+    public string? ByteSource { get; private set; }
+
+    /// <summary>The batch's row indices into <see cref="ByteSource"/>.</summary>
+    public string? ByteRowIndices { get; private set; }
+
+    /// <summary>Rows ahead whose lines a strip reading byte rows requests as it goes.</summary>
+    public int ByteRowsAhead { get; private set; }
+
+    public MatrixProduct ReadingByteRows(string source, string rows, int ahead)
+    {
+        ByteSource = source;
+        ByteRowIndices = rows;
+        ByteRowsAhead = ahead;
+        return this;
+    }
+
     /// <summary>Names the zero-skipping method (used only where the plan skips zeros).</summary>
     public MatrixProduct WithZeroSkippingKernel(string kernel)
     {
