@@ -48,17 +48,22 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     private readonly PlacementProbe placement = new();
     private long nextProbe; // the step's clock for its next probe
     private readonly bool probing; // the helper runs, and where the batch comes from matters to the step
+    private readonly bool leaveFarPiecesToStep;
 
     /// <param name="gather">Copies a batch's rows.</param>
     /// <param name="batch">The most samples one request holds: a batch, or a chunk of one when the session chunks batches.</param>
     /// <param name="depth">Buffers in the ring (at least 2): one for the step that computes, the others for requests.</param>
     /// <param name="startHelper">False leaves the helper thread unstarted, so the step gathers every piece itself (for tests).</param>
     /// <param name="chunkRows">Rows per claimed chunk; by default a multiple of 16 rows near 64 KiB.</param>
-    public GatherAhead(BatchGather<TModel> gather, int batch, int depth, bool startHelper = true, int chunkRows = 0)
+    /// <param name="leaveFarPiecesToStep">True: a piece the step takes whole while the helper's core is far is left
+    /// ungathered (<see cref="IsLeftToStep"/>), for the step's kernels to read as byte rows; false: gathered into the
+    /// step's own buffers.</param>
+    public GatherAhead(BatchGather<TModel> gather, int batch, int depth, bool startHelper = true, int chunkRows = 0, bool leaveFarPiecesToStep = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 2);
         ArgumentOutOfRangeException.ThrowIfNegative(chunkRows);
         this.gather = gather;
+        this.leaveFarPiecesToStep = leaveFarPiecesToStep;
         this.chunkRows = chunkRows > 0 ? chunkRows : ChunkRows(TModel.Description.InputCount + TModel.Description.TargetWidth);
         shared.HelperClaims = 1;
         stepInputs = new AlignedFloats(batch * TModel.Description.InputCount);
@@ -107,6 +112,12 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
     /// <summary>The sample indices of slot <paramref name="slot"/>'s batch.</summary>
     public ReadOnlySpan<int> Indices(int slot) => slots[slot].Indices.AsSpan(0, slots[slot].Count);
 
+    /// <summary>
+    /// True when slot <paramref name="slot"/>'s rows were left to the step (taken whole while the helper's core was far,
+    /// see the constructor): <see cref="Inputs"/> and <see cref="Targets"/> are then the step's own buffers, not yet written.
+    /// </summary>
+    public bool IsLeftToStep(int slot) => slots[slot].LeftToStep;
+
     /// <summary>The gathered inputs of slot <paramref name="slot"/> (valid after <see cref="Wait"/>).</summary>
     public Span<float> Inputs(int slot) => (slots[slot].InStepBuffers ? stepInputs : slots[slot].Inputs).Slice(0, slots[slot].Count * TModel.Description.InputCount);
 
@@ -132,6 +143,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         s.DoneChunks = 0;
         s.Failure = null;
         s.InStepBuffers = false;
+        s.LeftToStep = false;
         Volatile.Write(ref s.NextChunk, 0); // opens the chunks to claims
         Interlocked.Increment(ref shared.Requests);
         // Read first: a write here would take the line from the helper's cache on every request.
@@ -157,10 +169,14 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
             if (!HelperClaims && Interlocked.CompareExchange(ref s.NextChunk, Slot.Closed, 0) == 0)
             {
                 // Nothing of it claimed by the helper: gathered whole into the step's own buffers, which stay in its
-                // cache, where the ring's slots (twice the L2) would each be written cold.
-                gather.Rows(s.Indices.AsSpan(0, s.Count), stepInputs.Slice(0, s.Count * TModel.Description.InputCount),
-                    stepTargets.Slice(0, s.Count * TModel.Description.TargetWidth));
+                // cache, where the ring's slots (twice the L2) would each be written cold; or left to the step's kernels.
                 s.InStepBuffers = true;
+                s.LeftToStep = leaveFarPiecesToStep;
+                if (!s.LeftToStep)
+                {
+                    gather.Rows(s.Indices.AsSpan(0, s.Count), stepInputs.Slice(0, s.Count * TModel.Description.InputCount),
+                        stepTargets.Slice(0, s.Count * TModel.Description.TargetWidth));
+                }
                 ChunksGatheredByStep += s.Chunks;
                 return slot;
             }
@@ -346,6 +362,7 @@ internal sealed class GatherAhead<TModel> : IDisposable where TModel : ISgdModel
         public int DoneChunks;
         public ExceptionDispatchInfo? Failure;
         public bool InStepBuffers; // gathered whole by the step into its own buffers
+        public bool LeftToStep; // ... or left for the step to gather there (its kernels read byte rows)
     }
 }
 

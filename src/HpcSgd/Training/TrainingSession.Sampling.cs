@@ -51,14 +51,20 @@ public sealed partial class TrainingSession<TModel>
         return batch;
     }
 
-    /// <summary>Waits for the next piece of the step's batch (its gathered rows), then asks for the next pieces the ring has room for.</summary>
-    private void TakePiece(out Span<float> inputs, out Span<float> targets)
+    /// <summary>
+    /// Waits for the next piece of the step's batch, then asks for the next pieces the ring has room for. Returns true when
+    /// the piece is gathered into <paramref name="inputs"/> and <paramref name="targets"/>; false when it is left to the
+    /// step (the helper's core is far): its rows <paramref name="indices"/> are then for the step to gather there.
+    /// </summary>
+    private bool TakePiece(out Span<float> inputs, out Span<float> targets, out ReadOnlySpan<int> indices)
     {
         aheadSlot = ahead!.Wait();
         outstandingPieces--;
         RequestAhead();
         inputs = ahead.Inputs(aheadSlot);
         targets = ahead.Targets(aheadSlot);
+        indices = ahead.Indices(aheadSlot);
+        return !ahead.IsLeftToStep(aheadSlot);
     }
 
     /// <summary>

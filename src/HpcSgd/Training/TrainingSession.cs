@@ -78,7 +78,9 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
         if (gatherAhead)
         {
             pieceRows = rows;
-            ahead = new GatherAhead<TModel>(gather, rows, GatherAheadDepth(rows, description.InputCount, description.TargetWidth, CacheSizes.L2Bytes));
+            // A piece the step takes whole while the helper is far goes to its kernels as byte rows, as on one thread.
+            ahead = new GatherAhead<TModel>(gather, rows, GatherAheadDepth(rows, description.InputCount, description.TargetWidth, CacheSizes.L2Bytes),
+                leaveFarPiecesToStep: gather.WidensBytes);
         }
         TotalSteps = options.TotalSteps(data.Count);
         divergence = new DivergenceWatch(options.DivergenceFactor);
@@ -247,29 +249,33 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
     internal long AllocatedOnWorkers => (parallel?.AllocatedOnWorkers ?? 0) + (ahead?.Allocated ?? 0);
 
     /// <summary>
-    /// Runs the model's <c>TrainStep</c> on the batch: taken from the helper's ring when gathering ahead; else on the
-    /// batch's byte rows, which the step widens into the batch buffer itself, or on rows gathered here.
+    /// Runs the model's <c>TrainStep</c> on the batch: gathered by the helper when gathering ahead, else on the batch's byte
+    /// rows, which the step widens into the batch buffer itself, or on rows gathered here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float FusedStep(int batch, in UpdateRule rule, float lossLimit)
     {
         ModelDescription description = TModel.Description;
         Span<float> inputs, targets;
+        ReadOnlySpan<int> indices;
         if (ahead is not null)
         {
-            TakePiece(out inputs, out targets);
+            if (TakePiece(out inputs, out targets, out indices))
+            {
+                return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
+            }
         }
         else
         {
-            ReadOnlySpan<int> indices = sampler.Batch(batch);
+            indices = sampler.Batch(batch);
             inputs = batchInputs.Slice(0, batch * description.InputCount);
             targets = batchTargets.Slice(0, batch * description.TargetWidth);
-            if (gather.TryByteRows(indices, targets, out ByteRowBatch rows))
-            {
-                return TModel.TrainStep(model.Parameters, rows, inputs, targets, gradient, velocity, workspace, rule, lossLimit);
-            }
-            gather.Rows(indices, inputs, targets);
         }
+        if (gather.TryByteRows(indices, targets, out ByteRowBatch rows))
+        {
+            return TModel.TrainStep(model.Parameters, rows, inputs, targets, gradient, velocity, workspace, rule, lossLimit);
+        }
+        gather.Rows(indices, inputs, targets);
         return TModel.TrainStep(model.Parameters, inputs, targets, gradient, velocity, workspace, batch, rule, lossLimit);
     }
 
@@ -295,12 +301,17 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             float chunkLoss;
             if (ahead is not null)
             {
-                TakePiece(out Span<float> inputs, out Span<float> targets); // one thread gathering ahead: the helper has gathered this chunk
-                chunkLoss = TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, weight);
+                // One thread gathering ahead: the helper has gathered this chunk, or left it to the step.
+                chunkLoss = TakePiece(out Span<float> inputs, out Span<float> targets, out ReadOnlySpan<int> indices)
+                    ? TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, rows, weight)
+                    : GatheredChunkLoss(indices, inputs, targets, weight, sum, chunkWorkspace);
             }
             else
             {
-                chunkLoss = GatheredChunkLoss(sampler.Batch(lastBatchSize).Slice(start + offset, rows), start, weight, sum, chunkWorkspace);
+                ModelDescription description = TModel.Description;
+                chunkLoss = GatheredChunkLoss(sampler.Batch(lastBatchSize).Slice(start + offset, rows),
+                    batchInputs.Slice(start * description.InputCount, rows * description.InputCount),
+                    batchTargets.Slice(start * description.TargetWidth, rows * description.TargetWidth), weight, sum, chunkWorkspace);
             }
             loss += (double)chunkLoss * rows;
         }
@@ -313,23 +324,19 @@ public sealed partial class TrainingSession<TModel> : IDisposable where TModel :
             description.DeclaredBatchSizes, rowsPerPass, CacheSizes.L2Bytes);
 
     /// <summary>
-    /// Gathers the rows <paramref name="indices"/> into the batch buffers from row <paramref name="destinationRow"/> (or
-    /// hands them to the kernels as byte rows, which widen them there themselves) and adds their gradient, times
+    /// Gathers the rows <paramref name="indices"/> into <paramref name="inputs"/> and <paramref name="targets"/> (or hands
+    /// them to the kernels as byte rows, which widen them there themselves) and adds their gradient, times
     /// <paramref name="weight"/>, to <paramref name="sum"/>; returns their mean loss.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float GatheredChunkLoss(ReadOnlySpan<int> indices, int destinationRow, float weight, AlignedFloats sum, AlignedFloats chunkWorkspace)
+    private float GatheredChunkLoss(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets, float weight, AlignedFloats sum, AlignedFloats chunkWorkspace)
     {
-        ModelDescription description = TModel.Description;
-        int count = indices.Length;
-        Span<float> inputs = batchInputs.Slice(destinationRow * description.InputCount, count * description.InputCount);
-        Span<float> targets = batchTargets.Slice(destinationRow * description.TargetWidth, count * description.TargetWidth);
         if (gather.TryByteRows(indices, targets, out ByteRowBatch rows))
         {
             return TModel.AccumulateLossAndGradient(model.Parameters, rows, inputs, targets, sum, chunkWorkspace, weight);
         }
         gather.Rows(indices, inputs, targets);
-        return TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, count, weight);
+        return TModel.AccumulateLossAndGradient(model.Parameters, inputs, targets, sum, chunkWorkspace, indices.Length, weight);
     }
 
     /// <summary>Mean loss on the validation set, or NaN without one.</summary>

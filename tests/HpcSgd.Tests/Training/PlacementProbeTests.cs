@@ -74,6 +74,25 @@ public class PlacementProbeTests
         }
     }
 
+    [Fact]
+    public void A_far_helper_leaves_the_pieces_the_step_takes_whole_to_the_steps_kernels()
+    {
+        (GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y) = Ahead(bytes: true, nearNanoseconds: 0, leaveFarPiecesToStep: true);
+        using (ahead)
+        {
+            var pieces = new Pieces(ahead, x, y);
+            for (int piece = 0; ahead.Probes.Far == 0 && piece < 100_000; piece++)
+            {
+                pieces.TakeOne();
+            }
+            Assert.True(ahead.Probes.Far > 0, "the helper never answered a probe");
+            // Every piece requested from now on is the step's whole (those outstanding now may have chunks the helper took).
+            long before = pieces.LeftToStep;
+            pieces.Take(200);
+            Assert.InRange(pieces.LeftToStep - before, 200 - (Pieces.Depth - 1), 200);
+        }
+    }
+
     [Theory]
     [InlineData(true)] // near: the helper gathers as before
     [InlineData(false)] // rows of floats are not probed: the helper gathers wherever it runs
@@ -140,16 +159,19 @@ public class PlacementProbeTests
         Assert.Equal((0L, 0L), ahead.Probes);
     }
 
-    private static (GatherAhead<FashionSoftmaxGeneral>, float[], float[]) Ahead(bool bytes, double nearNanoseconds)
+    private static (GatherAhead<FashionSoftmaxGeneral>, float[], float[]) Ahead(bool bytes, double nearNanoseconds, bool leaveFarPiecesToStep = false)
     {
         (float[] x, float[] y) = TestData.Batch(FashionSoftmaxGeneral.Description, 400, seed: 8);
         x = bytes ? TestData.AsBytes(x) : x;
         var gather = new BatchGather<FashionSoftmaxGeneral>(new Dataset<FashionSoftmaxGeneral>(x, y));
-        var ahead = new GatherAhead<FashionSoftmaxGeneral>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8) { NearNanoseconds = nearNanoseconds, ProbeIntervalTicks = 0 };
+        var ahead = new GatherAhead<FashionSoftmaxGeneral>(gather, Pieces.Rows, Pieces.Depth, chunkRows: 8, leaveFarPiecesToStep: leaveFarPiecesToStep)
+        {
+            NearNanoseconds = nearNanoseconds, ProbeIntervalTicks = 0,
+        };
         return (ahead, x, y);
     }
 
-    /// <summary>Requests pieces of random rows, takes them in order and checks every row, counting chunks.</summary>
+    /// <summary>Requests pieces of random rows, takes them in order and checks every row (or, left to the step, its indices), counting chunks.</summary>
     private sealed class Pieces(GatherAhead<FashionSoftmaxGeneral> ahead, float[] x, float[] y)
     {
         public const int Rows = 40, Depth = 4, ChunkRows = 8;
@@ -157,6 +179,9 @@ public class PlacementProbeTests
         private readonly Queue<int[]> requested = new();
 
         public long OutstandingChunks => requested.Sum(Chunks);
+
+        /// <summary>Pieces taken that were left to the step, ungathered.</summary>
+        public long LeftToStep { get; private set; }
 
         private static long Chunks(int[] indices) => (indices.Length + ChunkRows - 1) / ChunkRows;
 
@@ -183,6 +208,12 @@ public class PlacementProbeTests
             }
             int slot = ahead.Wait();
             int[] expected = requested.Dequeue();
+            if (ahead.IsLeftToStep(slot))
+            {
+                Assert.Equal(expected, ahead.Indices(slot).ToArray());
+                LeftToStep++;
+                return chunks;
+            }
             int width = FashionSoftmaxGeneral.Description.InputCount, targetWidth = FashionSoftmaxGeneral.Description.TargetWidth;
             for (int r = 0; r < expected.Length; r++)
             {
