@@ -34,6 +34,7 @@ internal static class Names
     /// <summary>Prefix of a type in HpcSgd.Models.</summary>
     public const string Models = "Models::";
     public const string KernelArguments = Models + "KernelArguments";
+    public const string Vector128 = "Intrinsics::Vector128";
     public const string AdvSimdSupported = "Intrinsics::Arm.AdvSimd.IsSupported";
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace HpcSgd.Kernels;
@@ -53,6 +54,12 @@ public interface IVectorOps<TVector> where TVector : struct
 
     /// <summary>The sum of all lanes.</summary>
     static abstract float Sum(TVector value);
+
+    /// <summary>
+    /// The lane sums of four registers, lane i holding <c>Sum</c> of the i-th, bit for bit: the same additions in the same
+    /// order, shared across the four as a transpose (a quarter of the shuffles of four separate sums).
+    /// </summary>
+    static abstract Vector128<float> Sum4(TVector a, TVector b, TVector c, TVector d);
 }
 
 /// <summary>512-bit registers (AVX-512 on x64).</summary>
@@ -120,6 +127,22 @@ public readonly struct Vector512Ops : IVectorOps<Vector512<float>>
         Vector256<float> half = value.GetLower() + value.GetUpper();
         return Vector128.Sum(half.GetLower() + half.GetUpper());
     }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            return Vector128.Create(Sum(a), Sum(b), Sum(c), Sum(d));
+        }
+        // Halves of a and b side by side, then quarters of all four: register q of quads holds Sum's 4-lane partial of the q-th.
+        Vector512<float> ab = Avx512F.Shuffle4x128(a, b, 0b01_00_01_00) + Avx512F.Shuffle4x128(a, b, 0b11_10_11_10);
+        Vector512<float> cd = Avx512F.Shuffle4x128(c, d, 0b01_00_01_00) + Avx512F.Shuffle4x128(c, d, 0b11_10_11_10);
+        Vector512<float> quads = Avx512F.Shuffle4x128(ab, cd, 0b10_00_10_00) + Avx512F.Shuffle4x128(ab, cd, 0b11_01_11_01);
+        Vector512<float> pairs = quads + Avx512F.Shuffle(quads, quads, 0b10_11_00_01);
+        Vector512<float> sums = pairs + Avx512F.Shuffle(pairs, pairs, 0b01_00_11_10);
+        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).GetLower().GetLower();
+    }
 }
 
 /// <summary>256-bit registers (AVX2 on x64).</summary>
@@ -180,6 +203,21 @@ public readonly struct Vector256Ops : IVectorOps<Vector256<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> value) => Vector128.Sum(value.GetLower() + value.GetUpper());
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        if (!Avx.IsSupported)
+        {
+            return Vector128.Create(Sum(a), Sum(b), Sum(c), Sum(d));
+        }
+        // Halves side by side: [a | b] and [c | d] hold Sum's 4-lane partials; the rest is Vector128Ops.Sum4 on both halves at once.
+        Vector256<float> ab = Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
+        Vector256<float> cd = Avx.Permute2x128(c, d, 0x20) + Avx.Permute2x128(c, d, 0x31);
+        Vector256<float> pairs = Avx.Shuffle(ab, cd, 0b10_00_10_00) + Avx.Shuffle(ab, cd, 0b11_01_11_01);
+        Vector256<float> sums = Avx.Shuffle(pairs, pairs, 0b10_00_10_00) + Avx.Shuffle(pairs, pairs, 0b11_01_11_01);
+        return Sse.UnpackLow(sums.GetLower(), sums.GetUpper());
+    }
 }
 
 /// <summary>128-bit registers (SSE on x64, NEON on ARM64).</summary>
@@ -235,6 +273,22 @@ public readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.AddPairwise(AdvSimd.Arm64.AddPairwise(a, b), AdvSimd.Arm64.AddPairwise(c, d));
+        }
+        if (Sse.IsSupported)
+        {
+            Vector128<float> ab = Sse.Shuffle(a, b, 0b10_00_10_00) + Sse.Shuffle(a, b, 0b11_01_11_01);
+            Vector128<float> cd = Sse.Shuffle(c, d, 0b10_00_10_00) + Sse.Shuffle(c, d, 0b11_01_11_01);
+            return Sse.Shuffle(ab, cd, 0b10_00_10_00) + Sse.Shuffle(ab, cd, 0b11_01_11_01);
+        }
+        return Vector128.Create(Sum(a), Sum(b), Sum(c), Sum(d));
+    }
 }
 
 /// <summary>One lane: the path when no SIMD hardware is available (e.g. DOTNET_EnableHWIntrinsic=0).</summary>
@@ -285,4 +339,7 @@ public readonly struct ScalarOps : IVectorOps<float>
     /// <inheritdoc/>
     [MethodImpl(Compilation.Inlined)]
     public static float Sum(float value) => value;
+    /// <inheritdoc/>
+    [MethodImpl(Compilation.Inlined)]
+    public static Vector128<float> Sum4(float a, float b, float c, float d) => Vector128.Create(a, b, c, d);
 }

@@ -457,10 +457,11 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
                             s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
                     }
                     for (; k < 1; k++)
                     {
@@ -557,14 +558,16 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
                             s7_0 = TOps.MultiplyAdd(a7, b0, s7_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                        t7_0 = TOps.Sum(s7_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s4_0, s5_0, s6_0, s7_0);
+                        t4_0 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t5_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t6_0 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t7_0 = Intrinsics::Vector128.GetElement(q1, 3);
                     }
                     for (; k < 1; k++)
                     {
@@ -663,10 +666,11 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
                             s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
                     }
                     for (; k < 1; k++)
                     {
@@ -738,10 +742,11 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
                             s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
                         t4_0 = TOps.Sum(s4_0);
                         t5_0 = TOps.Sum(s5_0);
                         t6_0 = TOps.Sum(s6_0);
@@ -885,10 +890,11 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s2_0 = TOps.MultiplyAdd(a2, b0, s2_0);
                             s3_0 = TOps.MultiplyAdd(a3, b0, s3_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
                     }
                     for (; k < 1; k++)
                     {
@@ -985,14 +991,16 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
                             s7_0 = TOps.MultiplyAdd(a7, b0, s7_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
-                        t4_0 = TOps.Sum(s4_0);
-                        t5_0 = TOps.Sum(s5_0);
-                        t6_0 = TOps.Sum(s6_0);
-                        t7_0 = TOps.Sum(s7_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s4_0, s5_0, s6_0, s7_0);
+                        t4_0 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t5_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t6_0 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t7_0 = Intrinsics::Vector128.GetElement(q1, 3);
                     }
                     for (; k < 1; k++)
                     {
@@ -1105,10 +1113,11 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
                             s5_0 = TOps.MultiplyAdd(a5, b0, s5_0);
                             s6_0 = TOps.MultiplyAdd(a6, b0, s6_0);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t1_0 = TOps.Sum(s1_0);
-                        t2_0 = TOps.Sum(s2_0);
-                        t3_0 = TOps.Sum(s3_0);
+                        var q0 = TOps.Sum4(s0_0, s1_0, s2_0, s3_0);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t2_0 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t3_0 = Intrinsics::Vector128.GetElement(q0, 3);
                         t4_0 = TOps.Sum(s4_0);
                         t5_0 = TOps.Sum(s5_0);
                         t6_0 = TOps.Sum(s6_0);

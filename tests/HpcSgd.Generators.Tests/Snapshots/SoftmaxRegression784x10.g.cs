@@ -542,26 +542,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -680,14 +685,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -851,26 +858,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -1013,26 +1025,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -1170,14 +1187,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -1262,14 +1281,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -2325,26 +2346,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -2457,14 +2483,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b9 = TOps.Load(ref bP, k + 7056);
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
                         t0_8 = TOps.Sum(s0_8);
                         t0_9 = TOps.Sum(s0_9);
                     }
@@ -2564,14 +2592,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -2641,10 +2671,11 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b4 = TOps.Load(ref bP, k + 3136);
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
                         t0_4 = TOps.Sum(s0_4);
                     }
                     for (; k < 784; k++)
@@ -2796,26 +2827,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -2958,26 +2994,31 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                             s1_9 = TOps.MultiplyAdd(a1, b9, s1_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
-                        t0_8 = TOps.Sum(s0_8);
-                        t0_9 = TOps.Sum(s0_9);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
-                        t1_3 = TOps.Sum(s1_3);
-                        t1_4 = TOps.Sum(s1_4);
-                        t1_5 = TOps.Sum(s1_5);
-                        t1_6 = TOps.Sum(s1_6);
-                        t1_7 = TOps.Sum(s1_7);
-                        t1_8 = TOps.Sum(s1_8);
-                        t1_9 = TOps.Sum(s1_9);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
+                        var q2 = TOps.Sum4(s0_8, s0_9, s1_0, s1_1);
+                        t0_8 = Intrinsics::Vector128.GetElement(q2, 0);
+                        t0_9 = Intrinsics::Vector128.GetElement(q2, 1);
+                        t1_0 = Intrinsics::Vector128.GetElement(q2, 2);
+                        t1_1 = Intrinsics::Vector128.GetElement(q2, 3);
+                        var q3 = TOps.Sum4(s1_2, s1_3, s1_4, s1_5);
+                        t1_2 = Intrinsics::Vector128.GetElement(q3, 0);
+                        t1_3 = Intrinsics::Vector128.GetElement(q3, 1);
+                        t1_4 = Intrinsics::Vector128.GetElement(q3, 2);
+                        t1_5 = Intrinsics::Vector128.GetElement(q3, 3);
+                        var q4 = TOps.Sum4(s1_6, s1_7, s1_8, s1_9);
+                        t1_6 = Intrinsics::Vector128.GetElement(q4, 0);
+                        t1_7 = Intrinsics::Vector128.GetElement(q4, 1);
+                        t1_8 = Intrinsics::Vector128.GetElement(q4, 2);
+                        t1_9 = Intrinsics::Vector128.GetElement(q4, 3);
                     }
                     for (; k < 784; k++)
                     {
@@ -3097,14 +3138,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b9 = TOps.Load(ref bP, k + 7056);
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
                         t0_8 = TOps.Sum(s0_8);
                         t0_9 = TOps.Sum(s0_9);
                     }
@@ -3196,14 +3239,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b9 = TOps.Load(ref bP, k + 7056);
                             s0_9 = TOps.MultiplyAdd(a0, b9, s0_9);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t0_5 = TOps.Sum(s0_5);
-                        t0_6 = TOps.Sum(s0_6);
-                        t0_7 = TOps.Sum(s0_7);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s0_5, s0_6, s0_7);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t0_5 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t0_6 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t0_7 = Intrinsics::Vector128.GetElement(q1, 3);
                         t0_8 = TOps.Sum(s0_8);
                         t0_9 = TOps.Sum(s0_9);
                     }
@@ -3322,14 +3367,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -3414,14 +3461,16 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                             s1_4 = TOps.MultiplyAdd(a1, b4, s1_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
-                        t0_4 = TOps.Sum(s0_4);
-                        t1_0 = TOps.Sum(s1_0);
-                        t1_1 = TOps.Sum(s1_1);
-                        t1_2 = TOps.Sum(s1_2);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
+                        var q1 = TOps.Sum4(s0_4, s1_0, s1_1, s1_2);
+                        t0_4 = Intrinsics::Vector128.GetElement(q1, 0);
+                        t1_0 = Intrinsics::Vector128.GetElement(q1, 1);
+                        t1_1 = Intrinsics::Vector128.GetElement(q1, 2);
+                        t1_2 = Intrinsics::Vector128.GetElement(q1, 3);
                         t1_3 = TOps.Sum(s1_3);
                         t1_4 = TOps.Sum(s1_4);
                     }
@@ -3498,10 +3547,11 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b4 = TOps.Load(ref bP, k + 3136);
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
                         t0_4 = TOps.Sum(s0_4);
                     }
                     for (; k < 784; k++)
@@ -3557,10 +3607,11 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
                             TVec b4 = TOps.Load(ref bP, k + 3136);
                             s0_4 = TOps.MultiplyAdd(a0, b4, s0_4);
                         }
-                        t0_0 = TOps.Sum(s0_0);
-                        t0_1 = TOps.Sum(s0_1);
-                        t0_2 = TOps.Sum(s0_2);
-                        t0_3 = TOps.Sum(s0_3);
+                        var q0 = TOps.Sum4(s0_0, s0_1, s0_2, s0_3);
+                        t0_0 = Intrinsics::Vector128.GetElement(q0, 0);
+                        t0_1 = Intrinsics::Vector128.GetElement(q0, 1);
+                        t0_2 = Intrinsics::Vector128.GetElement(q0, 2);
+                        t0_3 = Intrinsics::Vector128.GetElement(q0, 3);
                         t0_4 = TOps.Sum(s0_4);
                     }
                     for (; k < 784; k++)

@@ -6,8 +6,8 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// <summary>
 /// Writes a product in dot form, for when both operands run along the depth: C(m, n) = sum over k of
 /// A[m * ARowStride + k] * B[n * BStride + k]. Tiles of MR x NR accumulators run vectors along k (each of the
-/// MR A-vectors is loaded once and each B-vector just before its MR fused multiply-adds), then each
-/// accumulator is summed across its lanes, the leftover depth is added in scalar, and the epilogue applied.
+/// MR A-vectors is loaded once and each B-vector just before its MR fused multiply-adds), then the
+/// accumulators are summed across their lanes (four at a time), the leftover depth is added in scalar, and the epilogue applied.
 /// Reading byte rows (<see cref="MatrixProduct.ByteSource"/>), a strip's first column tile widens its rows from the
 /// table, stores them into A for the later tiles and the backward pass, and requests the lines of the rows ahead as it
 /// goes; the first rows are requested before the first strip.
@@ -66,6 +66,32 @@ internal static class DotProductWriter
             {
                 w.Line($"{Names.Kernels}ByteRowBatch.Prefetch(ref {u}.Add(ref row, line));");
             }
+        }
+    }
+
+    /// <summary>Sums the tile's accumulators across their lanes four at a time (<c>TOps.Sum4</c>), the last one to three alone.</summary>
+    private static void WriteLaneSums(IndentedWriter w, int rows, int columns)
+    {
+        var sums = new System.Collections.Generic.List<string>();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                sums.Add($"{r}_{j}");
+            }
+        }
+        int whole = sums.Count - sums.Count % 4;
+        for (int i = 0; i < whole; i += 4)
+        {
+            w.Line($"var q{i / 4} = TOps.Sum4(s{sums[i]}, s{sums[i + 1]}, s{sums[i + 2]}, s{sums[i + 3]});");
+            for (int lane = 0; lane < 4; lane++)
+            {
+                w.Line($"t{sums[i + lane]} = {Names.Vector128}.GetElement(q{i / 4}, {lane});");
+            }
+        }
+        for (int i = whole; i < sums.Count; i++)
+        {
+            w.Line($"t{sums[i]} = TOps.Sum(s{sums[i]});");
         }
     }
 
@@ -139,13 +165,7 @@ internal static class DotProductWriter
                     }
                 }
             }
-            for (int r = 0; r < rows; r++)
-            {
-                for (int j = 0; j < columns; j++)
-                {
-                    w.Line($"t{r}_{j} = TOps.Sum(s{r}_{j});");
-                }
-            }
+            WriteLaneSums(w, rows, columns);
         }
         using (w.Open($"for (; k < {depth}; k++)"))
         {
