@@ -57,7 +57,7 @@ public interface IVectorOps<TVector> where TVector : struct
 
     /// <summary>
     /// The lane sums of four registers, lane i holding <c>Sum</c> of the i-th, bit for bit: the same additions in the same
-    /// order, shared across the four as a transpose (a quarter of the shuffles of four separate sums).
+    /// order, shared across the four as a transpose (fewer shuffles than four separate sums).
     /// </summary>
     static abstract Vector128<float> Sum4(TVector a, TVector b, TVector c, TVector d);
 }
