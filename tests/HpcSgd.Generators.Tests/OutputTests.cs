@@ -96,7 +96,9 @@ public class OutputTests
         Assert.Contains("TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);", text);
         Assert.Contains("TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);", text);
         // The weight gradient of the batch kernel packs its panels of delta on AVX2.
-        Assert.Contains("// dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).", text);
+        // ... and reads x^T from a copy packed in strips of six.
+        Assert.Contains("// dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed, A packed in strips).", text);
+        Assert.Contains("Kernels::Packing.TransposedStrips(ref CompilerServices::Unsafe.Add(ref x, k0 * 784), 784, 784, kEnd - k0, 6, ref packed);", text);
         Assert.Contains("stackalloc float[(int)64 * 2 * TOps.Count];", text);
         Assert.Contains("for (; m + 8 <= 64; m += 8)", text);
         Assert.Contains("for (; m + 6 <= 64; m += 6)", text);

@@ -82,8 +82,40 @@ public class PlannerTests
         // One row strip reads each panel once: nothing to gain.
         Assert.False(TilePlanner.PacksB(4, 128, 256, TilePlanner.Broadcast(4, 128, KernelTarget.Avx2), 8));
         // Targets that share a tile pack alike, as the first (widest) of them: AdvSimd follows AVX-512, 128-bit x64 and scalar follow AVX2.
-        Tile[] tiles = TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(64, 128, t)).ToArray(), 64, 128, 256);
+        Tile[] tiles = TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(64, 128, t)).ToArray(), 64, 128, 256, null);
         Assert.Equal([false, true, false, true, true], tiles.Select(t => t.PacksB));
+    }
+
+    [Fact]
+    public void AReadAcrossItsRows_IsPackedInStrips_On16Registers_WhereSeveralColumnPanelsReadIt()
+    {
+        Tile narrow = TilePlanner.Broadcast(784, 128, KernelTarget.Avx2), wide = TilePlanner.Broadcast(784, 128, KernelTarget.Avx512);
+        // W4's first weight gradient, x^T: depth steps 784 floats apart, four AVX2 column panels read every strip.
+        Assert.True(TilePlanner.PacksA(784, 128, narrow, KernelTarget.Avx2));
+        // A read along its rows, or depth steps within a cache line (W3's delta^T, 10 floats apart): in place.
+        Assert.False(TilePlanner.PacksA(null, 128, narrow, KernelTarget.Avx2));
+        Assert.False(TilePlanner.PacksA(10, 128, narrow, KernelTarget.Avx2));
+        // One column panel reads each strip once.
+        Assert.False(TilePlanner.PacksA(784, 16, TilePlanner.Broadcast(784, 16, KernelTarget.Avx2), KernelTarget.Avx2));
+        // 32 registers read A in place (not measured faster there).
+        Assert.False(TilePlanner.PacksA(784, 128, wide, KernelTarget.Avx512));
+        Tile[] tiles = TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(784, 128, t)).ToArray(), 784, 128, 256, 784);
+        Assert.Equal([false, true, false, true, true], tiles.Select(t => t.PacksA));
+    }
+
+    [Fact]
+    public void PackedA_IsInTheWorkspace_AsWideAsTheWidestPackedGradientRows()
+    {
+        var model = new ModelSpec("App", "Mlp", "class", EquatableArray<ContainingTypeSpec>.Empty, LossKind.SoftmaxCrossEntropy,
+            new EquatableArray<LayerSpec>(new[] { new LayerSpec(784, 128, ActivationKind.ReLU), new LayerSpec(128, 10, ActivationKind.Identity) }),
+            new EquatableArray<int>(new[] { 64 }));
+        ModelPlan plan = ModelPlanner.Plan(model);
+        Assert.All(plan.Batches, b => Assert.True(b.Layers[0].WeightGradient.PacksA));
+        Assert.All(plan.Batches, b => Assert.False(b.Layers[1].WeightGradient.PacksA));
+        var layout = new HpcSgd.Generators.Emitting.ModelLayout(plan);
+        // Hidden 128 + logits 10 + hidden delta 128, then x^T's 784 rows per sample.
+        Assert.Equal(128 + 10 + 128, layout.PackedOffset);
+        Assert.Equal(128 + 10 + 128 + 784, layout.WorkspacePerSample);
     }
 
     [Theory]

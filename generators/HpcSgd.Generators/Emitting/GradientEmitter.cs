@@ -34,8 +34,9 @@ internal static class GradientEmitter
                 string delta = l == last ? "ref outputDelta" : $"ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l])})";
                 string inputDelta = l == 0 ? "" : $", ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.DeltaOffsets[l - 1])})";
                 string biasTargets = fusedUpdate ? $", ref {Names.Unsafe}.Add(ref parameters, {layout.BiasOffsets[l]})" : "";
+                string packed = GradientPlan(batchPlan.Layers[l], fusedUpdate).PacksA ? $", ref {Names.Unsafe}.Add(ref workspace, {batch.Times(layout.PackedOffset)})" : "";
                 w.Line($"{KernelName(model, l, batch, fusedUpdate)}{batch.TypeParameters}({input}, ref {Names.Unsafe}.Add(ref parameters, {layout.WeightOffsets[l]}), {delta}, " +
-                       $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : ", addToGradient")}{batch.Argument});");
+                       $"ref {Names.Unsafe}.Add(ref {buffer}, {layout.WeightOffsets[l]}){biasTargets}, ref {Names.Unsafe}.Add(ref {buffer}, {layout.BiasOffsets[l]}){inputDelta}{(fusedUpdate ? ", in rule" : ", addToGradient")}{packed}{batch.Argument});");
             }
         }
         w.Line();
@@ -46,6 +47,9 @@ internal static class GradientEmitter
             w.Line();
         }
     }
+
+    private static ProductPlan GradientPlan(LayerPlan plan, bool fusedUpdate) =>
+        fusedUpdate ? plan.FusedWeightUpdate ?? throw new System.InvalidOperationException("The plan has no fused update for this batch.") : plan.WeightGradient;
 
     private static string KernelName(ModelSpec model, int layer, BatchShape batch, bool fusedUpdate) =>
         $"Dense{layer}_{(fusedUpdate ? "BackwardUpdate" : "Backward")}_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
@@ -91,16 +95,18 @@ internal static class GradientEmitter
                 : new MatrixProduct(inputGradientPlan, "inputDelta = delta w", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", inputs)
                     .WithBackPropagation("x", inputActivation);
         MatrixProduct? weightStep = !fusedUpdate ? null
-            : WeightGradient(plan.FusedWeightUpdate ?? throw new System.InvalidOperationException("The plan has no fused update for this batch."), layer, weights, samples, "w")
+            : WeightGradient(GradientPlan(plan, fusedUpdate), layer, weights, samples, "w")
                 .WithUpdate("velocityWeights")
-                .WithZeroSkippingKernel(name + "_SkippingZeros");
+                .WithZeroSkippingKernel(name + "_SkippingZeros")
+                .PackingAInto("packed");
         MatrixProduct? weightGradient = fusedUpdate ? null
-            : WeightGradient(plan.WeightGradient, layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient");
+            : WeightGradient(plan.WeightGradient, layer, weights, samples, "gradWeights").AddingToCWhen("addToGradient").PackingAInto("packed");
+        string packedParameter = GradientPlan(plan, fusedUpdate).PacksA ? ", ref float packed" : "";
         // The input gradient is a method of its own: with both products in one, the JIT's inlining budget ran out and
         // left calls to the vector operations in the second product (benchmarks/README.md).
         string inputGradientName = name + "_InputDelta";
         var variants = KernelVariants.Of((weightStep ?? weightGradient)!.Plan.Tiles);
-        KernelVariants.Write(w, name, $"ref float x, ref float w, ref float delta, {targets}{batch.Parameter}", variants, variant =>
+        KernelVariants.Write(w, name, $"ref float x, ref float w, ref float delta, {targets}{packedParameter}{batch.Parameter}", variants, variant =>
         {
             if (inputGradient is not null)
             {

@@ -21,7 +21,8 @@ internal static class LayoutEmitter
             LayerSpec layer = model.Layers[l];
             w.Line($"//   Dense{l} ({layer.Inputs} -> {layer.Outputs}, {layer.Activation}): {layout.WeightLayouts[l]} weights [{layout.WeightOffsets[l]}, {layout.BiasOffsets[l]}), bias [{layout.BiasOffsets[l]}, {layout.BiasOffsets[l] + layer.Outputs})");
         }
-        w.Line("// Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer.");
+        w.Line("// Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer"
+            + (layout.WorkspacePerSample > layout.PackedOffset ? $", from {layout.PackedOffset} a weight gradient's packed copy of A." : "."));
         w.Line($"private const int WorkspacePerSample = {layout.WorkspacePerSample};");
         w.Line($"private const int HiddenPerSample = {layout.HiddenWidth};");
         w.Line();

@@ -7,7 +7,8 @@ namespace HpcSgd.Generators.Emitting;
 /// Offsets derived from a <see cref="ModelPlan"/>. Parameters: per layer, weights (outputs x inputs, in the
 /// layer's <see cref="WeightLayouts"/> order) then bias. Workspace, per sample and in floats: hidden-layer outputs, then the
 /// last layer's outputs (logits, overwritten by dL/dz in the backward pass), then one dL/dz buffer per
-/// hidden layer.
+/// hidden layer, then the copy a weight gradient packs A into (as wide as the widest such A's rows; the layers' backward
+/// passes run one after another and share it).
 /// </summary>
 internal sealed class ModelLayout
 {
@@ -44,7 +45,21 @@ internal sealed class ModelLayout
             DeltaOffsets[l] = delta;
             delta += model.Layers[l].Outputs;
         }
-        WorkspacePerSample = delta;
+        PackedOffset = delta;
+        int packed = 0;
+        foreach (BatchPlan batch in plan.Batches)
+        {
+            for (int l = 0; l < count; l++)
+            {
+                LayerPlan layer = batch.Layers[l];
+                if (layer.WeightGradient.PacksA || layer.FusedWeightUpdate?.PacksA == true)
+                {
+                    // dW's rows: x^T has one per input (input-major), delta^T one per output.
+                    packed = System.Math.Max(packed, WeightLayouts[l] == WeightLayoutKind.InputMajor ? model.Layers[l].Inputs : model.Layers[l].Outputs);
+                }
+            }
+        }
+        WorkspacePerSample = delta + packed;
     }
 
     public int[] WeightOffsets { get; }
@@ -58,6 +73,9 @@ internal sealed class ModelLayout
 
     /// <summary>Per-sample offset of dL/dz for layer l's outputs (hidden layers only).</summary>
     public int[] DeltaOffsets { get; }
+
+    /// <summary>Per-sample offset of the packed copy of a weight gradient's A (see <see cref="ModelLayout"/>).</summary>
+    public int PackedOffset { get; }
 
     public int ParameterCount { get; }
 

@@ -24,6 +24,7 @@ internal static class Names
     /// <summary>Prefix of a type in HpcSgd.Kernels: <c>Kernels + "ScalarOps"</c>.</summary>
     public const string Kernels = "Kernels::";
     public const string DenseMath = Kernels + "DenseMath";
+    public const string Packing = Kernels + "Packing";
     public const string ByteRowBatch = Kernels + "ByteRowBatch";
 
     /// <summary>The operator struct of an activation, e.g. <c>Kernels::ReLUActivation</c>.</summary>

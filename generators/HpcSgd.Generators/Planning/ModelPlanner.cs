@@ -118,8 +118,8 @@ internal static class ModelPlanner
         // parameters, skips the rows of zero inputs.
         bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
         return inputMajor
-            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets, depthIsBatch: true)
-            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets, depthIsBatch: true);
+            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets, depthIsBatch: true, aDepthStride: layer.Inputs)
+            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets, depthIsBatch: true, aDepthStride: layer.Outputs);
     }
 
     /// <summary>
@@ -136,12 +136,14 @@ internal static class ModelPlanner
     /// A broadcast-form product C[rows x columns] over <paramref name="depth"/>; <paramref name="skipAlongDepth"/> says
     /// whether (and along what) zeros of A are skipped. Whether a target packs B is judged on the deepest panel: a full
     /// block when the depth is the batch (so every batch size of the product plans alike), else the depth.
+    /// <paramref name="aDepthStride"/>: where A is read across its rows (a weight gradient's x^T or delta^T), the floats
+    /// between its depth steps.
     /// </summary>
-    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets, bool depthIsBatch = false)
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets, bool depthIsBatch = false, int? aDepthStride = null)
     {
         int block = TilePlanner.DepthBlock(columns);
         int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
-        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth));
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth, aDepthStride));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();

@@ -23,6 +23,9 @@ internal sealed record ProductPlan(
     EquatableArray<Tile> ZeroSkippingTiles)
 {
     public bool SkipsZeros => ZeroSkippingTiles.Count > 0;
+
+    /// <summary>True when some target's tile reads A from a packed copy, which the kernel then takes as an argument.</summary>
+    public bool PacksA => Tiles.Any(t => t.PacksA);
 }
 
 /// <summary>Where a layer's weights live in the parameter buffer: one row per output, or per input.</summary>

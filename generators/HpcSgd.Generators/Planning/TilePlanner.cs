@@ -40,12 +40,34 @@ internal static class TilePlanner
         return panelDepth > setsTouched * ways / 2;
     }
 
-    /// <summary>The tiles (one per target, in <see cref="KernelTarget.All"/>'s order) with <see cref="Tile.PacksB"/> set; targets with the same tile pack as the first of them (the widest), so they still share one kernel.</summary>
-    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth) =>
+    /// <summary>
+    /// Whether a tile of the broadcast form reads A from a copy packed in strips of its rows
+    /// (<c>Kernels.Packing.TransposedStrips</c>). A read across its rows (a weight gradient's x^T:
+    /// <paramref name="aDepthStride"/> floats between depth steps, null when A runs along its rows) takes a new cache
+    /// line for every depth step of every row strip, and every column panel reads the strips again; packed once, each
+    /// strip is one sequential stream. Where more than one column panel reads A, the depth steps are lines apart, and
+    /// the target has 16 registers (measured on Zen 3, benchmarks/README.md; the 32-register targets read A in place).
+    /// </summary>
+    public static bool PacksA(int? aDepthStride, int columns, Tile tile, KernelTarget target)
+    {
+        const int lineFloats = 64 / sizeof(float);
+        return aDepthStride >= lineFloats && columns > tile.Columns * target.Lanes && target.Registers < 32;
+    }
+
+    /// <summary>
+    /// The tiles (one per target, in <see cref="KernelTarget.All"/>'s order) with <see cref="Tile.PacksB"/> and
+    /// <see cref="Tile.PacksA"/> set; targets with the same tile pack as the first of them (the widest), so they still
+    /// share one kernel.
+    /// </summary>
+    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride) =>
         tiles.Select((tile, i) =>
         {
             int first = Array.IndexOf(tiles, tile);
-            return tile with { PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes) };
+            return tile with
+            {
+                PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes),
+                PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first]),
+            };
         }).ToArray();
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);

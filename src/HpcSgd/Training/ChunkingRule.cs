@@ -42,6 +42,6 @@ internal static class ChunkingRule
                 return rows;
             }
         }
-        return WorkingSet(rowsPerPass) > 2 * l2Bytes ? candidates[0] : 0;
+        return WorkingSet(rowsPerPass) > 2 * l2Bytes && candidates[0] < rowsPerPass ? candidates[0] : 0;
     }
 }

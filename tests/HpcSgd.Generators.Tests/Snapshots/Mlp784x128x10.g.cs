@@ -23,8 +23,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.
     //   Dense0 (784 -> 128, ReLU): InputMajor weights [0, 100352), bias [100352, 100480)
     //   Dense1 (128 -> 10, Identity): OutputMajor weights [100480, 101760), bias [101760, 101770)
-    // Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer.
-    private const int WorkspacePerSample = 266;
+    // Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer, from 266 a weight gradient's packed copy of A.
+    private const int WorkspacePerSample = 1050;
     private const int HiddenPerSample = 128;
 
     /// <inheritdoc/>
@@ -1256,7 +1256,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void Backward_B64<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, ref float gradient, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Dense1_Backward_128x10_B64<TOps, TVec>(ref CompilerServices::Unsafe.Add(ref workspace, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100480), ref outputDelta, ref CompilerServices::Unsafe.Add(ref gradient, 100480), ref CompilerServices::Unsafe.Add(ref gradient, 101760), ref CompilerServices::Unsafe.Add(ref workspace, 8832), addToGradient);
-        Dense0_Backward_784x128_B64<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, 8832), ref CompilerServices::Unsafe.Add(ref gradient, 0), ref CompilerServices::Unsafe.Add(ref gradient, 100352), addToGradient);
+        Dense0_Backward_784x128_B64<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, 8832), ref CompilerServices::Unsafe.Add(ref gradient, 0), ref CompilerServices::Unsafe.Add(ref gradient, 100352), addToGradient, ref CompilerServices::Unsafe.Add(ref workspace, 17024));
     }
 
     /// <summary>
@@ -2143,21 +2143,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
         {
-            Dense0_Backward_784x128_B64_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient);
+            Dense0_Backward_784x128_B64_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, ref packed);
         }
         else
         {
-            Dense0_Backward_784x128_B64_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient);
+            Dense0_Backward_784x128_B64_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, ref packed);
         }
     }
 
     /// <summary>Dense0_Backward_784x128_B64 on x64 AVX-512, ARM64 AdvSimd.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 128, ref gradBias, addToGradient);
         // dW = x^T delta, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
@@ -2380,15 +2380,16 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
 
     /// <summary>Dense0_Backward_784x128_B64 on x64 AVX2, x64 128-bit, scalar.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)64, 128, ref gradBias, addToGradient);
-        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
+        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed, A packed in strips).
         {
             global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
             ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
+                Kernels::Packing.TransposedStrips(ref CompilerServices::Unsafe.Add(ref x, k0 * 784), 784, 784, kEnd - k0, 6, ref packed);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
@@ -2413,7 +2414,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -2443,70 +2444,70 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 18));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 19));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 24);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -2531,7 +2532,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 6);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
@@ -2571,7 +2572,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -2595,52 +2596,52 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 16);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -2659,7 +2660,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (addToGradient)
@@ -2692,7 +2693,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void BackwardUpdate_B64<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, ref float velocity, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Dense1_BackwardUpdate_128x10_B64<TOps, TVec>(ref CompilerServices::Unsafe.Add(ref workspace, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100480), ref outputDelta, ref CompilerServices::Unsafe.Add(ref velocity, 100480), ref CompilerServices::Unsafe.Add(ref parameters, 101760), ref CompilerServices::Unsafe.Add(ref velocity, 101760), ref CompilerServices::Unsafe.Add(ref workspace, 8832), in rule);
-        Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, 8832), ref CompilerServices::Unsafe.Add(ref velocity, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100352), ref CompilerServices::Unsafe.Add(ref velocity, 100352), in rule);
+        Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, 8832), ref CompilerServices::Unsafe.Add(ref velocity, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100352), ref CompilerServices::Unsafe.Add(ref velocity, 100352), in rule, ref CompilerServices::Unsafe.Add(ref workspace, 17024));
     }
 
     /// <summary>
@@ -3585,21 +3586,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o], each applied as an SGD step as soon as it is complete.
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
         {
-            Dense0_BackwardUpdate_784x128_B64_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref velocityWeights, ref bias, ref velocityBias, in rule);
+            Dense0_BackwardUpdate_784x128_B64_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref velocityWeights, ref bias, ref velocityBias, in rule, ref packed);
         }
         else
         {
-            Dense0_BackwardUpdate_784x128_B64_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref velocityWeights, ref bias, ref velocityBias, in rule);
+            Dense0_BackwardUpdate_784x128_B64_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref velocityWeights, ref bias, ref velocityBias, in rule, ref packed);
         }
     }
 
     /// <summary>Dense0_BackwardUpdate_784x128_B64 on x64 AVX-512, ARM64 AdvSimd.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_BackwardUpdate_784x128_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_BackwardUpdate_784x128_B64_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 128, ref bias, ref velocityBias, in rule);
         // dW = x^T delta, broadcast form; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
@@ -3825,15 +3826,16 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
 
     /// <summary>Dense0_BackwardUpdate_784x128_B64 on x64 AVX2, x64 128-bit, scalar.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_BackwardUpdate_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_BackwardUpdate_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::UpdateMath.BiasStep<TOps, TVec>(ref delta, 64, 128, ref bias, ref velocityBias, in rule);
-        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
+        // dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed, A packed in strips).
         {
             global::System.Span<float> panel = stackalloc float[(int)64 * 2 * TOps.Count];
             ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             {
                 const nuint k0 = 0, kEnd = 64;
+                Kernels::Packing.TransposedStrips(ref CompilerServices::Unsafe.Add(ref x, k0 * 784), 784, 784, kEnd - k0, 6, ref packed);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
@@ -3858,7 +3860,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -3888,70 +3890,70 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 18));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 19));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 24);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -3976,7 +3978,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 6);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
@@ -4019,7 +4021,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -4043,52 +4045,52 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 16);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -4107,7 +4109,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
@@ -5207,7 +5209,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     private static void Backward_General<TOps, TVec>(ref float parameters, ref float inputs, ref float workspace, ref float outputDelta, ref float gradient, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Dense1_Backward_128x10_General<TOps, TVec>(ref CompilerServices::Unsafe.Add(ref workspace, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100480), ref outputDelta, ref CompilerServices::Unsafe.Add(ref gradient, 100480), ref CompilerServices::Unsafe.Add(ref gradient, 101760), ref CompilerServices::Unsafe.Add(ref workspace, batchSize * 138), addToGradient, batchSize);
-        Dense0_Backward_784x128_General<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, batchSize * 138), ref CompilerServices::Unsafe.Add(ref gradient, 0), ref CompilerServices::Unsafe.Add(ref gradient, 100352), addToGradient, batchSize);
+        Dense0_Backward_784x128_General<TOps, TVec>(ref inputs, ref CompilerServices::Unsafe.Add(ref parameters, 0), ref CompilerServices::Unsafe.Add(ref workspace, batchSize * 138), ref CompilerServices::Unsafe.Add(ref gradient, 0), ref CompilerServices::Unsafe.Add(ref gradient, 100352), addToGradient, ref CompilerServices::Unsafe.Add(ref workspace, batchSize * 266), batchSize);
     }
 
     /// <summary>
@@ -6091,21 +6093,21 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// Layer 0, any batch size, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         if (TOps.Count == 16 || (TOps.Count == 4 && Intrinsics::Arm.AdvSimd.IsSupported))
         {
-            Dense0_Backward_784x128_General_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, batchSize);
+            Dense0_Backward_784x128_General_Avx512<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, ref packed, batchSize);
         }
         else
         {
-            Dense0_Backward_784x128_General_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, batchSize);
+            Dense0_Backward_784x128_General_Avx2<TOps, TVec>(ref x, ref w, ref delta, ref gradWeights, ref gradBias, addToGradient, ref packed, batchSize);
         }
     }
 
     /// <summary>Dense0_Backward_784x128_General on x64 AVX-512, ARM64 AdvSimd.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_General_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_General_Avx512<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 128, ref gradBias, addToGradient);
         // dW = x^T delta, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).
@@ -6329,16 +6331,17 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
 
     /// <summary>Dense0_Backward_784x128_General on x64 AVX2, x64 128-bit, scalar.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
-    private static void Dense0_Backward_784x128_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
+    private static void Dense0_Backward_784x128_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
         Kernels::DenseMath.ColumnSums<TOps, TVec>(ref delta, (int)(nuint)batchSize, 128, ref gradBias, addToGradient);
-        // dW = x^T delta, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
+        // dW = x^T delta, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed, A packed in strips).
         {
             global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
             ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < (nuint)batchSize; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, (nuint)batchSize);
+                Kernels::Packing.TransposedStrips(ref CompilerServices::Unsafe.Add(ref x, k0 * 784), 784, 784, kEnd - k0, 6, ref packed);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
@@ -6363,7 +6366,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c4_1 = TOps.Zero;
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -6393,70 +6396,70 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 788));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 789));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1572));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 16));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1573));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 17));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 18));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 19));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 20));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 21));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2356));
+                                TVec a4 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 22));
                                 c4_0 = TOps.MultiplyAdd(a4, b0, c4_0);
                                 c4_1 = TOps.MultiplyAdd(a4, b1, c4_1);
-                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2357));
+                                TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 23));
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 24);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -6481,7 +6484,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 6);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0 || addToGradient)
@@ -6521,7 +6524,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c2_1 = TOps.Zero;
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
-                        ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 1 + k0 * 784);
+                        ref float aP = ref CompilerServices::Unsafe.Add(ref packed, m * (kEnd - k0));
                         ref float bP = ref panel0;
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
@@ -6545,52 +6548,52 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             {
                                 TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 784));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 785));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 786));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 6));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 787));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 7));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1568));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 8));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1569));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 9));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1570));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 10));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1571));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 11));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
                                 TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
-                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2352));
+                                TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 12));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
-                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2353));
+                                TVec a1 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 13));
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
-                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2354));
+                                TVec a2 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 14));
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
-                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2355));
+                                TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 15));
                                 c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 3136);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 16);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
                         }
                         for (; k < kEnd; k++)
@@ -6609,7 +6612,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a3 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
-                            aP = ref CompilerServices::Unsafe.Add(ref aP, 784);
+                            aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
                         }
                         if (k0 != 0 || addToGradient)

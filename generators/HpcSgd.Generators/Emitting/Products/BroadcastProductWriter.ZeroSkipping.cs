@@ -114,7 +114,7 @@ internal static partial class BroadcastProductWriter
                 w.Line($"nuint k = k0 + (nuint){Names.Unsafe}.Add(ref visit0, t);");
                 w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, k);");
                 w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k * {p.BStride} + n);");
-                WriteStep(w, p, 1, vectors, false, lanes, 0);
+                WriteStep(w, p, new Strides(p.ARowStride, p.ADepthStride), 1, vectors, false, lanes, 0, 0);
             }
             WriteEpilogue(w, p, 1, vectors, lanes, blocked);
             return;

@@ -12,7 +12,9 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// fused multiply-adds. k is unrolled 4x with constant offsets; A(m, k) is at A[m * ARowStride + k * ADepthStride],
 /// B(k, n) at B[k * BStride + n]. Leftover rows take a narrower tile, leftover columns a one-vector tile and then scalar
 /// columns. A deep product is cut into the planned depth blocks so a panel of B stays in L1 across all row strips;
-/// later blocks add into C and the epilogue runs with the last block.
+/// later blocks add into C and the epilogue runs with the last block. A tile that packs A reads it from the copy
+/// Kernels.Packing.TransposedStrips makes of each depth block before the column panels: strip m at packed[m * depth],
+/// its rows' elements of one depth step side by side.
 /// </summary>
 internal static partial class BroadcastProductWriter
 {
@@ -53,6 +55,7 @@ internal static partial class BroadcastProductWriter
         Tile tile = variant.TileOf(p.Plan.Tiles);
         (int mr, int nr) = (tile.Rows, tile.Columns);
         bool packs = tile.PacksB;
+        string? packedA = tile.PacksA ? p.PackedA ?? throw new System.InvalidOperationException("A tile packs A but the product names no buffer.") : null;
         w.Line($"// {p.Description}, broadcast form" + (blocked ? $", depth in blocks of {block}" : "") + $"; vector tiles on {variant.Describe(tile)}.");
         using (w.Open())
         {
@@ -71,6 +74,10 @@ internal static partial class BroadcastProductWriter
             {
                 w.Line(blocked ? $"nuint kEnd = global::System.Math.Min(k0 + {block}, {p.K.Expression});"
                     : p.K.Value is null ? $"const nuint k0 = 0; nuint kEnd = {p.K.Expression};" : $"const nuint k0 = 0, kEnd = {p.K.Expression};");
+                if (packedA is not null)
+                {
+                    w.Line($"{Names.Packing}.TransposedStrips(ref {Names.Unsafe}.Add(ref {p.A}, k0 * {p.ADepthStride}), {p.ADepthStride}, {p.M.Expression}, kEnd - k0, {mr}, ref {packedA});");
+                }
                 // Column panels outermost: one panel of B (a depth block x NR vectors) stays in L1 while every row strip passes.
                 w.Line("nuint n = 0;");
                 using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
@@ -79,21 +86,21 @@ internal static partial class BroadcastProductWriter
                     {
                         WritePacking(w, p, nr);
                     }
-                    WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked, packs ? nr : 0);
+                    WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked, packs ? nr : 0, packedA);
                 }
                 (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
                 if (oneVector)
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
-                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked, 0);
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked, 0, packedA);
                     }
                 }
                 if (scalar)
                 {
                     using (w.Open($"for (; n < {p.N}; n++)"))
                     {
-                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked, 0);
+                        WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked, 0, packedA);
                     }
                 }
             }
@@ -147,16 +154,23 @@ internal static partial class BroadcastProductWriter
         }
     }
 
-    /// <summary>The row strips of one column panel; <paramref name="packedVectors"/> &gt; 0 when they read B from the packed panel (rows that many vectors apart).</summary>
-    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors)
+    /// <summary>
+    /// The row strips of one column panel; <paramref name="packedVectors"/> &gt; 0 when they read B from the packed panel
+    /// (rows that many vectors apart), <paramref name="packedA"/> names A's packed copy when they read that.
+    /// </summary>
+    private static void WriteColumnPanel(IndentedWriter w, MatrixProduct p, int mr, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors, string? packedA)
     {
-        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, bFirst, lanes, blocked, packedVectors));
+        RowStrips.Write(w, p.M, mr, rows => WriteTile(w, p, rows, vectors, bFirst, lanes, blocked, packedVectors, packedA));
     }
 
-    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors)
+    private static void WriteTile(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, bool blocked, int packedVectors, string? packedA)
     {
         DeclareAccumulators(w, rows, vectors, lanes);
-        w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});");
+        // In A's packed copy a strip's rows are adjacent and its depth steps one strip's width apart.
+        var a = packedA is null ? new Strides(p.ARowStride, p.ADepthStride) : new Strides(1, rows);
+        w.Line(packedA is null
+            ? $"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});"
+            : $"ref float aP = ref {Names.Unsafe}.Add(ref {packedA}, m * (kEnd - k0));");
         w.Line(packedVectors > 0 ? "ref float bP = ref panel0;" : $"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
         string BStep(int steps) => packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BStride).ToString();
         bool unrolled = ReachesUnrolledLoop(p, blocked);
@@ -169,24 +183,24 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open())
                     {
-                        WriteStep(w, p, rows, vectors, bFirst, lanes, u, packedVectors);
+                        WriteStep(w, p, a, rows, vectors, bFirst, lanes, u, packedVectors);
                     }
                 }
-                w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * p.ADepthStride});");
+                w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * a.Depth});");
                 w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
             }
         }
         using (w.Open(unrolled ? "for (; k < kEnd; k++)" : "for (nuint k = k0; k < kEnd; k++)"))
         {
-            WriteStep(w, p, rows, vectors, bFirst, lanes, 0, packedVectors);
-            w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {p.ADepthStride});");
+            WriteStep(w, p, a, rows, vectors, bFirst, lanes, 0, packedVectors);
+            w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {a.Depth});");
             w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
 
     /// <summary>One depth step: B first (NR loads, then per row a broadcast and its NR multiply-adds) or A first (MR broadcasts, then per vector of B a load and its MR multiply-adds). Each accumulator sees the same sequence either way.</summary>
-    private static void WriteStep(IndentedWriter w, MatrixProduct p, int rows, int vectors, bool bFirst, Lanes lanes, int u, int packedVectors = 0)
+    private static void WriteStep(IndentedWriter w, MatrixProduct p, Strides a, int rows, int vectors, bool bFirst, Lanes lanes, int u, int packedVectors)
     {
         string BOffset(int j) => packedVectors > 0 ? lanes.Vectors(u * packedVectors + j) : lanes.Offset(u * p.BStride, j);
         if (bFirst)
@@ -197,7 +211,7 @@ internal static partial class BroadcastProductWriter
             }
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * p.ADepthStride + r * p.ARowStride}));");
+                w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * a.Depth + r * a.Row}));");
                 for (int j = 0; j < vectors; j++)
                 {
                     w.Line($"c{r}_{j} = {lanes.Ops}.MultiplyAdd(a{r}, b{j}, c{r}_{j});");
@@ -207,7 +221,7 @@ internal static partial class BroadcastProductWriter
         }
         for (int r = 0; r < rows; r++)
         {
-            w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * p.ADepthStride + r * p.ARowStride}));");
+            w.Line($"{lanes.Vec} a{r} = {lanes.Ops}.Broadcast({Names.Unsafe}.Add(ref aP, {u * a.Depth + r * a.Row}));");
         }
         for (int j = 0; j < vectors; j++)
         {
@@ -218,6 +232,9 @@ internal static partial class BroadcastProductWriter
             }
         }
     }
+
+    /// <summary>Where a tile reads A: floats between A(m, k) and A(m + 1, k), and between A(m, k) and A(m, k + 1).</summary>
+    private readonly record struct Strides(int Row, int Depth);
 
     private static void WriteEpilogue(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)
     {

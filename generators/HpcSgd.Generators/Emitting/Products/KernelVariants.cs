@@ -26,7 +26,7 @@ internal sealed class KernelVariant
     public string Describe(Tile tile) =>
         (Targets.Count == KernelTarget.All.Count ? "every target" : string.Join(", ", Targets.Select(t => t.Name)))
         + $": {tile} ({tile.Registers} of {Targets.Min(t => t.Registers)} registers" + (tile.LoadsBFirst ? ", B loaded first" : "")
-        + (tile.PacksB ? ", panels of B packed)" : ")");
+        + (tile.PacksB ? ", panels of B packed" : "") + (tile.PacksA ? ", A packed in strips" : "") + ")";
 
     private static int IndexOf(KernelTarget target)
     {

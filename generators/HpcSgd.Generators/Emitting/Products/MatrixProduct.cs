@@ -152,6 +152,16 @@ internal sealed class MatrixProduct
         return this;
     }
 
+    /// <summary>The buffer a tile that packs A (<see cref="Planning.Tile.PacksA"/>) copies it into, rows x depth floats; null when no tile of the plan packs.</summary>
+    public string? PackedA { get; private set; }
+
+    /// <summary>Names the buffer for A's packed copy (used only where the plan packs A).</summary>
+    public MatrixProduct PackingAInto(string buffer)
+    {
+        PackedA = Plan.PacksA ? buffer : null;
+        return this;
+    }
+
     public MatrixProduct AddingToCWhen(string flag)
     {
         AddToCFlag = flag;
