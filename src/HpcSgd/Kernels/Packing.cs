@@ -21,7 +21,8 @@ public static class Packing
     /// <param name="depth">Depth steps of A to pack.</param>
     /// <param name="stripRows">Rows per strip (the tile's rows).</param>
     /// <param name="packed">The copy's first element.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Called once per depth block: kept out of line so it costs the calling kernel none of the JIT's inlining budget.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void TransposedStrips(ref float a, nuint depthStride, nuint rows, nuint depth, nuint stripRows, ref float packed)
     {
         for (nuint m = 0; m < rows; m += stripRows)
