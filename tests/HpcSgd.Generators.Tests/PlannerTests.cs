@@ -90,14 +90,14 @@ public class PlannerTests
     public void AReadAcrossItsRows_IsPackedInStrips_On16Registers_WhereSeveralColumnPanelsReadIt()
     {
         Tile narrow = TilePlanner.Broadcast(784, 128, KernelTarget.Avx2), wide = TilePlanner.Broadcast(784, 128, KernelTarget.Avx512);
-        // W4's first weight gradient, x^T: depth steps 784 floats apart, four AVX2 column panels read every strip.
+        // W4's first weight gradient, x^T: depth steps a row of x apart, and every AVX2 column panel reads every strip.
         Assert.True(TilePlanner.PacksA(784, 128, narrow, KernelTarget.Avx2));
-        // A read along its rows, or depth steps within a cache line (W3's delta^T, 10 floats apart): in place.
+        // A read along its rows, or depth steps within one cache line (W3's delta^T): read in place.
         Assert.False(TilePlanner.PacksA(null, 128, narrow, KernelTarget.Avx2));
         Assert.False(TilePlanner.PacksA(10, 128, narrow, KernelTarget.Avx2));
         // One column panel reads each strip once.
         Assert.False(TilePlanner.PacksA(784, 16, TilePlanner.Broadcast(784, 16, KernelTarget.Avx2), KernelTarget.Avx2));
-        // 32 registers read A in place (not measured faster there).
+        // 32 registers read A in place.
         Assert.False(TilePlanner.PacksA(784, 128, wide, KernelTarget.Avx512));
         Tile[] tiles = TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(784, 128, t)).ToArray(), 784, 128, 256, 784);
         Assert.Equal([false, true, false, true, true], tiles.Select(t => t.PacksA));

@@ -46,7 +46,7 @@ internal static class TilePlanner
     /// <paramref name="aDepthStride"/> floats between depth steps, null when A runs along its rows) takes a new cache
     /// line for every depth step of every row strip, and every column panel reads the strips again; packed once, each
     /// strip is one sequential stream. Where more than one column panel reads A, the depth steps are lines apart, and
-    /// the target has 16 registers (measured on Zen 3, benchmarks/README.md; the 32-register targets read A in place).
+    /// the target has 16 registers (the 32-register targets read A in place until the copy is shown to pay there; benchmarks/README.md, issue #13).
     /// </summary>
     public static bool PacksA(int? aDepthStride, int columns, Tile tile, KernelTarget target)
     {
