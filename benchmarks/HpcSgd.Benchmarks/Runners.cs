@@ -90,17 +90,20 @@ public sealed class KernelsOnlyRunner<TModel> : IStepRunner where TModel : ISgdM
     }
 }
 
-/// <summary>The workload's model compiled at run time (HpcSgd.Compiler), stepped by the same session as the declared one.</summary>
+/// <summary>
+/// The workload's model compiled at run time (HpcSgd.Compiler), stepped by the same session as the declared one; with a
+/// plan tuning (HpcSgdPlanTuning), the planner's choice and another one side by side in one process.
+/// </summary>
 public static class CompiledRunners
 {
-    private static readonly Dictionary<ModelDeclaration, CompiledModel> Models = [];
+    private static readonly Dictionary<(ModelDeclaration, string), CompiledModel> Models = [];
 
-    public static IStepRunner Create(ModelDeclaration declaration, WorkloadData data, int batch, float learningRate)
+    public static IStepRunner Create(ModelDeclaration declaration, WorkloadData data, int batch, float learningRate, string planTuning = "")
     {
-        if (!Models.TryGetValue(declaration, out CompiledModel? model))
+        if (!Models.TryGetValue((declaration, planTuning), out CompiledModel? model))
         {
-            model = new ModelCompiler().Compile(declaration);
-            Models[declaration] = model;
+            model = new ModelCompiler(planTuning: planTuning).Compile(declaration);
+            Models[(declaration, planTuning)] = model;
         }
         return model.Accept(new Factory(data, batch, learningRate));
     }
@@ -152,6 +155,13 @@ public static class RunnerFactory
             {
                 "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr),
                 "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr),
+                _ => throw new ArgumentException(workload),
+            },
+            // "Tuned(ByteRowsAhead=16+PacksA=off):W3/B64": compiled at run time with the planner's choices overridden.
+            _ when method.StartsWith("Tuned(", StringComparison.Ordinal) && method.EndsWith(')') => workload switch
+            {
+                "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr, method[6..^1].Replace('+', ',')),
+                "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr, method[6..^1].Replace('+', ',')),
                 _ => throw new ArgumentException(workload),
             },
             // "L1Tile:W4/B64": the kernels' register tile on operands in L1, a W4/B64 step's FLOPs per step (L1TileRunner).

@@ -76,9 +76,21 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
             }
         });
 
+        IncrementalValueProvider<PlanTuning> tuning = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => PlanTuning.Parse(
+                options.GlobalOptions.TryGetValue(PlanTuning.PropertyKey, out string? value) ? value : null));
+        context.RegisterSourceOutput(tuning, static (output, settings) =>
+        {
+            if (settings.Error is not null)
+            {
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidPlanTuning, Location.None,
+                    settings.Value, settings.Error, PlanTuning.MaxByteRowsAhead));
+            }
+        });
+
         IncrementalValuesProvider<ModelPlan> plans = models
-            .Combine(targets)
-            .Select(static (pair, _) => ModelPlanner.Plan(pair.Left, pair.Right))
+            .Combine(targets.Combine(tuning))
+            .Select(static (pair, _) => ModelPlanner.Plan(pair.Left, pair.Right.Left, pair.Right.Right))
             .WithTrackingName(Steps.Plan);
 
         context.RegisterSourceOutput(plans, static (output, plan) =>

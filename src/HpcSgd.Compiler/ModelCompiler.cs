@@ -25,15 +25,22 @@ public sealed class ModelCompiler
     /// A compiler with a disk cache in <paramref name="cacheDirectory"/>, by default <see cref="DefaultCacheDirectory"/>
     /// (<paramref name="useCache"/> false: compile every time), planning kernels for <paramref name="kernelTargets"/>: the
     /// generator's target ids, comma-separated; by default the running target only, "" for all.
+    /// <paramref name="planTuning"/>: the generator's <c>HpcSgdPlanTuning</c>, overrides of the planner's choices for
+    /// measuring them against its own (e.g. "ByteRowsAhead=16"); results are the same bits with any tuning.
     /// </summary>
-    public ModelCompiler(string? cacheDirectory = null, bool useCache = true, string? kernelTargets = null)
+    public ModelCompiler(string? cacheDirectory = null, bool useCache = true, string? kernelTargets = null, string planTuning = "")
     {
+        ArgumentNullException.ThrowIfNull(planTuning);
         cache = useCache ? new CompilationCache(cacheDirectory ?? DefaultCacheDirectory) : null;
-        KernelTargets = kernelTargets ?? KernelTargetOptions.Running;
+        KernelTargets = kernelTargets ?? GeneratorProperties.Running;
+        PlanTuning = planTuning;
     }
 
     /// <summary>The instruction sets kernels are planned for ("" for all); other targets run these kernels too, slower.</summary>
     public string KernelTargets { get; }
+
+    /// <summary>The planner's choices overridden ("" for none).</summary>
+    public string PlanTuning { get; }
 
     /// <summary>HPCSGD_CACHE when set, else HpcSgd/models in the user's local application data (XDG_CACHE_HOME or ~/.cache on Linux).</summary>
     public static string DefaultCacheDirectory
@@ -62,13 +69,13 @@ public sealed class ModelCompiler
     {
         ArgumentNullException.ThrowIfNull(declaration);
         long start = Stopwatch.GetTimestamp();
-        string key = KeyOf(declaration, KernelTargets);
+        string key = KeyOf(declaration, KernelTargets, PlanTuning);
         string assemblyName = "HpcSgd.Compiled." + declaration.Name + "_" + key[..16];
         byte[]? image = cache?.TryRead(key);
         bool fromCache = image is not null;
         if (image is null)
         {
-            image = Build(declaration, assemblyName, KernelTargets);
+            image = Build(declaration, assemblyName, KernelTargets, PlanTuning);
             cache?.Write(key, image);
         }
         var context = new ModelLoadContext(assemblyName);
@@ -79,22 +86,23 @@ public sealed class ModelCompiler
     }
 
     /// <summary>
-    /// The cache key: SHA-256 of the declaration's C#, the kernel targets, the generator's and the runtime library's module
+    /// The cache key: SHA-256 of the declaration's C#, the kernel targets and tuning, the generator's and the runtime library's module
     /// versions (a deterministic build changes them exactly when their code changes) and Roslyn's version.
     /// </summary>
-    internal static string KeyOf(ModelDeclaration declaration, string kernelTargets)
+    internal static string KeyOf(ModelDeclaration declaration, string kernelTargets, string planTuning)
     {
         string identity = string.Join('\n',
             "hpcsgd-model-cache 1",
             declaration.ToCSharp(),
             "targets: " + kernelTargets,
+            "tuning: " + planTuning,
             typeof(SgdModelGenerator).Assembly.ManifestModule.ModuleVersionId.ToString(),
             typeof(ISgdModel<>).Assembly.ManifestModule.ModuleVersionId.ToString(),
             typeof(CSharpCompilation).Assembly.GetName().Version?.ToString() ?? "");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity))).ToLowerInvariant();
     }
 
-    private static byte[] Build(ModelDeclaration declaration, string assemblyName, string kernelTargets)
+    private static byte[] Build(ModelDeclaration declaration, string assemblyName, string kernelTargets, string planTuning)
     {
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
         // The global namespace: the model's description then names it as the user declared it; the assembly keeps it apart.
@@ -103,7 +111,7 @@ public sealed class ModelCompiler
             optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable, deterministic: true);
         CSharpCompilation compilation = CSharpCompilation.Create(assemblyName, [tree], References.Value, options);
         GeneratorDriver driver = CSharpGeneratorDriver.Create([new SgdModelGenerator().AsSourceGenerator()], parseOptions: parseOptions,
-            optionsProvider: new KernelTargetOptions(kernelTargets));
+            optionsProvider: new GeneratorProperties(kernelTargets, planTuning));
         driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out var generatorDiagnostics);
         using var image = new MemoryStream();
         var result = generated.Emit(image);

@@ -22,9 +22,13 @@ internal static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable,
                 allowUnsafe: false, generalDiagnosticOption: ReportDiagnostic.Default));
 
-    public static GeneratorDriver Driver(bool trackSteps = false, string? kernelTargets = null) =>
+    public static GeneratorDriver Driver(bool trackSteps = false, string? kernelTargets = null, string? planTuning = null) =>
         CSharpGeneratorDriver.Create([new SgdModelGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
-            optionsProvider: kernelTargets is null ? null : new BuildProperty("build_property.HpcSgdKernelTargets", kernelTargets),
+            optionsProvider: kernelTargets is null && planTuning is null ? null : new BuildProperties(new Dictionary<string, string?>
+            {
+                ["build_property.HpcSgdKernelTargets"] = kernelTargets,
+                ["build_property.HpcSgdPlanTuning"] = planTuning,
+            }),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; returns its diagnostics and the compilation with the generated sources added.</summary>
@@ -32,9 +36,13 @@ internal static class GeneratorHarness
         GenerateFor(null, sources);
 
     /// <summary>As <see cref="Generate"/>, with the build property HpcSgdKernelTargets set to <paramref name="kernelTargets"/> (null: unset).</summary>
-    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) GenerateFor(string? kernelTargets, params string[] sources)
+    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) GenerateFor(string? kernelTargets, params string[] sources) =>
+        GenerateWith(kernelTargets, null, sources);
+
+    /// <summary>As <see cref="Generate"/>, with the build properties HpcSgdKernelTargets and HpcSgdPlanTuning set (null: unset).</summary>
+    public static (ImmutableArray<Diagnostic> GeneratorDiagnostics, Compilation Output, GeneratorDriverRunResult Run) GenerateWith(string? kernelTargets, string? planTuning, params string[] sources)
     {
-        GeneratorDriver driver = Driver(kernelTargets: kernelTargets).RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        GeneratorDriver driver = Driver(kernelTargets: kernelTargets, planTuning: planTuning).RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (diagnostics, output, driver.GetRunResult());
     }
 
@@ -48,20 +56,20 @@ internal static class GeneratorHarness
             .Where(d => !d.IsSuppressed && d.Severity >= DiagnosticSeverity.Warning)
             .ToImmutableArray();
 
-    /// <summary>One global build property, as MSBuild passes a CompilerVisibleProperty.</summary>
-    private sealed class BuildProperty(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    /// <summary>Global build properties, as MSBuild passes CompilerVisibleProperty items (a null value: unset).</summary>
+    private sealed class BuildProperties(IReadOnlyDictionary<string, string?> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
     {
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(key, value);
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
 
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options("", "");
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(new Dictionary<string, string?>());
 
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options("", "");
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(new Dictionary<string, string?>());
 
-        private sealed class Options(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        private sealed class Options(IReadOnlyDictionary<string, string?> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
         {
             public override bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? result)
             {
-                result = name == key && key.Length > 0 ? value : null;
+                result = values.GetValueOrDefault(name);
                 return result is not null;
             }
         }

@@ -71,6 +71,10 @@ internal static class DiagnosticDescriptors
         "HPCSGD016", "Unknown kernel target",
         "The build property HpcSgdKernelTargets is '{0}': '{1}' is not a kernel target; use a comma-separated list of {2}, or leave it empty for all");
 
+    public static readonly DiagnosticDescriptor InvalidPlanTuning = Error(
+        "HPCSGD018", "Invalid plan tuning",
+        "The build property HpcSgdPlanTuning is '{0}': '{1}' is not a tuning; use ByteRowsAhead=N (0 to {2}) and PacksA=on or off, or leave it empty for the planner's choices");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

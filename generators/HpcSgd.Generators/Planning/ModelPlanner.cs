@@ -14,15 +14,23 @@ internal static class ModelPlanner
     public static ModelPlan Plan(ModelSpec model) => Plan(model, KernelTargetSelection.All);
 
     /// <summary>The plan with tiles for the <paramref name="targets"/> selected; the others run the first selected target's kernels.</summary>
-    public static ModelPlan Plan(ModelSpec model, KernelTargetSelection targets)
+    public static ModelPlan Plan(ModelSpec model, KernelTargetSelection targets) => Plan(model, targets, PlanTuning.None);
+
+    /// <summary>As <see cref="Plan(ModelSpec, KernelTargetSelection)"/>, with the choices <paramref name="tuning"/> sets made its way.</summary>
+    public static ModelPlan Plan(ModelSpec model, KernelTargetSelection targets, PlanTuning tuning)
     {
+        var settings = new Settings(targets, tuning);
         WeightLayoutKind[] layouts = model.Layers.Select(ChooseLayout).ToArray();
         bool fusedRegression = IsFusedRegression(model);
         IEnumerable<int> sizes = model.BatchSizes.Append(0);
-        BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression, targets)));
+        BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression, settings)));
+        int byteRowsAhead = ReadsByteRows(model, layouts, fusedRegression) ? tuning.ByteRowsAhead ?? ByteRowsAhead : 0;
         return new ModelPlan(model, new EquatableArray<LayerLayout>(layouts.Select(l => new LayerLayout(l)).ToArray()), fusedRegression,
-            new EquatableArray<BatchPlan>(batches), ReadsByteRows(model, layouts, fusedRegression) ? ByteRowsAhead : 0);
+            new EquatableArray<BatchPlan>(batches), byteRowsAhead);
     }
+
+    /// <summary>What a plan is made for: the targets that get their own tiles, and the tuning's overrides.</summary>
+    private sealed record Settings(KernelTargetSelection Targets, PlanTuning Tuning);
 
     /// <summary>Inputs per sample from which the runtime keeps byte rows (Dataset.ByteRowMinimumWidth).</summary>
     private const int ByteRowMinimumWidth = 16;
@@ -76,12 +84,12 @@ internal static class ModelPlanner
         model.Layers.Count == 1 && model.OutputCount == 1 && model.Loss == LossKind.MeanSquaredError
         && model.Layers[0].Activation == ActivationKind.Identity;
 
-    private static BatchPlan PlanBatch(ModelSpec model, WeightLayoutKind[] layouts, int? batch, bool fusedRegression, KernelTargetSelection targets)
+    private static BatchPlan PlanBatch(ModelSpec model, WeightLayoutKind[] layouts, int? batch, bool fusedRegression, Settings settings)
     {
         var layers = new LayerPlan[model.Layers.Count];
         for (int l = 0; l < layers.Length; l++)
         {
-            layers[l] = PlanLayer(model, layouts, l, batch, targets);
+            layers[l] = PlanLayer(model, layouts, l, batch, settings);
         }
         // The update can end each weight-gradient tile only when the tile holds the whole batch's sum (one depth block).
         bool fused = !fusedRegression && batch is not null && layers.All(l => !l.WeightGradient.Blocked);
@@ -89,28 +97,28 @@ internal static class ModelPlanner
         {
             for (int l = 0; l < layers.Length; l++)
             {
-                layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true, targets) };
+                layers[l] = layers[l] with { FusedWeightUpdate = WeightGradient(model, layouts, l, batch, fusedUpdate: true, settings) };
             }
         }
         return new BatchPlan(new EquatableArray<int>(new[] { batch ?? 0 }), fused, new EquatableArray<LayerPlan>(layers));
     }
 
-    private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, KernelTargetSelection targets)
+    private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, Settings settings)
     {
         LayerSpec layer = model.Layers[l];
         bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
         // Forward: Z[B x O] = X W, broadcast x against rows of W (input-major), or dot products along the inputs.
         ProductPlan forward = inputMajor
-            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null, targets)
-            : Dot(batch, layer.Outputs, targets);
+            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null, settings)
+            : Dot(batch, layer.Outputs, settings.Targets);
         // dL/dz of the previous layer, inputDelta[B x I] = delta W^T: along the outputs (input-major) or broadcast delta.
         ProductPlan? inputGradient = l == 0 ? null
-            : inputMajor ? Dot(batch, layer.Inputs, targets) : Broadcast(batch, layer.Inputs, layer.Outputs, null, targets);
-        return new LayerPlan(forward, WeightGradient(model, layouts, l, batch, fusedUpdate: false, targets), inputGradient, null);
+            : inputMajor ? Dot(batch, layer.Inputs, settings.Targets) : Broadcast(batch, layer.Inputs, layer.Outputs, null, settings);
+        return new LayerPlan(forward, WeightGradient(model, layouts, l, batch, fusedUpdate: false, settings), inputGradient, null);
     }
 
     /// <summary>dW = x^T delta (input-major, [I x O]) or delta^T x (output-major, [O x I]): depth over the batch.</summary>
-    private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate, KernelTargetSelection targets)
+    private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate, Settings settings)
     {
         LayerSpec layer = model.Layers[l];
         bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
@@ -118,8 +126,8 @@ internal static class ModelPlanner
         // parameters, skips the rows of zero inputs.
         bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
         return inputMajor
-            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, targets, depthIsBatch: true, aDepthStride: layer.Inputs)
-            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, targets, depthIsBatch: true, aDepthStride: layer.Outputs);
+            ? Broadcast(layer.Inputs, layer.Outputs, batch, skip, settings, depthIsBatch: true, aDepthStride: layer.Inputs)
+            : Broadcast(layer.Outputs, layer.Inputs, batch, skip, settings, depthIsBatch: true, aDepthStride: layer.Outputs);
     }
 
     /// <summary>
@@ -139,11 +147,12 @@ internal static class ModelPlanner
     /// <paramref name="aDepthStride"/>: where A is read across its rows (a weight gradient's x^T or delta^T), the floats
     /// between its depth steps.
     /// </summary>
-    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, KernelTargetSelection targets, bool depthIsBatch = false, int? aDepthStride = null)
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, Settings settings, bool depthIsBatch = false, int? aDepthStride = null)
     {
         int block = TilePlanner.DepthBlock(columns);
         int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
-        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth, aDepthStride));
+        KernelTargetSelection targets = settings.Targets;
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning.PacksA));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();

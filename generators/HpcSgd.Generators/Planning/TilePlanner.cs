@@ -47,11 +47,12 @@ internal static class TilePlanner
     /// line for every depth step of every row strip, and every column panel reads the strips again; packed once, each
     /// strip is one sequential stream. Where more than one column panel reads A, the depth steps are lines apart, and
     /// the target has 16 registers (the 32-register targets read A in place until the copy is shown to pay there; benchmarks/README.md, issue #13).
+    /// <paramref name="tuned"/> (<see cref="PlanTuning.PacksA"/>), when set, replaces the register condition.
     /// </summary>
-    public static bool PacksA(int? aDepthStride, int columns, Tile tile, KernelTarget target)
+    public static bool PacksA(int? aDepthStride, int columns, Tile tile, KernelTarget target, bool? tuned = null)
     {
         const int lineFloats = 64 / sizeof(float);
-        return aDepthStride >= lineFloats && columns > tile.Columns * target.Lanes && target.Registers < 32;
+        return aDepthStride >= lineFloats && columns > tile.Columns * target.Lanes && (tuned ?? target.Registers < 32);
     }
 
     /// <summary>
@@ -59,14 +60,14 @@ internal static class TilePlanner
     /// <see cref="Tile.PacksA"/> set; targets with the same tile pack as the first of them (the widest), so they still
     /// share one kernel.
     /// </summary>
-    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride) =>
+    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride, bool? tunedPacksA = null) =>
         tiles.Select((tile, i) =>
         {
             int first = Array.IndexOf(tiles, tile);
             return tile with
             {
                 PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes),
-                PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first]),
+                PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first], tunedPacksA),
             };
         }).ToArray();
 

@@ -162,6 +162,39 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
             "public partial class Churn { }\n", declaration.ToCSharp());
     }
 
+    /// <summary>
+    /// Byte-valued inputs (k / 255), a first layer in dot form (the forward pass reads byte rows) and a middle layer whose
+    /// weight gradient reads x^T across its rows (PacksA applies): the two tunings change code, never bits.
+    /// </summary>
+    [Theory]
+    [InlineData("ByteRowsAhead=0")]
+    [InlineData("ByteRowsAhead=3, PacksA=on")]
+    [InlineData("PacksA=off; ByteRowsAhead=64")]
+    public void PlanTuning_ChangesTheCode_NotTheBits(string tuning)
+    {
+        var declaration = new ModelDeclaration("Tunable", Loss.SoftmaxCrossEntropy,
+            [new DenseLayer(40, 20, Activation.ReLU), new DenseLayer(20, 48, Activation.ReLU), new DenseLayer(48, 10)], [64]);
+        var random = new Random(11);
+        float[] features = Enumerable.Range(0, 500 * 40).Select(_ => random.Next(256) * HpcSgd.Kernels.ByteRowBatch.Scale).ToArray();
+        float[] labels = Labels(500, 10, seed: 12);
+        using CompiledModel planned = compiled.Compiler.Compile(declaration);
+        using CompiledModel tuned = new ModelCompiler(compiled.CacheDirectory, planTuning: tuning).Compile(declaration);
+        Assert.NotEqual(File.ReadAllBytes(planned.CachePath!), File.ReadAllBytes(tuned.CachePath!));
+        foreach (int batch in new[] { 64, 37 })
+        {
+            var training = new Training(features, labels, batch, steps: 30);
+            Assert.Equal(BitsOf(planned.Accept(training)), BitsOf(tuned.Accept(training)));
+        }
+    }
+
+    [Fact]
+    public void PlanTuningTheGeneratorRefuses_IsAnErrorWithItsDiagnosticId()
+    {
+        var declaration = new ModelDeclaration("Refused", Loss.SoftmaxCrossEntropy, [new DenseLayer(40, 10)], [8]);
+        var error = Assert.Throws<ModelCompilationException>(() => new ModelCompiler(useCache: false, planTuning: "PacksA=maybe").Compile(declaration));
+        Assert.Contains(error.Diagnostics, d => d.StartsWith("HPCSGD018:", StringComparison.Ordinal) && d.Contains("'PacksA=maybe'", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void StepsOfACompiledModel_AllocateNothing()
     {

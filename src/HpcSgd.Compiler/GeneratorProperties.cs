@@ -6,12 +6,13 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace HpcSgd.Compiler;
 
 /// <summary>
-/// The generator's <c>HpcSgdKernelTargets</c> build property, set as a build would set it: a model compiled for this
-/// process needs kernels for the instruction set it runs on only (one body per kernel instead of one per target).
+/// The generator's build properties, set as a build would set them: <c>HpcSgdKernelTargets</c> (a model compiled for
+/// this process needs kernels for the instruction set it runs on only: one body per kernel instead of one per target)
+/// and <c>HpcSgdPlanTuning</c>.
 /// </summary>
-internal sealed class KernelTargetOptions(string targets) : AnalyzerConfigOptionsProvider
+internal sealed class GeneratorProperties(string targets, string tuning) : AnalyzerConfigOptionsProvider
 {
-    private readonly TargetsProperty global = new(targets);
+    private readonly Properties global = new(targets, tuning);
 
     /// <summary>The target the generated dispatch picks in this process, by the generator's target ids.</summary>
     public static string Running =>
@@ -26,11 +27,16 @@ internal sealed class KernelTargetOptions(string targets) : AnalyzerConfigOption
 
     public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Empty.Instance;
 
-    private sealed class TargetsProperty(string targets) : AnalyzerConfigOptions
+    private sealed class Properties(string targets, string tuning) : AnalyzerConfigOptions
     {
         public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value)
         {
-            value = key == "build_property.HpcSgdKernelTargets" ? targets : null;
+            value = key switch
+            {
+                "build_property.HpcSgdKernelTargets" => targets,
+                "build_property.HpcSgdPlanTuning" => tuning,
+                _ => null,
+            };
             return value is not null;
         }
     }

@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using HpcSgd.Generators.Model;
+using HpcSgd.Generators.Planning;
+using Microsoft.CodeAnalysis;
+
+namespace HpcSgd.Generators.Tests;
+
+/// <summary>
+/// HpcSgdPlanTuning overrides exactly the choices it names, leaves the rest to the planner, and refuses what it does not
+/// understand with HPCSGD018 (the planner's choices then stand).
+/// </summary>
+public class PlanTuningTests
+{
+    private static readonly ModelSpec Softmax784 = Model(new LayerSpec(784, 10, ActivationKind.Identity));
+
+    private static readonly ModelSpec Mlp784 = Model(new LayerSpec(784, 128, ActivationKind.ReLU), new LayerSpec(128, 10, ActivationKind.Identity));
+
+    [Theory]
+    [InlineData("", null, null)]
+    [InlineData("ByteRowsAhead=16", 16, null)]
+    [InlineData("byterowsahead=0", 0, null)]
+    [InlineData("PacksA=on", null, true)]
+    [InlineData("PacksA=False", null, false)]
+    [InlineData(" ByteRowsAhead=64; PacksA=off ", 64, false)]
+    [InlineData("PacksA=on,ByteRowsAhead=4", 4, true)]
+    public void Parse_ReadsEachSetting(string value, int? rows, bool? packs)
+    {
+        PlanTuning tuning = PlanTuning.Parse(value);
+        Assert.Null(tuning.Error);
+        Assert.Equal(rows, tuning.ByteRowsAhead);
+        Assert.Equal(packs, tuning.PacksA);
+    }
+
+    [Theory]
+    [InlineData("ByteRowsAhead=65", "ByteRowsAhead=65")]
+    [InlineData("ByteRowsAhead=-1", "ByteRowsAhead=-1")]
+    [InlineData("ByteRowsAhead", "ByteRowsAhead")]
+    [InlineData("PacksA=on,PacksB=on", "PacksB=on")]
+    [InlineData("PacksA=yes", "PacksA=yes")]
+    public void Parse_RefusesTheFirstSettingItDoesNotUnderstand_AndOverridesNothing(string value, string refused)
+    {
+        PlanTuning tuning = PlanTuning.Parse(value);
+        Assert.Equal(refused, tuning.Error);
+        Assert.Equal(value, tuning.Value);
+        Assert.Null(tuning.ByteRowsAhead);
+        Assert.Null(tuning.PacksA);
+    }
+
+    [Fact]
+    public void NoTuning_IsThePlannersPlan()
+    {
+        Assert.Equal(ModelPlanner.Plan(Mlp784), ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.None));
+        Assert.Equal(ModelPlanner.Plan(Softmax784), ModelPlanner.Plan(Softmax784, KernelTargetSelection.All, PlanTuning.Parse("")));
+    }
+
+    [Fact]
+    public void ByteRowsAhead_SetsTheRowsAhead_OrTurnsReadingByteRowsOff_WhereTheForwardPassReadsThem()
+    {
+        Assert.Equal(8, ModelPlanner.Plan(Softmax784).ByteRowsAhead);
+        Assert.Equal(24, ModelPlanner.Plan(Softmax784, KernelTargetSelection.All, PlanTuning.Parse("ByteRowsAhead=24")).ByteRowsAhead);
+        Assert.Equal(0, ModelPlanner.Plan(Softmax784, KernelTargetSelection.All, PlanTuning.Parse("ByteRowsAhead=0")).ByteRowsAhead);
+        // W4's first layer runs in broadcast form, which never reads byte rows: the tuning cannot switch that on.
+        Assert.Equal(0, ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse("ByteRowsAhead=24")).ByteRowsAhead);
+    }
+
+    [Fact]
+    public void PacksA_On_PacksOnEveryTarget_Off_OnNone_AndOnlyWhereAIsReadAcrossItsRows()
+    {
+        ProductPlan Gradient(string tuning, int layer) =>
+            ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[layer].WeightGradient;
+        // The rule: the 16-register targets (AVX2, Vector128, scalar) pack x^T, the 32-register ones read it in place.
+        Assert.Equal([false, true, false, true, true], Gradient("", 0).Tiles.Select(t => t.PacksA));
+        Assert.All(Gradient("PacksA=on", 0).Tiles, t => Assert.True(t.PacksA));
+        Assert.All(Gradient("PacksA=off", 0).Tiles, t => Assert.False(t.PacksA));
+        // The second layer's delta^T steps 10 floats per depth step (within a line): never packed.
+        Assert.All(Gradient("PacksA=on", 1).Tiles, t => Assert.False(t.PacksA));
+    }
+
+    [Fact]
+    public void PacksA_On_GivesTheAvx512KernelItsPackedBuffer()
+    {
+        const string source = """
+            using HpcSgd;
+            [SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [64])]
+            [Dense(784, 128, Activation = Activation.ReLU)]
+            [Dense(128, 10)]
+            public partial class M { }
+            public static class Program { public static void Main() { } }
+            """;
+        string Generated(string? tuning) => GeneratorHarness.GenerateWith("Avx512", tuning, source).Run.GeneratedTrees.Single().ToString();
+        Assert.DoesNotContain("ref float packed", Generated(null));
+        Assert.Contains("ref float packed", Generated("PacksA=on"));
+        (ImmutableArray<Diagnostic> diagnostics, Compilation output, _) = GeneratorHarness.GenerateWith("Avx512", "PacksA=on", source);
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.BuildWarningsAndErrors(output));
+    }
+
+    [Fact]
+    public void InvalidTuning_HPCSGD018_NamesTheValueAndTheSetting_AndThePlannersChoicesStand()
+    {
+        const string source = """
+            using HpcSgd;
+            [SgdModel(Loss.SoftmaxCrossEntropy, BatchSizes = [64])]
+            [Dense(784, 10)]
+            public partial class M { }
+            """;
+        (ImmutableArray<Diagnostic> diagnostics, _, GeneratorDriverRunResult run) = GeneratorHarness.GenerateWith(null, "ByteRowsAhead=12, Tiles=4x4", source);
+        Diagnostic single = Assert.Single(diagnostics);
+        Assert.Equal("HPCSGD018", single.Id);
+        Assert.Equal(Location.None, single.Location);
+        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64) and PacksA=on or off, or leave it empty for the planner's choices",
+            single.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        string planned = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
+        Assert.Equal(planned, run.GeneratedTrees.Single().ToString());
+    }
+
+    private static ModelSpec Model(params LayerSpec[] layers) =>
+        new("App", "M", "class", EquatableArray<ContainingTypeSpec>.Empty, LossKind.SoftmaxCrossEntropy,
+            new EquatableArray<LayerSpec>(layers), new EquatableArray<int>(new[] { 64 }));
+}
