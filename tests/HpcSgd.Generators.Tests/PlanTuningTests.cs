@@ -29,6 +29,32 @@ public class PlanTuningTests
         Assert.Null(tuning.Error);
         Assert.Equal(rows, tuning.ByteRowsAhead);
         Assert.Equal(packs, tuning.PacksA);
+        Assert.Null(tuning.NarrowTile);
+    }
+
+    [Fact]
+    public void Parse_ReadsANarrowTile_RowsByVectors_BLoadedFirst()
+    {
+        Assert.Equal(new Tile(4, 3, LoadsBFirst: true), PlanTuning.Parse("NarrowTile=4x3").NarrowTile);
+        Assert.Equal(new Tile(12, 1, LoadsBFirst: true), PlanTuning.Parse("narrowtile=12x1, PacksA=off").NarrowTile);
+        Assert.Equal("NarrowTile=13x1", PlanTuning.Parse("NarrowTile=13x1").Error);
+        Assert.Equal("NarrowTile=4x5", PlanTuning.Parse("NarrowTile=4x5").Error);
+        Assert.Equal("NarrowTile=4*3", PlanTuning.Parse("NarrowTile=4*3").Error);
+    }
+
+    [Fact]
+    public void NarrowTile_ReplacesTheFullSizeBroadcastTileOn16Registers_Only()
+    {
+        LayerPlan Layer(string tuning) => ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[0];
+        LayerPlan planned = Layer(""), tuned = Layer("NarrowTile=4x3");
+        int avx512 = 0, avx2 = 1;
+        Assert.Equal(planned.Forward.Tiles[avx512], tuned.Forward.Tiles[avx512]);
+        Assert.Equal((6, 2), (planned.Forward.Tiles[avx2].Rows, planned.Forward.Tiles[avx2].Columns));
+        Assert.Equal((4, 3), (tuned.Forward.Tiles[avx2].Rows, tuned.Forward.Tiles[avx2].Columns));
+        Assert.Equal((4, 3, true), (tuned.WeightGradient.Tiles[avx2].Rows, tuned.WeightGradient.Tiles[avx2].Columns, tuned.WeightGradient.Tiles[avx2].PacksA));
+        // Batch 1 keeps its few-row tile.
+        LayerPlan single = ModelPlanner.Plan(Model([1], Mlp784.Layers.ToArray()), KernelTargetSelection.All, PlanTuning.Parse("NarrowTile=4x3")).Batches[0].Layers[0];
+        Assert.Equal(1, single.Forward.Tiles[avx2].Rows);
     }
 
     [Theory]
@@ -37,6 +63,7 @@ public class PlanTuningTests
     [InlineData("ByteRowsAhead", "ByteRowsAhead")]
     [InlineData("PacksA=on,PacksB=on", "PacksB=on")]
     [InlineData("PacksA=yes", "PacksA=yes")]
+    [InlineData("NarrowTile=4x3, PacksA=yes", "PacksA=yes")]
     public void Parse_RefusesTheFirstSettingItDoesNotUnderstand_AndOverridesNothing(string value, string refused)
     {
         PlanTuning tuning = PlanTuning.Parse(value);
@@ -108,13 +135,15 @@ public class PlanTuningTests
         Diagnostic single = Assert.Single(diagnostics);
         Assert.Equal("HPCSGD018", single.Id);
         Assert.Equal(Location.None, single.Location);
-        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64) and PacksA=on or off, or leave it empty for the planner's choices",
+        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64), PacksA=on or off and NarrowTile=RxV (1-12 rows x 1-4 vectors), or leave it empty for the planner's choices",
             single.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         string planned = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
         Assert.Equal(planned, run.GeneratedTrees.Single().ToString());
     }
 
-    private static ModelSpec Model(params LayerSpec[] layers) =>
+    private static ModelSpec Model(params LayerSpec[] layers) => Model([64], layers);
+
+    private static ModelSpec Model(int[] batchSizes, params LayerSpec[] layers) =>
         new("App", "M", "class", EquatableArray<ContainingTypeSpec>.Empty, LossKind.SoftmaxCrossEntropy,
-            new EquatableArray<LayerSpec>(layers), new EquatableArray<int>(new[] { 64 }));
+            new EquatableArray<LayerSpec>(layers), new EquatableArray<int>(batchSizes));
 }

@@ -152,12 +152,16 @@ internal static class ModelPlanner
         int block = TilePlanner.DepthBlock(columns);
         int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
         KernelTargetSelection targets = settings.Targets;
-        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => TilePlanner.Broadcast(rows, columns, t)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning.PacksA));
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => Tuned(TilePlanner.Broadcast(rows, columns, t), t, settings.Tuning)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning.PacksA));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();
         return new ProductPlan(ProductForm.Broadcast, new EquatableArray<Tile>(tiles), block, depth is not int k || k > block, new EquatableArray<Tile>(skipping));
     }
+
+    /// <summary>The tuning's tile in place of the planner's full-size broadcast tile on a 16-register target.</summary>
+    private static Tile Tuned(Tile planned, KernelTarget target, PlanTuning tuning) =>
+        tuning.NarrowTile is Tile tile && target.Registers < 32 && planned.Rows >= tile.Rows && planned.LoadsBFirst ? tile : planned;
 
     private static ProductPlan Dot(int? rows, int columns, KernelTargetSelection targets) =>
         new(ProductForm.Dot, new EquatableArray<Tile>(targets.Apply(KernelTarget.All.Select(t => TilePlanner.Dot(rows, columns, t)).ToArray())), 0, false, EquatableArray<Tile>.Empty);

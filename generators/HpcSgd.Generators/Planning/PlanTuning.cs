@@ -6,15 +6,17 @@ namespace HpcSgd.Generators.Planning;
 
 /// <summary>
 /// Overrides of the planner's measured choices, from the build property <c>HpcSgdPlanTuning</c> ("ByteRowsAhead=16,
-/// PacksA=on"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one process (the
+/// PacksA=on, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one process (the
 /// benchmarks compile a model twice at run time); a choice left out keeps the planner's rule. Tuning changes no result:
 /// each override only moves copies and requests, never the order of a sum.
 /// </summary>
 /// <param name="ByteRowsAhead">Rows ahead a forward pass reading byte rows requests; 0: the pass does not read byte rows.</param>
 /// <param name="PacksA">True: every target packs A where it is read across its rows (<see cref="TilePlanner.PacksA"/>);
 /// false: none does.</param>
+/// <param name="NarrowTile">The broadcast form's tile on the 16-register targets (rows x vectors, B loaded first) wherever
+/// the planner gives them a tile of at least as many rows ("NarrowTile=4x3"); null: the planner's 6 x 2.</param>
 /// <param name="Error">The refused setting, for the diagnostic; every choice is then the planner's.</param>
-internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, string? Error)
+internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, string? Error, Tile? NarrowTile = null)
 {
     /// <summary>The build property's name as the compiler sees it.</summary>
     public const string PropertyKey = "build_property.HpcSgdPlanTuning";
@@ -50,12 +52,27 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, string? Erro
             {
                 tuning = tuning with { PacksA = packs };
             }
+            else if (string.Equals(name, nameof(NarrowTile), StringComparison.OrdinalIgnoreCase) && TileOf(text) is Tile tile)
+            {
+                tuning = tuning with { NarrowTile = tile };
+            }
             else
             {
                 return None with { Error = setting, Value = value };
             }
         }
         return tuning;
+    }
+
+    /// <summary>"4x3": 1-12 rows x 1-4 vectors, B loaded first.</summary>
+    private static Tile? TileOf(string? text)
+    {
+        string[] parts = (text ?? "").Split('x');
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int rows) && rows is >= 1 and <= 12
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int vectors) && vectors is >= 1 and <= 4
+            ? new Tile(rows, vectors, LoadsBFirst: true)
+            : null;
     }
 
     private static bool? OnOrOff(string? text) =>
