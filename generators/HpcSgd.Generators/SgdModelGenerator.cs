@@ -64,29 +64,12 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(diagnostics, Report);
         context.RegisterSourceOutput(orphanLayers, Report);
 
-        IncrementalValueProvider<KernelTargetSelection> targets = context.AnalyzerConfigOptionsProvider
-            .Select(static (options, _) => KernelTargetSelection.Parse(
-                options.GlobalOptions.TryGetValue(KernelTargetSelection.PropertyKey, out string? value) ? value : null));
-        context.RegisterSourceOutput(targets, static (output, selection) =>
-        {
-            if (selection.Error is not null)
-            {
-                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownKernelTarget, Location.None,
-                    selection.Value, selection.Error, string.Join(", ", KernelTarget.All.Select(t => t.Id))));
-            }
-        });
-
-        IncrementalValueProvider<PlanTuning> tuning = context.AnalyzerConfigOptionsProvider
-            .Select(static (options, _) => PlanTuning.Parse(
-                options.GlobalOptions.TryGetValue(PlanTuning.PropertyKey, out string? value) ? value : null));
-        context.RegisterSourceOutput(tuning, static (output, settings) =>
-        {
-            if (settings.Error is not null)
-            {
-                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidPlanTuning, Location.None,
-                    settings.Value, settings.Error, PlanTuning.MaxByteRowsAhead));
-            }
-        });
+        IncrementalValueProvider<KernelTargetSelection> targets = BuildProperty(context, KernelTargetSelection.PropertyKey, KernelTargetSelection.Parse,
+            static selection => selection.Error is null ? null : Diagnostic.Create(DiagnosticDescriptors.UnknownKernelTarget, Location.None,
+                selection.Value, selection.Error, string.Join(", ", KernelTarget.All.Select(t => t.Id))));
+        IncrementalValueProvider<PlanTuning> tuning = BuildProperty(context, PlanTuning.PropertyKey, PlanTuning.Parse,
+            static settings => settings.Error is null ? null : Diagnostic.Create(DiagnosticDescriptors.InvalidPlanTuning, Location.None,
+                settings.Value, settings.Error, PlanTuning.MaxByteRowsAhead));
 
         IncrementalValuesProvider<ModelPlan> plans = models
             .Combine(targets.Combine(tuning))
@@ -95,6 +78,22 @@ public sealed class SgdModelGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(plans, static (output, plan) =>
             output.AddSource(ModelEmitter.HintName(plan.Model), ModelEmitter.Emit(plan)));
+    }
+
+    /// <summary>A build property parsed into an equatable value; the diagnostic <paramref name="refusal"/> gives for the value, if any, is reported.</summary>
+    private static IncrementalValueProvider<T> BuildProperty<T>(IncrementalGeneratorInitializationContext context, string key,
+        System.Func<string?, T> parse, System.Func<T, Diagnostic?> refusal)
+    {
+        IncrementalValueProvider<T> value = context.AnalyzerConfigOptionsProvider
+            .Select((options, _) => parse(options.GlobalOptions.TryGetValue(key, out string? text) ? text : null));
+        context.RegisterSourceOutput(value, (output, parsed) =>
+        {
+            if (refusal(parsed) is Diagnostic diagnostic)
+            {
+                output.ReportDiagnostic(diagnostic);
+            }
+        });
+        return value;
     }
 
     private static void Report(SourceProductionContext output, EquatableArray<DiagnosticInfo> items)
