@@ -86,8 +86,8 @@ public sealed class ModelCompiler
     }
 
     /// <summary>
-    /// The cache key: SHA-256 of the declaration's C#, the kernel targets and tuning, the generator's and the runtime library's module
-    /// versions (a deterministic build changes them exactly when their code changes) and Roslyn's version.
+    /// The cache key: SHA-256 of the declaration's C#, the kernel targets and plan tuning, the generator's and the runtime
+    /// library's module versions (a deterministic build changes them exactly when their code changes) and Roslyn's version.
     /// </summary>
     internal static string KeyOf(ModelDeclaration declaration, string kernelTargets, string planTuning)
     {

@@ -6,9 +6,10 @@ namespace HpcSgd.Generators.Planning;
 
 /// <summary>
 /// Overrides of the planner's measured choices, from the build property <c>HpcSgdPlanTuning</c> ("ByteRowsAhead=16,
-/// PacksA=on, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one process (the
-/// benchmarks compile a model twice at run time); a choice left out keeps the planner's rule. Tuning changes no result:
-/// each override only moves copies and requests, never the order of a sum.
+/// PacksA=on, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one
+/// process (the benchmarks compile a model twice at run time); a choice left out keeps the planner's rule. Tuning
+/// changes no result: an override moves copies and requests, or regroups which outputs a tile computes together, and
+/// never changes the order of a sum.
 /// </summary>
 /// <param name="ByteRowsAhead">Rows ahead a forward pass reading byte rows requests; 0: the pass does not read byte rows.</param>
 /// <param name="PacksA">True: every target packs A where it is read across its rows (<see cref="TilePlanner.PacksA"/>);
@@ -16,7 +17,7 @@ namespace HpcSgd.Generators.Planning;
 /// <param name="NarrowTile">The broadcast form's tile on the 16-register targets (rows x vectors, B loaded first) wherever
 /// the planner gives them a tile of at least as many rows ("NarrowTile=4x3"); null: the planner's 6 x 2.</param>
 /// <param name="Error">The refused setting, for the diagnostic; every choice is then the planner's.</param>
-internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, string? Error, Tile? NarrowTile = null)
+internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, Tile? NarrowTile, string? Error)
 {
     /// <summary>The build property's name as the compiler sees it.</summary>
     public const string PropertyKey = "build_property.HpcSgdPlanTuning";
@@ -25,7 +26,7 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, string? Erro
     public const int MaxByteRowsAhead = 64;
 
     /// <summary>The planner's own choices.</summary>
-    public static readonly PlanTuning None = new(null, null, null);
+    public static readonly PlanTuning None = new(null, null, null, null);
 
     /// <summary>The property value that was refused, for the diagnostic; only with <see cref="Error"/> set.</summary>
     public string Value { get; init; } = "";
