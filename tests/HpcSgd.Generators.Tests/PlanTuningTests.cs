@@ -30,6 +30,7 @@ public class PlanTuningTests
         Assert.Equal(rows, tuning.ByteRowsAhead);
         Assert.Equal(packs, tuning.PacksA);
         Assert.Null(tuning.NarrowTile);
+        Assert.Null(tuning.PacksB);
     }
 
     [Fact]
@@ -61,7 +62,7 @@ public class PlanTuningTests
     [InlineData("ByteRowsAhead=65", "ByteRowsAhead=65")]
     [InlineData("ByteRowsAhead=-1", "ByteRowsAhead=-1")]
     [InlineData("ByteRowsAhead", "ByteRowsAhead")]
-    [InlineData("PacksA=on,PacksB=on", "PacksB=on")]
+    [InlineData("PacksA=on,PacksC=on", "PacksC=on")]
     [InlineData("PacksA=yes", "PacksA=yes")]
     [InlineData("NarrowTile=4x3, PacksA=yes", "PacksA=yes")]
     public void Parse_RefusesTheFirstSettingItDoesNotUnderstand_AndOverridesNothing(string value, string refused)
@@ -104,6 +105,19 @@ public class PlanTuningTests
     }
 
     [Fact]
+    public void PacksB_Off_LeavesEveryPanelInPlace_On_PacksWhereTheRowsAreWholeLines()
+    {
+        ProductPlan Forward(string tuning, int layer) =>
+            ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[layer].Forward;
+        // W4's first forward pass: rows of 128 floats fall into 8 of the 64 L1 sets, so the narrower targets pack.
+        Assert.Equal([false, true, false, true, true], Forward("", 0).Tiles.Select(t => t.PacksB));
+        Assert.All(Forward("PacksB=off", 0).Tiles, t => Assert.False(t.PacksB));
+        // AVX-512's 8 x 2 tile of 16 lanes (and NEON, which shares its kernel): a 256-deep copy is 32 KiB, more than half the L1.
+        Assert.Equal([false, true, false, true, true], Forward("PacksB=on", 0).Tiles.Select(t => t.PacksB));
+        Assert.True(PlanTuning.Parse("PacksB=on").PacksB);
+    }
+
+    [Fact]
     public void PacksA_On_GivesTheAvx512KernelItsPackedBuffer()
     {
         const string source = """
@@ -135,7 +149,7 @@ public class PlanTuningTests
         Diagnostic single = Assert.Single(diagnostics);
         Assert.Equal("HPCSGD018", single.Id);
         Assert.Equal(Location.None, single.Location);
-        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64), PacksA=on or off and NarrowTile=RxV (1-12 rows x 1-4 vectors), or leave it empty for the planner's choices",
+        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64), PacksA=on|off, PacksB=on|off or NarrowTile=RxV (1-12 rows x 1-4 vectors), or leave it empty for the planner's choices",
             single.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         string planned = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
         Assert.Equal(planned, run.GeneratedTrees.Single().ToString());

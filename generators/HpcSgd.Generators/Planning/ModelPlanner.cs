@@ -152,7 +152,7 @@ internal static class ModelPlanner
         int block = TilePlanner.DepthBlock(columns);
         int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
         KernelTargetSelection targets = settings.Targets;
-        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => Tuned(TilePlanner.Broadcast(rows, columns, t), t, settings.Tuning)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning.PacksA));
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => Tuned(TilePlanner.Broadcast(rows, columns, t), t, settings.Tuning)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();

@@ -6,7 +6,7 @@ namespace HpcSgd.Generators.Planning;
 
 /// <summary>
 /// Overrides of the planner's measured choices, from the build property <c>HpcSgdPlanTuning</c> ("ByteRowsAhead=16,
-/// PacksA=on, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one
+/// PacksA=on, PacksB=off, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one
 /// process (the benchmarks compile a model twice at run time); a choice left out keeps the planner's rule. Tuning
 /// changes no result: an override moves copies and requests, or regroups which outputs a tile computes together, and
 /// never changes the order of a sum.
@@ -14,10 +14,12 @@ namespace HpcSgd.Generators.Planning;
 /// <param name="ByteRowsAhead">Rows ahead a forward pass reading byte rows requests; 0: the pass does not read byte rows.</param>
 /// <param name="PacksA">True: every target packs A where it is read across its rows (<see cref="TilePlanner.PacksA"/>);
 /// false: none does.</param>
+/// <param name="PacksB">True: every broadcast product whose B rows are whole lines and whose copy fits packs B's panels
+/// (<see cref="TilePlanner.PacksB"/>), whatever the L1 sets; false: none does.</param>
 /// <param name="NarrowTile">The broadcast form's tile on the 16-register targets (rows x vectors, B loaded first) wherever
 /// the planner gives them a tile of at least as many rows ("NarrowTile=4x3"); null: the planner's 6 x 2.</param>
 /// <param name="Error">The refused setting, for the diagnostic; every choice is then the planner's.</param>
-internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, Tile? NarrowTile, string? Error)
+internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, bool? PacksB, Tile? NarrowTile, string? Error)
 {
     /// <summary>The build property's name as the compiler sees it.</summary>
     public const string PropertyKey = "build_property.HpcSgdPlanTuning";
@@ -26,7 +28,7 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, Tile? Narrow
     public const int MaxByteRowsAhead = 64;
 
     /// <summary>The planner's own choices.</summary>
-    public static readonly PlanTuning None = new(null, null, null, null);
+    public static readonly PlanTuning None = new(null, null, null, null, null);
 
     /// <summary>The property value that was refused, for the diagnostic; only with <see cref="Error"/> set.</summary>
     public string Value { get; init; } = "";
@@ -52,6 +54,10 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, Tile? Narrow
             else if (string.Equals(name, nameof(PacksA), StringComparison.OrdinalIgnoreCase) && OnOrOff(text) is bool packs)
             {
                 tuning = tuning with { PacksA = packs };
+            }
+            else if (string.Equals(name, nameof(PacksB), StringComparison.OrdinalIgnoreCase) && OnOrOff(text) is bool packsB)
+            {
+                tuning = tuning with { PacksB = packsB };
             }
             else if (string.Equals(name, nameof(NarrowTile), StringComparison.OrdinalIgnoreCase) && TileOf(text) is Tile tile)
             {

@@ -28,7 +28,7 @@ internal static class TilePlanner
     /// reads it from L2 again. Packed, the panel is sequential, as BLIS packs it: where more than one row strip reads it,
     /// and where the copy (depth x the tile's vectors) takes at most half of the L1, leaving room for A.
     /// </summary>
-    public static bool PacksB(int? rows, int columns, int panelDepth, Tile tile, int lanes)
+    public static bool PacksB(int? rows, int columns, int panelDepth, Tile tile, int lanes, bool? tuned = null)
     {
         const int lineFloats = 64 / sizeof(float), sets = 64, ways = 8, halfL1 = 16 * 1024;
         if (columns % lineFloats != 0 || (rows is int m && m <= tile.Rows) || panelDepth * tile.Columns * lanes * sizeof(float) > halfL1)
@@ -37,7 +37,7 @@ internal static class TilePlanner
         }
         int lineStride = columns / lineFloats % sets;
         int setsTouched = sets / Gcd(lineStride == 0 ? sets : lineStride, sets);
-        return panelDepth > setsTouched * ways / 2;
+        return tuned ?? panelDepth > setsTouched * ways / 2;
     }
 
     /// <summary>
@@ -60,14 +60,14 @@ internal static class TilePlanner
     /// <see cref="Tile.PacksA"/> set; targets with the same tile pack as the first of them (the widest), so they still
     /// share one kernel.
     /// </summary>
-    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride, bool? tunedPacksA = null) =>
+    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride, PlanTuning? tuning = null) =>
         tiles.Select((tile, i) =>
         {
             int first = Array.IndexOf(tiles, tile);
             return tile with
             {
-                PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes),
-                PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first], tunedPacksA),
+                PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes, tuning?.PacksB),
+                PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first], tuning?.PacksA),
             };
         }).ToArray();
 
