@@ -67,11 +67,7 @@ public class PlanTuningTests
     [InlineData("NarrowTile=4x3, PacksA=yes", "PacksA=yes")]
     public void Parse_RefusesTheFirstSettingItDoesNotUnderstand_AndOverridesNothing(string value, string refused)
     {
-        PlanTuning tuning = PlanTuning.Parse(value);
-        Assert.Equal(refused, tuning.Error);
-        Assert.Equal(value, tuning.Value);
-        Assert.Null(tuning.ByteRowsAhead);
-        Assert.Null(tuning.PacksA);
+        Assert.Equal(PlanTuning.None with { Error = refused, Value = value }, PlanTuning.Parse(value));
     }
 
     [Fact]
