@@ -46,15 +46,14 @@ public class PlanTuningTests
     [Fact]
     public void NarrowTile_ReplacesTheFullSizeBroadcastTileOn16Registers_Only()
     {
-        LayerPlan Layer(string tuning) => ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[0];
-        LayerPlan planned = Layer(""), tuned = Layer("NarrowTile=4x3");
+        LayerPlan planned = Layer(Mlp784, "", 0), tuned = Layer(Mlp784, "NarrowTile=4x3", 0);
         int avx512 = 0, avx2 = 1;
         Assert.Equal(planned.Forward.Tiles[avx512], tuned.Forward.Tiles[avx512]);
         Assert.Equal((6, 2), (planned.Forward.Tiles[avx2].Rows, planned.Forward.Tiles[avx2].Columns));
         Assert.Equal((4, 3), (tuned.Forward.Tiles[avx2].Rows, tuned.Forward.Tiles[avx2].Columns));
         Assert.Equal((4, 3, true), (tuned.WeightGradient.Tiles[avx2].Rows, tuned.WeightGradient.Tiles[avx2].Columns, tuned.WeightGradient.Tiles[avx2].PacksA));
         // Batch 1 keeps its few-row tile.
-        LayerPlan single = ModelPlanner.Plan(Model([1], Mlp784.Layers.ToArray()), KernelTargetSelection.All, PlanTuning.Parse("NarrowTile=4x3")).Batches[0].Layers[0];
+        LayerPlan single = Layer(Model([1], Mlp784.Layers.ToArray()), "NarrowTile=4x3", 0);
         Assert.Equal(1, single.Forward.Tiles[avx2].Rows);
     }
 
@@ -90,8 +89,7 @@ public class PlanTuningTests
     [Fact]
     public void PacksA_On_PacksOnEveryTarget_Off_OnNone_AndOnlyWhereAIsReadAcrossItsRows()
     {
-        ProductPlan Gradient(string tuning, int layer) =>
-            ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[layer].WeightGradient;
+        ProductPlan Gradient(string tuning, int layer) => Layer(Mlp784, tuning, layer).WeightGradient;
         // The rule: the 16-register targets (AVX2, Vector128, scalar) pack x^T, the 32-register ones read it in place.
         Assert.Equal([false, true, false, true, true], Gradient("", 0).Tiles.Select(t => t.PacksA));
         Assert.All(Gradient("PacksA=on", 0).Tiles, t => Assert.True(t.PacksA));
@@ -103,13 +101,12 @@ public class PlanTuningTests
     [Fact]
     public void PacksB_Off_LeavesEveryPanelInPlace_On_PacksWhereTheRowsAreWholeLines()
     {
-        ProductPlan Forward(string tuning, int layer) =>
-            ModelPlanner.Plan(Mlp784, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[layer].Forward;
+        ProductPlan Forward(string tuning) => Layer(Mlp784, tuning, 0).Forward;
         // W4's first forward pass: rows of 128 floats fall into 8 of the 64 L1 sets, so the narrower targets pack.
-        Assert.Equal([false, true, false, true, true], Forward("", 0).Tiles.Select(t => t.PacksB));
-        Assert.All(Forward("PacksB=off", 0).Tiles, t => Assert.False(t.PacksB));
+        Assert.Equal([false, true, false, true, true], Forward("").Tiles.Select(t => t.PacksB));
+        Assert.All(Forward("PacksB=off").Tiles, t => Assert.False(t.PacksB));
         // AVX-512's 8 x 2 tile of 16 lanes (and NEON, which shares its kernel): a 256-deep copy is 32 KiB, more than half the L1.
-        Assert.Equal([false, true, false, true, true], Forward("PacksB=on", 0).Tiles.Select(t => t.PacksB));
+        Assert.Equal([false, true, false, true, true], Forward("PacksB=on").Tiles.Select(t => t.PacksB));
         Assert.True(PlanTuning.Parse("PacksB=on").PacksB);
     }
 
@@ -150,6 +147,10 @@ public class PlanTuningTests
         string planned = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
         Assert.Equal(planned, run.GeneratedTrees.Single().ToString());
     }
+
+    /// <summary>Layer <paramref name="layer"/> of the first batch plan of <paramref name="model"/> under <paramref name="tuning"/>.</summary>
+    private static LayerPlan Layer(ModelSpec model, string tuning, int layer) =>
+        ModelPlanner.Plan(model, KernelTargetSelection.All, PlanTuning.Parse(tuning)).Batches[0].Layers[layer];
 
     private static ModelSpec Model(params LayerSpec[] layers) => Model([64], layers);
 
