@@ -151,19 +151,15 @@ public static class RunnerFactory
                 "W4" => general ? new HpcSgdRunner<W4General>(data, batch, lr) : new HpcSgdRunner<W4>(data, batch, lr, threads, chunkSize),
                 _ => throw new ArgumentException(workload),
             },
-            "Compiled" => workload switch
-            {
-                "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr),
-                "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr),
-                _ => throw new ArgumentException(workload),
-            },
-            // "Tuned(ByteRowsAhead=16+PacksA=off):W3/B64": compiled at run time with the planner's choices overridden.
-            _ when method.StartsWith("Tuned(", StringComparison.Ordinal) && method.EndsWith(')') => workload switch
-            {
-                "W3" => CompiledRunners.Create(Declarations.W3, data, batch, lr, method[6..^1].Replace('+', ',')),
-                "W4" => CompiledRunners.Create(Declarations.W4, data, batch, lr, method[6..^1].Replace('+', ',')),
-                _ => throw new ArgumentException(workload),
-            },
+            // "Compiled:W3/B64": the declaration compiled at run time; "Tuned(ByteRowsAhead=16+PacksA=off):W3/B64": the same
+            // with the planner's choices overridden.
+            _ when method == "Compiled" || (method.StartsWith("Tuned(", StringComparison.Ordinal) && method.EndsWith(')')) =>
+                CompiledRunners.Create(workload switch
+                {
+                    "W3" => Declarations.W3,
+                    "W4" => Declarations.W4,
+                    _ => throw new ArgumentException(workload),
+                }, data, batch, lr, method == "Compiled" ? "" : method[6..^1].Replace('+', ',')),
             // "L1Tile:W4/B64": the kernels' register tile on operands in L1, a W4/B64 step's FLOPs per step (L1TileRunner).
             "L1Tile" => new L1TileRunner(workload, batch),
             "Kernels" => workload switch
