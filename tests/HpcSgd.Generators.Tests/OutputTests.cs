@@ -88,13 +88,16 @@ public class OutputTests
         Assert.Contains("private static void Dense0_Forward_784x128_General<TOps, TVec>(", text);
         // Layer 0 has 128 outputs: input-major weights, broadcast-form tiles with literal strides and trip counts: 8 x 2
         // with 32 registers, 6 x 2 with B loaded first in 16.
-        // Rows of 128 weights crowd a few L1 sets: with 16 registers each panel of B is packed first, then read in order;
-        // the AVX-512 tile's panel would fill L1, so it reads B in place.
+        // The first layer's weights lie in panels of 16 outputs: a tile reads its panels as streams of 16 floats per depth
+        // step, each vector at a fixed distance from the tile's first column (one panel with 8 lanes, the next with 16),
+        // with nothing copied first.
         Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).", text);
-        Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).", text);
-        Assert.Contains("global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];", text);
-        Assert.Contains("TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);", text);
-        Assert.Contains("TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);", text);
+        Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).", text);
+        Assert.Contains("ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));", text);
+        Assert.Contains("TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);", text);
+        Assert.Contains("Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);", text);
+        Assert.DoesNotContain("ref float bSource = ref CompilerServices::Unsafe.Add(ref w,", text);
+        Assert.Contains("Models::WeightLayout.InputMajorPanels", text);
         // The weight gradient of the batch kernel packs its panels of delta on AVX2.
         // ... and reads x^T from a copy packed in strips of six.
         Assert.Contains("// dW = x^T delta, broadcast form; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed, A packed in strips).", text);

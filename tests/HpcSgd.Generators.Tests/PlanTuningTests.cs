@@ -14,6 +14,7 @@ public class PlanTuningTests
     private static readonly ModelSpec Softmax784 = Model(new LayerSpec(784, 10, ActivationKind.Identity));
 
     private static readonly ModelSpec Mlp784 = Model(new LayerSpec(784, 128, ActivationKind.ReLU), new LayerSpec(128, 10, ActivationKind.Identity));
+    private static readonly ModelSpec Mlp784x128x128 = Model(new LayerSpec(784, 128, ActivationKind.ReLU), new LayerSpec(128, 128, ActivationKind.ReLU), new LayerSpec(128, 10, ActivationKind.Identity));
 
     [Theory]
     [InlineData("", null, null)]
@@ -55,6 +56,20 @@ public class PlanTuningTests
         // Batch 1 keeps its few-row tile.
         LayerPlan single = Layer(Model([1], Mlp784.Layers.ToArray()), "NarrowTile=4x3", 0);
         Assert.Equal(1, single.Forward.Tiles[avx2].Rows);
+    }
+
+    [Fact]
+    public void WeightPanels_Off_KeepsTheFirstLayersWholeRows_AndItsForwardPassCopiesPanelsAgain()
+    {
+        Assert.True(PlanTuning.Parse("WeightPanels=off").WeightPanels is false);
+        Assert.True(PlanTuning.Parse("weightpanels=on").WeightPanels is true);
+        Assert.Equal("WeightPanels=maybe", PlanTuning.Parse("WeightPanels=maybe").Error);
+        ModelPlan Plan(string tuning) => ModelPlanner.Plan(Mlp784x128x128, KernelTargetSelection.All, PlanTuning.Parse(tuning));
+        Assert.Equal([WeightLayoutKind.InputMajorPanels, WeightLayoutKind.InputMajor, WeightLayoutKind.OutputMajor], Plan("").Layouts.Select(l => l.Weights));
+        Assert.Equal(Plan(""), Plan("WeightPanels=on"));
+        Assert.Equal([WeightLayoutKind.InputMajor, WeightLayoutKind.InputMajor, WeightLayoutKind.OutputMajor], Plan("WeightPanels=off").Layouts.Select(l => l.Weights));
+        // In whole rows, the 16-register targets copy each panel of the first layer's weights again (W4's rule).
+        Assert.Equal([false, true, false, true, true], Layer(Mlp784x128x128, "WeightPanels=off", 0).Forward.Tiles.Select(t => t.PacksB));
     }
 
     [Theory]
@@ -101,12 +116,15 @@ public class PlanTuningTests
     [Fact]
     public void PacksB_Off_LeavesEveryPanelInPlace_On_PacksWhereTheRowsAreWholeLines()
     {
-        ProductPlan Forward(string tuning) => Layer(Mlp784, tuning, 0).Forward;
-        // W4's first forward pass: rows of 128 floats fall into 8 of the 64 L1 sets, so the narrower targets pack.
-        Assert.Equal([false, true, false, true, true], Forward("").Tiles.Select(t => t.PacksB));
-        Assert.All(Forward("PacksB=off").Tiles, t => Assert.False(t.PacksB));
-        // AVX-512's 8 x 2 tile of 16 lanes (and NEON, which shares its kernel): a 256-deep copy is 32 KiB, more than half the L1.
-        Assert.Equal([false, true, false, true, true], Forward("PacksB=on").Tiles.Select(t => t.PacksB));
+        ProductPlan Forward(string tuning, int layer) => Layer(Mlp784x128x128, tuning, layer).Forward;
+        // The hidden 128 -> 128 layer's forward pass: rows of 128 floats fall into 8 of the 64 L1 sets, and a panel 128
+        // deep is read by more than one row strip, so every target packs it (AVX-512's 8 x 2 tile of 16 lanes too: its
+        // 128-deep copy is 16 KiB, half the L1).
+        Assert.All(Forward("", 1).Tiles, t => Assert.True(t.PacksB));
+        Assert.All(Forward("PacksB=off", 1).Tiles, t => Assert.False(t.PacksB));
+        Assert.All(Forward("PacksB=on", 1).Tiles, t => Assert.True(t.PacksB));
+        // The first layer's weights are kept in panels (the layout the copy would make): never copied, whatever the tuning.
+        Assert.All(new[] { "", "PacksB=on" }, tuning => Assert.All(Forward(tuning, 0).Tiles, t => Assert.False(t.PacksB)));
         Assert.True(PlanTuning.Parse("PacksB=on").PacksB);
     }
 
@@ -142,7 +160,7 @@ public class PlanTuningTests
         Diagnostic single = Assert.Single(diagnostics);
         Assert.Equal("HPCSGD018", single.Id);
         Assert.Equal(Location.None, single.Location);
-        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64), PacksA=on|off, PacksB=on|off or NarrowTile=RxV (1-12 rows x 1-4 vectors), or leave it empty for the planner's choices",
+        Assert.Equal("The build property HpcSgdPlanTuning is 'ByteRowsAhead=12, Tiles=4x4': 'Tiles=4x4' is not a tuning; use ByteRowsAhead=N (0 to 64), PacksA=on|off, PacksB=on|off, NarrowTile=RxV (1-12 rows x 1-4 vectors) or WeightPanels=on|off, or leave it empty for the planner's choices",
             single.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         string planned = GeneratorHarness.Generate(source).Run.GeneratedTrees.Single().ToString();
         Assert.Equal(planned, run.GeneratedTrees.Single().ToString());

@@ -73,7 +73,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidPlanTuning = Error(
         "HPCSGD018", "Invalid plan tuning",
-        "The build property HpcSgdPlanTuning is '{0}': '{1}' is not a tuning; use ByteRowsAhead=N (0 to {2}), PacksA=on|off, PacksB=on|off or NarrowTile=RxV (1-12 rows x 1-4 vectors), or leave it empty for the planner's choices");
+        "The build property HpcSgdPlanTuning is '{0}': '{1}' is not a tuning; use ByteRowsAhead=N (0 to {2}), PacksA=on|off, PacksB=on|off, NarrowTile=RxV (1-12 rows x 1-4 vectors) or WeightPanels=on|off, or leave it empty for the planner's choices");
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

@@ -70,7 +70,7 @@ internal static class ForwardEmitter
         w.Line($"/// <summary>Layer {index}, {batch.Description}: y[b, o] = {activation} with z = bias[o] + sum over {inputs} inputs of x[b, i] * w[o, i], {outputs} outputs; weights {weights}{widened}.</summary>");
         Extent rows = Extent.Of(batch);
         string name = KernelName(model, index, batch, fromBytes);
-        MatrixProduct product = weights == WeightLayoutKind.InputMajor
+        MatrixProduct product = weights.IsInputMajor()
             // Z[B x O] = X[B x I] W[I x O]: broadcast x[b, i], vectors along a row of weights.
             ? new MatrixProduct(plan, "y = x w", rows, outputs, Extent.Of(inputs), "y", outputs, "x", inputs, 1, "w", outputs)
                 .WithBiasActivation("bias", MatrixProduct.Fuses(layer.Activation) ? layer.Activation : ActivationKind.Identity)
@@ -82,12 +82,16 @@ internal static class ForwardEmitter
         {
             product.ReadingByteRows("source", "rows", byteRowsAhead);
         }
+        if (weights == WeightLayoutKind.InputMajorPanels)
+        {
+            product.WithBInPanels();
+        }
         string byteParameters = fromBytes ? "ref byte source, ref int rows, " : "";
         KernelVariants.Write(w, name, $"{byteParameters}ref float x, ref float w, ref float bias, ref float y{batch.Parameter}", KernelVariants.Of(plan.Tiles), variant =>
         {
             ProductWriter.Write(w, product, variant);
             // The broadcast form's store fuses only the cheap activations; tanh and sigmoid take a vector pass.
-            if (weights == WeightLayoutKind.InputMajor && !MatrixProduct.Fuses(layer.Activation))
+            if (weights.IsInputMajor() && !MatrixProduct.Fuses(layer.Activation))
             {
                 w.Line($"{Names.Activation(layer.Activation)}.ApplyInPlace(ref y, (int)({rows.Expression} * {outputs}));");
             }

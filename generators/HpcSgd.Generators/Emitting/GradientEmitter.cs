@@ -55,12 +55,17 @@ internal static class GradientEmitter
         $"Dense{layer}_{(fusedUpdate ? "BackwardUpdate" : "Backward")}_{model.Layers[layer].Inputs}x{model.Layers[layer].Outputs}_{batch.Suffix}";
 
     /// <summary>dW[I x O] = X^T delta (input-major) or dW[O x I] = delta^T X (output-major), written to <paramref name="c"/>.</summary>
-    private static MatrixProduct WeightGradient(ProductPlan plan, LayerSpec layer, WeightLayoutKind weights, Extent samples, string c) =>
-        weights == WeightLayoutKind.InputMajor
-            // Broadcast x[b, i] down a column of X, vectors along a row of deltas.
-            ? new MatrixProduct(plan, "dW = x^T delta", Extent.Of(layer.Inputs), layer.Outputs, samples, c, layer.Outputs, "x", 1, layer.Inputs, "delta", layer.Outputs)
+    private static MatrixProduct WeightGradient(ProductPlan plan, LayerSpec layer, WeightLayoutKind weights, Extent samples, string c)
+    {
+        if (!weights.IsInputMajor())
+        {
             // Broadcast delta[b, o] down a column of deltas, vectors along a row of X.
-            : new MatrixProduct(plan, "dW = delta^T x", Extent.Of(layer.Outputs), layer.Inputs, samples, c, layer.Inputs, "delta", 1, layer.Outputs, "x", layer.Inputs);
+            return new MatrixProduct(plan, "dW = delta^T x", Extent.Of(layer.Outputs), layer.Inputs, samples, c, layer.Inputs, "delta", 1, layer.Outputs, "x", layer.Inputs);
+        }
+        // Broadcast x[b, i] down a column of X, vectors along a row of deltas; dW laid out as the weights are.
+        var product = new MatrixProduct(plan, "dW = x^T delta", Extent.Of(layer.Inputs), layer.Outputs, samples, c, layer.Outputs, "x", 1, layer.Inputs, "delta", layer.Outputs);
+        return weights == WeightLayoutKind.InputMajorPanels ? product.WithCInPanels() : product;
+    }
 
     private static void EmitLayer(IndentedWriter w, ModelSpec model, ModelLayout layout, int index, BatchShape batch, LayerPlan plan, bool fusedUpdate)
     {
@@ -87,6 +92,7 @@ internal static class GradientEmitter
         string name = KernelName(model, index, batch, fusedUpdate);
         Extent samples = Extent.Of(batch);
         MatrixProduct? inputGradient = plan.InputGradient is not ProductPlan inputGradientPlan ? null
+            : weights == WeightLayoutKind.InputMajorPanels ? throw new System.InvalidOperationException("Weights in panels have no input gradient product.")
             : weights == WeightLayoutKind.InputMajor
                 // inputDelta[B x I] = delta W^T with W[I x O]: both run along the outputs.
                 ? new MatrixProduct(inputGradientPlan, "inputDelta = delta w^T", samples, inputs, Extent.Of(outputs), "inputDelta", inputs, "delta", outputs, 1, "w", outputs)

@@ -15,7 +15,7 @@ internal static class LayoutEmitter
         w.Line("/// <summary>Weights and biases of all layers, in one contiguous buffer.</summary>");
         w.Line($"public const int ParameterCount = {layout.ParameterCount};");
         w.Line();
-        w.Line("// Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.");
+        w.Line("// Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor, per input in panels of 16 outputs when InputMajorPanels), then bias.");
         for (int l = 0; l < model.Layers.Count; l++)
         {
             LayerSpec layer = model.Layers[l];

@@ -55,7 +55,7 @@ internal sealed class ModelLayout
                 if (layer.WeightGradient.PacksA || layer.FusedWeightUpdate?.PacksA == true)
                 {
                     // dW's rows: x^T has one per input (input-major), delta^T one per output.
-                    packed = System.Math.Max(packed, WeightLayouts[l] == WeightLayoutKind.InputMajor ? model.Layers[l].Inputs : model.Layers[l].Outputs);
+                    packed = System.Math.Max(packed, WeightLayouts[l].IsInputMajor() ? model.Layers[l].Inputs : model.Layers[l].Outputs);
                 }
             }
         }

@@ -23,6 +23,16 @@ internal enum WeightLayoutKind
 {
     OutputMajor = 0,
     InputMajor = 1,
+    InputMajorPanels = 2,
+}
+
+internal static class WeightLayoutKindExtensions
+{
+    /// <summary>Outputs per panel of <see cref="WeightLayoutKind.InputMajorPanels"/> (HpcSgd.Models.LayerDescription.PanelWidth).</summary>
+    public const int PanelWidth = 16;
+
+    /// <summary>One row of weights per input, whole (<see cref="WeightLayoutKind.InputMajor"/>) or cut into panels: the products run as for input-major weights.</summary>
+    public static bool IsInputMajor(this WeightLayoutKind layout) => layout != WeightLayoutKind.OutputMajor;
 }
 
 /// <summary>One declared dense layer.</summary>

@@ -20,7 +20,7 @@ internal static class ModelPlanner
     public static ModelPlan Plan(ModelSpec model, KernelTargetSelection targets, PlanTuning tuning)
     {
         var settings = new Settings(targets, tuning);
-        WeightLayoutKind[] layouts = model.Layers.Select(ChooseLayout).ToArray();
+        WeightLayoutKind[] layouts = model.Layers.Select((layer, l) => ChooseLayout(layer, l, tuning.WeightPanels ?? true)).ToArray();
         bool fusedRegression = IsFusedRegression(model);
         IEnumerable<int> sizes = model.BatchSizes.Append(0);
         BatchPlan[] batches = Share(sizes.Select(size => PlanBatch(model, layouts, size == 0 ? null : size, fusedRegression, settings)));
@@ -73,11 +73,17 @@ internal static class ModelPlanner
     /// <summary>
     /// Input-major when the outputs fill whole 16-lane vectors: the forward pass then broadcasts inputs against rows of
     /// weights (the BLIS form, no horizontal sums). Otherwise output-major, PyTorch's layout, whose forward pass runs
-    /// vectors along the inputs (dot form) and so wastes no lanes on few outputs. The same on every target, so a saved
-    /// model loads anywhere.
+    /// vectors along the inputs (dot form) and so wastes no lanes on few outputs. The first layer's input-major weights
+    /// lie in panels of 16 outputs: only its forward pass and weight gradient read them, both broadcast-form products
+    /// whose tiles then read and update one sequential stream per panel instead of a line per input (a copy of each
+    /// panel per step, or a weight row per input in place, cost more; benchmarks/README.md, issue #13). Later layers
+    /// keep whole rows, which their input gradient reads along the outputs. The same on every target, so a saved model
+    /// loads anywhere. <paramref name="panels"/> false (PlanTuning.WeightPanels) keeps whole rows everywhere.
     /// </summary>
-    public static WeightLayoutKind ChooseLayout(LayerSpec layer) =>
-        layer.Outputs % 16 == 0 ? WeightLayoutKind.InputMajor : WeightLayoutKind.OutputMajor;
+    public static WeightLayoutKind ChooseLayout(LayerSpec layer, int index, bool panels = true) =>
+        layer.Outputs % WeightLayoutKindExtensions.PanelWidth != 0 ? WeightLayoutKind.OutputMajor
+        : index == 0 && panels ? WeightLayoutKind.InputMajorPanels
+        : WeightLayoutKind.InputMajor;
 
     /// <summary>Linear regression (one dense layer, one output, identity, MSE) trains through its fused single-layer kernel.</summary>
     public static bool IsFusedRegression(ModelSpec model) =>
@@ -106,10 +112,11 @@ internal static class ModelPlanner
     private static LayerPlan PlanLayer(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, Settings settings)
     {
         LayerSpec layer = model.Layers[l];
-        bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
+        bool inputMajor = layouts[l].IsInputMajor();
         // Forward: Z[B x O] = X W, broadcast x against rows of W (input-major), or dot products along the inputs.
         ProductPlan forward = inputMajor
-            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null, settings)
+            ? Broadcast(batch, layer.Outputs, layer.Inputs, SkipsZeros(model, layouts, l, batch) ? true : null, settings,
+                bInPanels: layouts[l] == WeightLayoutKind.InputMajorPanels)
             : Dot(batch, layer.Outputs, settings.Targets);
         // dL/dz of the previous layer, inputDelta[B x I] = delta W^T: along the outputs (input-major) or broadcast delta.
         ProductPlan? inputGradient = l == 0 ? null
@@ -121,7 +128,7 @@ internal static class ModelPlanner
     private static ProductPlan WeightGradient(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch, bool fusedUpdate, Settings settings)
     {
         LayerSpec layer = model.Layers[l];
-        bool inputMajor = layouts[l] == WeightLayoutKind.InputMajor;
+        bool inputMajor = layouts[l].IsInputMajor();
         // The plain backward pass may add to C; only the fused update, whose step needs a zero-gradient row to keep its
         // parameters, skips the rows of zero inputs.
         bool? skip = fusedUpdate && SkipsZeros(model, layouts, l, batch) ? false : null;
@@ -137,7 +144,7 @@ internal static class ModelPlanner
     /// </summary>
     private static bool SkipsZeros(ModelSpec model, WeightLayoutKind[] layouts, int l, int? batch) =>
         batch == 1
-        && layouts[l] == WeightLayoutKind.InputMajor
+        && layouts[l].IsInputMajor()
         && (l == 0 || model.Layers[l - 1].Activation == ActivationKind.ReLU);
 
     /// <summary>
@@ -147,12 +154,12 @@ internal static class ModelPlanner
     /// <paramref name="aDepthStride"/>: where A is read across its rows (a weight gradient's x^T or delta^T), the floats
     /// between its depth steps.
     /// </summary>
-    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, Settings settings, bool depthIsBatch = false, int? aDepthStride = null)
+    private static ProductPlan Broadcast(int? rows, int columns, int? depth, bool? skipAlongDepth, Settings settings, bool depthIsBatch = false, int? aDepthStride = null, bool bInPanels = false)
     {
         int block = TilePlanner.DepthBlock(columns);
         int panelDepth = depthIsBatch || depth is not int d ? block : System.Math.Min(d, block);
         KernelTargetSelection targets = settings.Targets;
-        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => Tuned(TilePlanner.Broadcast(rows, columns, t), t, settings.Tuning)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning));
+        Tile[] tiles = targets.Apply(TilePlanner.WithPacking(KernelTarget.All.Select(t => Tuned(TilePlanner.Broadcast(rows, columns, t), t, settings.Tuning)).ToArray(), rows, columns, panelDepth, aDepthStride, settings.Tuning, bInPanels));
         Tile[] skipping = skipAlongDepth is bool alongDepth
             ? targets.Apply(KernelTarget.All.Select(t => TilePlanner.ZeroSkipping(alongDepth, columns, t)).ToArray())
             : System.Array.Empty<Tile>();

@@ -6,10 +6,11 @@ namespace HpcSgd.Generators.Planning;
 
 /// <summary>
 /// Overrides of the planner's measured choices, from the build property <c>HpcSgdPlanTuning</c> ("ByteRowsAhead=16,
-/// PacksA=on, PacksB=off, NarrowTile=4x3"; separators ',', ';' or spaces). For measuring a choice against the planner's own in one
-/// process (the benchmarks compile a model twice at run time); a choice left out keeps the planner's rule. Tuning
-/// changes no result: an override moves copies and requests, or regroups which outputs a tile computes together, and
-/// never changes the order of a sum.
+/// PacksA=on, PacksB=off, NarrowTile=4x3, WeightPanels=off"; separators ',', ';' or spaces). For measuring a choice against the
+/// planner's own in one process (the benchmarks compile a model twice at run time); a choice left out keeps the planner's
+/// rule. Tuning changes no result: an override moves copies and requests, regroups which outputs a tile computes
+/// together, or moves where a weight lives (the initializer places each weight by its layout), and never changes the
+/// order of a sum.
 /// </summary>
 /// <param name="ByteRowsAhead">Rows ahead a forward pass reading byte rows requests; 0: the pass does not read byte rows.</param>
 /// <param name="PacksA">True: every target packs A where it is read across its rows (<see cref="TilePlanner.PacksA"/>);
@@ -18,8 +19,10 @@ namespace HpcSgd.Generators.Planning;
 /// (<see cref="TilePlanner.PacksB"/>), whatever the L1 sets; false: none does.</param>
 /// <param name="NarrowTile">The broadcast form's tile on the 16-register targets (rows x vectors, B loaded first) wherever
 /// the planner gives them a tile of at least as many rows ("NarrowTile=4x3"); null: the planner's 6 x 2.</param>
+/// <param name="WeightPanels">False: the first layer's input-major weights keep whole rows (WeightLayoutKind.InputMajor)
+/// instead of panels of 16 outputs; null or true: the planner's panels.</param>
 /// <param name="Error">The refused setting, for the diagnostic; every choice is then the planner's.</param>
-internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, bool? PacksB, Tile? NarrowTile, string? Error)
+internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, bool? PacksB, Tile? NarrowTile, bool? WeightPanels, string? Error)
 {
     /// <summary>The build property's name as the compiler sees it.</summary>
     public const string PropertyKey = "build_property.HpcSgdPlanTuning";
@@ -28,7 +31,7 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, bool? PacksB
     public const int MaxByteRowsAhead = 64;
 
     /// <summary>The planner's own choices.</summary>
-    public static readonly PlanTuning None = new(null, null, null, null, null);
+    public static readonly PlanTuning None = new(null, null, null, null, null, null);
 
     /// <summary>The property value that was refused, for the diagnostic; only with <see cref="Error"/> set.</summary>
     public string Value { get; init; } = "";
@@ -58,6 +61,10 @@ internal sealed record PlanTuning(int? ByteRowsAhead, bool? PacksA, bool? PacksB
             else if (string.Equals(name, nameof(PacksB), StringComparison.OrdinalIgnoreCase) && OnOrOff(text) is bool packsB)
             {
                 tuning = tuning with { PacksB = packsB };
+            }
+            else if (string.Equals(name, nameof(WeightPanels), StringComparison.OrdinalIgnoreCase) && OnOrOff(text) is bool panels)
+            {
+                tuning = tuning with { WeightPanels = panels };
             }
             else if (string.Equals(name, nameof(NarrowTile), StringComparison.OrdinalIgnoreCase) && TileOf(text) is Tile tile)
             {

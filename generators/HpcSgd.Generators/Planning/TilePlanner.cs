@@ -58,15 +58,15 @@ internal static class TilePlanner
     /// <summary>
     /// The tiles (one per target, in <see cref="KernelTarget.All"/>'s order) with <see cref="Tile.PacksB"/> and
     /// <see cref="Tile.PacksA"/> set; targets with the same tile pack as the first of them (the widest), so they still
-    /// share one kernel.
+    /// share one kernel. B kept in panels (<paramref name="bInPanels"/>: weights in the layout the copy would make) is never copied.
     /// </summary>
-    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride, PlanTuning? tuning = null) =>
+    public static Tile[] WithPacking(Tile[] tiles, int? rows, int columns, int panelDepth, int? aDepthStride, PlanTuning? tuning = null, bool bInPanels = false) =>
         tiles.Select((tile, i) =>
         {
             int first = Array.IndexOf(tiles, tile);
             return tile with
             {
-                PacksB = PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes, tuning?.PacksB),
+                PacksB = !bInPanels && PacksB(rows, columns, panelDepth, tiles[first], KernelTarget.All[first].Lanes, tuning?.PacksB),
                 PacksA = PacksA(aDepthStride, columns, tiles[first], KernelTarget.All[first], tuning?.PacksA),
             };
         }).ToArray();

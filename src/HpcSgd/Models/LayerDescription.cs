@@ -10,8 +10,14 @@ public readonly record struct LayerDescription(int Inputs, int Outputs, Activati
     /// <summary>Weights plus biases.</summary>
     public int ParameterCount => Inputs * Outputs + Outputs;
 
+    /// <summary>Outputs per panel of <see cref="WeightLayout.InputMajorPanels"/>.</summary>
+    public const int PanelWidth = 16;
+
     /// <summary>The index in the parameter buffer of the weight from input <paramref name="input"/> to output <paramref name="output"/>.</summary>
-    public int WeightIndex(int output, int input) => Layout == WeightLayout.OutputMajor
-        ? WeightOffset + output * Inputs + input
-        : WeightOffset + input * Outputs + output;
+    public int WeightIndex(int output, int input) => Layout switch
+    {
+        WeightLayout.OutputMajor => WeightOffset + output * Inputs + input,
+        WeightLayout.InputMajor => WeightOffset + input * Outputs + output,
+        _ => WeightOffset + output / PanelWidth * PanelWidth * Inputs + input * PanelWidth + output % PanelWidth,
+    };
 }

@@ -81,6 +81,10 @@ public sealed class ModelDescription
             {
                 throw new ArgumentException(FormattableString.Invariant($"layer {l} has the undefined weight layout {(int)layer.Layout}."), nameof(layers));
             }
+            if (layer.Layout == WeightLayout.InputMajorPanels && layer.Outputs % LayerDescription.PanelWidth != 0)
+            {
+                throw new ArgumentException(FormattableString.Invariant($"layer {l} has {layer.Outputs} outputs in the layout {layer.Layout}, whose panels need a multiple of {LayerDescription.PanelWidth}."), nameof(layers));
+            }
             if (l > 0 && layer.Inputs != layers[l - 1].Outputs)
             {
                 throw new ArgumentException(FormattableString.Invariant($"layer {l} takes {layer.Inputs} inputs but layer {l - 1} produces {layers[l - 1].Outputs}."), nameof(layers));

@@ -23,10 +23,13 @@ public static class ParameterInitializer
             double limit = layer.Activation is Activation.ReLU or Activation.LeakyReLU
                 ? Math.Sqrt(6.0 / layer.Inputs)
                 : Math.Sqrt(6.0 / (layer.Inputs + layer.Outputs));
-            Span<float> weights = parameters.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs);
-            for (int i = 0; i < weights.Length; i++)
+            // Drawn output by output, input by input, and placed by the layout: every layout starts from the same weights.
+            for (int o = 0; o < layer.Outputs; o++)
             {
-                weights[i] = (float)((2 * random.NextDouble() - 1) * limit);
+                for (int i = 0; i < layer.Inputs; i++)
+                {
+                    parameters[layer.WeightIndex(o, i)] = (float)((2 * random.NextDouble() - 1) * limit);
+                }
             }
             parameters.Slice(layer.BiasOffset, layer.Outputs).Clear();
         }

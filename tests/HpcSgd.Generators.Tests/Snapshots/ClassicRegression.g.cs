@@ -20,7 +20,7 @@ partial class ClassicRegression : Models::ISgdModel<ClassicRegression>
     /// <summary>Weights and biases of all layers, in one contiguous buffer.</summary>
     public const int ParameterCount = 2;
 
-    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.
+    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor, per input in panels of 16 outputs when InputMajorPanels), then bias.
     //   Dense0 (1 -> 1, Identity): OutputMajor weights [0, 1), bias [1, 2)
     // Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer.
     private const int WorkspacePerSample = 1;

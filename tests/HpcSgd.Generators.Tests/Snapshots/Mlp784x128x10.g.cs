@@ -20,8 +20,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     /// <summary>Weights and biases of all layers, in one contiguous buffer.</summary>
     public const int ParameterCount = 101770;
 
-    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.
-    //   Dense0 (784 -> 128, ReLU): InputMajor weights [0, 100352), bias [100352, 100480)
+    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor, per input in panels of 16 outputs when InputMajorPanels), then bias.
+    //   Dense0 (784 -> 128, ReLU): InputMajorPanels weights [0, 100352), bias [100352, 100480)
     //   Dense1 (128 -> 10, Identity): OutputMajor weights [100480, 101760), bias [101760, 101770)
     // Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer, from 266 a weight gradient's packed copy of A.
     private const int WorkspacePerSample = 1050;
@@ -31,7 +31,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     public static Models::ModelDescription Description { [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)] get; } = new Models::ModelDescription(
         "Snapshots.Mlp784x128x10",
         global::HpcSgd.Loss.SoftmaxCrossEntropy,
-        new Models::LayerDescription[] { new Models::LayerDescription(784, 128, global::HpcSgd.Activation.ReLU, 0, 100352, Models::WeightLayout.InputMajor), new Models::LayerDescription(128, 10, global::HpcSgd.Activation.Identity, 100480, 101760, Models::WeightLayout.OutputMajor) },
+        new Models::LayerDescription[] { new Models::LayerDescription(784, 128, global::HpcSgd.Activation.ReLU, 0, 100352, Models::WeightLayout.InputMajorPanels), new Models::LayerDescription(128, 10, global::HpcSgd.Activation.Identity, 100480, 101760, Models::WeightLayout.OutputMajor) },
         new int[] { 64 });
 
     /// <inheritdoc/>
@@ -357,7 +357,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
         Dense1_Forward_128x10_B64<TOps, TVec>(ref CompilerServices::Unsafe.Add(ref workspace, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100480), ref CompilerServices::Unsafe.Add(ref parameters, 101760), ref outputs);
     }
 
-    /// <summary>Layer 0, 64 samples: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajor.</summary>
+    /// <summary>Layer 0, 64 samples: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajorPanels.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
@@ -403,7 +403,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_0 = TOps.Zero;
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
@@ -416,7 +416,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -425,7 +425,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -444,7 +444,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -453,7 +453,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -472,7 +472,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -481,7 +481,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -500,7 +500,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -509,7 +509,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -520,7 +520,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
@@ -532,7 +532,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
                             TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
                             TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -541,7 +541,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                             c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -551,7 +551,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
                             c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -619,22 +619,14 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_B64_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
+        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
         {
-            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
-            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < 784; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, 784);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
-                    ref float bSource = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                    for (nuint k = 0; k < kEnd - k0; k++)
-                    {
-                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
-                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
-                    }
                     nuint m = 0;
                     for (; m + 6 <= 64; m += 6)
                     {
@@ -651,13 +643,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref panel0;
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -678,8 +670,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -700,8 +692,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -722,8 +714,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -744,12 +736,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -769,7 +761,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -826,13 +818,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref panel0;
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -847,8 +839,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -863,8 +855,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -879,8 +871,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -895,12 +887,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -914,7 +906,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c3_0 = TOps.MultiplyAdd(a3, b0, c3_0);
                             c3_1 = TOps.MultiplyAdd(a3, b1, c3_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -2140,7 +2132,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>
-    /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
+    /// Layer 0, 64 samples, weights InputMajorPanels: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
@@ -2339,39 +2331,39 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
+                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16));
+                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16));
+                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16));
+                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
+                        TOps.Store(c6_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16);
+                        TOps.Store(c6_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16);
+                        TOps.Store(c7_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16);
+                        TOps.Store(c7_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16);
                     }
                 }
             }
@@ -2537,31 +2529,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
                     }
                     {
                         TVec c0_0 = TOps.Zero;
@@ -2665,23 +2657,23 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
                     }
                 }
             }
@@ -3583,7 +3575,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>
-    /// Layer 0, 64 samples, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o], each applied as an SGD step as soon as it is complete.
+    /// Layer 0, 64 samples, weights InputMajorPanels: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o], each applied as an SGD step as soon as it is complete.
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_BackwardUpdate_784x128_B64<TOps, TVec>(ref float x, ref float w, ref float delta, ref float velocityWeights, ref float bias, ref float velocityBias, in Kernels::UpdateRule rule, ref float packed) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
@@ -3782,41 +3774,41 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16, c6_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16, c6_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16, c7_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16, c7_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0, c6_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c6_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0, c7_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c7_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16, c6_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16, c6_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16, c7_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16, c7_1, in rule);
                         }
                     }
                 }
@@ -3983,33 +3975,33 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0, c4_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c4_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0, c5_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c5_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
                         }
                     }
                     {
@@ -4114,25 +4106,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
                         }
                     }
                 }
@@ -4148,7 +4140,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
         Dense1_Forward_128x10_General<TOps, TVec>(ref CompilerServices::Unsafe.Add(ref workspace, 0), ref CompilerServices::Unsafe.Add(ref parameters, 100480), ref CompilerServices::Unsafe.Add(ref parameters, 101760), ref outputs, batchSize);
     }
 
-    /// <summary>Layer 0, any batch size: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajor.</summary>
+    /// <summary>Layer 0, any batch size: y[b, o] = ReLU(z) with z = bias[o] + sum over 784 inputs of x[b, i] * w[o, i], 128 outputs; weights InputMajorPanels.</summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
@@ -4194,7 +4186,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_0 = TOps.Zero;
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
@@ -4207,7 +4199,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -4216,7 +4208,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4235,7 +4227,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3921));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4705));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5489));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -4244,7 +4236,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4263,7 +4255,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3922));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4706));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5490));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -4272,7 +4264,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4291,7 +4283,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3923));
                                 TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4707));
                                 TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5491));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                                 c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -4300,7 +4292,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4311,7 +4303,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
@@ -4323,7 +4315,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a5 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3920));
                             TVec a6 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 4704));
                             TVec a7 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 5488));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c1_0 = TOps.MultiplyAdd(a1, b0, c1_0);
                             c2_0 = TOps.MultiplyAdd(a2, b0, c2_0);
@@ -4332,7 +4324,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                             c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4342,7 +4334,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c6_1 = TOps.MultiplyAdd(a6, b1, c6_1);
                             c7_1 = TOps.MultiplyAdd(a7, b1, c7_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -4406,50 +4398,50 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
-                                TVec b0 = TOps.Load(ref bP, (nuint)128);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)128 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
-                                TVec b0 = TOps.Load(ref bP, (nuint)256);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)256 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
-                                TVec b0 = TOps.Load(ref bP, (nuint)384);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, (nuint)384 + 1 * (nuint)TOps.Count);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 512);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec b1 = TOps.Load(ref bP, (nuint)0 + 1 * (nuint)TOps.Count);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 128);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -4475,22 +4467,14 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Forward_784x128_General_Avx2<TOps, TVec>(ref float x, ref float w, ref float bias, ref float y, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
     {
-        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first, panels of B packed).
+        // y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).
         {
-            global::System.Span<float> panel = stackalloc float[256 * 2 * TOps.Count];
-            ref float panel0 = ref InteropServices::MemoryMarshal.GetReference(panel);
             for (nuint k0 = 0; k0 < 784; k0 += 256)
             {
                 nuint kEnd = global::System.Math.Min(k0 + 256, 784);
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
-                    ref float bSource = ref CompilerServices::Unsafe.Add(ref w, k0 * 128 + n);
-                    for (nuint k = 0; k < kEnd - k0; k++)
-                    {
-                        TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
-                        TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
-                    }
                     nuint m = 0;
                     for (; m + 6 <= (nuint)batchSize; m += 6)
                     {
@@ -4507,13 +4491,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref panel0;
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4534,8 +4518,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4556,8 +4540,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4578,8 +4562,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4600,12 +4584,12 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4625,7 +4609,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c5_1 = TOps.MultiplyAdd(a5, b1, c5_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -4677,50 +4661,50 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref panel0;
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
-                                TVec b0 = TOps.Load(ref bP, (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 2 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 3 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 4 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 5 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
-                                TVec b0 = TOps.Load(ref bP, 6 * (nuint)TOps.Count);
-                                TVec b1 = TOps.Load(ref bP, 7 * (nuint)TOps.Count);
+                                TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 8 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 64);
                         }
                         for (; k < kEnd; k++)
                         {
-                            TVec b0 = TOps.Load(ref bP, (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, 1 * (nuint)TOps.Count);
+                            TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
-                            bP = ref CompilerServices::Unsafe.Add(ref bP, 2 * (nuint)TOps.Count);
+                            bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
                         }
                         if (k0 != 0)
                         {
@@ -6090,7 +6074,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
     }
 
     /// <summary>
-    /// Layer 0, any batch size, weights InputMajor: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
+    /// Layer 0, any batch size, weights InputMajorPanels: dW[o, i] = sum_b delta[b, o] * x[b, i] and dbias[o] = sum_b delta[b, o].
     /// </summary>
     [CompilerServices::MethodImpl(CompilerServices::MethodImplOptions.AggressiveInlining | CompilerServices::MethodImplOptions.AggressiveOptimization)]
     private static void Dense0_Backward_784x128_General<TOps, TVec>(ref float x, ref float w, ref float delta, ref float gradWeights, ref float gradBias, bool addToGradient, ref float packed, int batchSize) where TOps : struct, Kernels::IVectorOps<TVec> where TVec : struct
@@ -6290,39 +6274,39 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
+                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16));
+                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16));
+                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16));
+                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c6_0, ref gradWeights, (m + 6) * 128 + n + (nuint)0);
-                        TOps.Store(c6_1, ref gradWeights, (m + 6) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c7_0, ref gradWeights, (m + 7) * 128 + n + (nuint)0);
-                        TOps.Store(c7_1, ref gradWeights, (m + 7) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
+                        TOps.Store(c6_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16);
+                        TOps.Store(c6_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16);
+                        TOps.Store(c7_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16);
+                        TOps.Store(c7_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16);
                     }
                 }
             }
@@ -6489,31 +6473,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c4_0, ref gradWeights, (m + 4) * 128 + n + (nuint)0);
-                        TOps.Store(c4_1, ref gradWeights, (m + 4) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c5_0, ref gradWeights, (m + 5) * 128 + n + (nuint)0);
-                        TOps.Store(c5_1, ref gradWeights, (m + 5) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
                     }
                     {
                         TVec c0_0 = TOps.Zero;
@@ -6617,23 +6601,23 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, (m + 0) * 128 + n + (nuint)0);
-                        TOps.Store(c0_1, ref gradWeights, (m + 0) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c1_0, ref gradWeights, (m + 1) * 128 + n + (nuint)0);
-                        TOps.Store(c1_1, ref gradWeights, (m + 1) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c2_0, ref gradWeights, (m + 2) * 128 + n + (nuint)0);
-                        TOps.Store(c2_1, ref gradWeights, (m + 2) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
-                        TOps.Store(c3_0, ref gradWeights, (m + 3) * 128 + n + (nuint)0);
-                        TOps.Store(c3_1, ref gradWeights, (m + 3) * 128 + n + (nuint)0 + 1 * (nuint)TOps.Count);
+                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
                     }
                 }
             }

@@ -20,7 +20,7 @@ partial class SoftmaxRegression784x10 : Models::ISgdModel<SoftmaxRegression784x1
     /// <summary>Weights and biases of all layers, in one contiguous buffer.</summary>
     public const int ParameterCount = 7850;
 
-    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor), then bias.
+    // Parameter layout, per layer: weights (outputs x inputs, one row per output when OutputMajor, per input when InputMajor, per input in panels of 16 outputs when InputMajorPanels), then bias.
     //   Dense0 (784 -> 10, Identity): OutputMajor weights [0, 7840), bias [7840, 7850)
     // Workspace, per sample: hidden-layer outputs, last-layer outputs (then dL/dz), dL/dz of each hidden layer.
     private const int WorkspacePerSample = 10;

@@ -176,23 +176,72 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
     [InlineData("NarrowTile=5x2 PacksA=off")]
     [InlineData("PacksB=off")]
     [InlineData("PacksB=on")]
-    public void PlanTuning_ChangesTheCode_NotTheBits(string tuning)
+    public void PlanTuning_ChangesTheCode_NotTheBits(string tuning) => AssertTrainsAlike(
+        new ModelDeclaration("Tunable", Loss.SoftmaxCrossEntropy,
+            [new DenseLayer(40, 20, Activation.ReLU), new DenseLayer(20, 64, Activation.ReLU), new DenseLayer(64, 10)], [64]),
+        tuning, [64, 37]);
+
+    /// <summary>
+    /// A first layer of 48 outputs keeps its weights in three panels of 16. The planner's 6 x 2 tiles (16 columns on AVX2)
+    /// read and update one panel each; 3-vector tiles (24 columns on AVX2, 12 with 128-bit vectors) start inside a panel
+    /// and end in the next, so every vector finds its own panel. Both train bit for bit alike, at a declared and a
+    /// general batch size.
+    /// </summary>
+    [Fact]
+    public void WeightsInPanels_TilesAcrossPanels_TrainAsTilesWithinThem()
     {
-        var declaration = new ModelDeclaration("Tunable", Loss.SoftmaxCrossEntropy,
-            [new DenseLayer(40, 20, Activation.ReLU), new DenseLayer(20, 64, Activation.ReLU), new DenseLayer(64, 10)], [64]);
+        var declaration = new ModelDeclaration("Panels", Loss.SoftmaxCrossEntropy, [new DenseLayer(40, 48, Activation.ReLU), new DenseLayer(48, 10)], [64]);
+        using (CompiledModel planned = new ModelCompiler(compiled.CacheDirectory, kernelTargets: "").Compile(declaration))
+        {
+            Assert.Equal(WeightLayout.InputMajorPanels, planned.Description.Layers[0].Layout);
+        }
+        AssertTrainsAlike(declaration, "NarrowTile=4x3", [64, 37]);
+    }
+
+    /// <summary>
+    /// WeightPanels=off keeps the first layer's weights in whole rows: another place for every weight, the same weights.
+    /// Read through each model's WeightIndex, the initial and the trained parameters agree bit for bit (batch 1 takes
+    /// the kernels that skip zero inputs).
+    /// </summary>
+    [Fact]
+    public void WeightsInPanels_AndInWholeRows_AreTheSameWeights_InitialAndTrained()
+    {
+        var declaration = new ModelDeclaration("PanelsOrRows", Loss.SoftmaxCrossEntropy,
+            [new DenseLayer(40, 32, Activation.ReLU), new DenseLayer(32, 16, Activation.ReLU), new DenseLayer(16, 10)], [64, 1]);
+        using CompiledModel panels = new ModelCompiler(compiled.CacheDirectory, kernelTargets: "").Compile(declaration);
+        using CompiledModel rows = new ModelCompiler(compiled.CacheDirectory, kernelTargets: "", planTuning: "WeightPanels=off").Compile(declaration);
+        Assert.Equal(WeightLayout.InputMajorPanels, panels.Description.Layers[0].Layout);
+        Assert.Equal(WeightLayout.InputMajor, rows.Description.Layers[0].Layout);
+        Assert.Equal(Canonical(panels, panels.Accept(new InitialParameters())), Canonical(rows, rows.Accept(new InitialParameters())));
+        AssertTrainsAlike(declaration, "WeightPanels=off", [64, 1, 37]);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="declaration"/> with the planner's choices and with <paramref name="tuning"/>, every target
+    /// planned (so a tuning of targets this machine does not run still changes the code): the kernels' IL differs, and
+    /// 30 steps at each batch size give the same weights bit for bit, on byte-valued features (k / 255).
+    /// </summary>
+    private void AssertTrainsAlike(ModelDeclaration declaration, string tuning, int[] batches)
+    {
+        int inputs = declaration.Layers[0].Inputs;
         var random = new Random(11);
-        float[] features = Enumerable.Range(0, 500 * 40).Select(_ => random.Next(256) * HpcSgd.Kernels.ByteRowBatch.Scale).ToArray();
-        float[] labels = Labels(500, 10, seed: 12);
-        // Every target planned, so a tuning of the targets this machine does not run still changes the code.
+        float[] features = Enumerable.Range(0, 500 * inputs).Select(_ => random.Next(256) * HpcSgd.Kernels.ByteRowBatch.Scale).ToArray();
+        float[] labels = Labels(500, declaration.Layers[^1].Outputs, seed: 12);
         using CompiledModel planned = new ModelCompiler(compiled.CacheDirectory, kernelTargets: "").Compile(declaration);
         using CompiledModel tuned = new ModelCompiler(compiled.CacheDirectory, kernelTargets: "", planTuning: tuning).Compile(declaration);
         Assert.NotEqual(KernelIL(planned), KernelIL(tuned));
-        foreach (int batch in new[] { 64, 37 })
+        foreach (int batch in batches)
         {
             var training = new Training(features, labels, batch, steps: 30);
-            Assert.Equal(BitsOf(planned.Accept(training)), BitsOf(tuned.Accept(training)));
+            Assert.Equal(Canonical(planned, planned.Accept(training)), Canonical(tuned, tuned.Accept(training)));
         }
     }
+
+    /// <summary>Every weight's bits in output-major order (then the biases), wherever the model's layout keeps it.</summary>
+    private static int[] Canonical(CompiledModel model, float[] parameters) => model.Description.Layers
+        .SelectMany(l => Enumerable.Range(0, l.Outputs).SelectMany(o => Enumerable.Range(0, l.Inputs).Select(i => parameters[l.WeightIndex(o, i)]))
+            .Concat(parameters.AsSpan(l.BiasOffset, l.Outputs).ToArray()))
+        .Select(BitConverter.SingleToInt32Bits).ToArray();
 
     /// <summary>The IL of every method of the model type, in name order (the assemblies' names differ by their cache keys).</summary>
     private static string KernelIL(CompiledModel model) => string.Join("\n", model.ModelType
@@ -228,6 +277,11 @@ public class ModelCompilerTests(CompiledTestModels compiled) : IClassFixture<Com
             Assert.Equal(steps, session.StepsDone);
             return model.Parameters.ToArray();
         }
+    }
+
+    private sealed class InitialParameters : IModelVisitor<float[]>
+    {
+        public float[] Visit<TModel>() where TModel : ISgdModel<TModel> => new Model<TModel>(seed: 7).Parameters.ToArray();
     }
 
     private sealed class AllocationProbe(float[] features, float[] labels) : IModelVisitor<long>

@@ -28,6 +28,7 @@ public class GradientCheckTests
         Assert.True(outputs.SetEquals(Enum.GetValues<Activation>()), $"MSE output activations checked: {string.Join(", ", outputs)}");
         Assert.Contains(models, d => d.Layers.Count >= 3);
         Assert.Contains(models, d => d.Layers.Any(l => l.Layout == WeightLayout.InputMajor));
+        Assert.Contains(models, d => d.Layers.Any(l => l.Layout == WeightLayout.InputMajorPanels));
     }
 
     private sealed class Check : IModelCheck

@@ -10,7 +10,8 @@ namespace HpcSgd.Generators.Emitting.Products;
 /// while k runs; per k, MR elements A(m + r, k) are broadcast and NR vectors B(k, n + j W ..) loaded, in the order the
 /// planned tile says (B first: NR B registers and one broadcast live; else MR broadcasts and one B), each feeding its
 /// fused multiply-adds. k is unrolled 4x with constant offsets; A(m, k) is at A[m * ARowStride + k * ADepthStride],
-/// B(k, n) at B[k * BStride + n]. Leftover rows take a narrower tile, leftover columns a one-vector tile and then scalar
+/// B(k, n) at B[k * BStride + n] (or in panels of 16 columns, MatrixProduct.BInPanels: a first layer's weights, read where they lie).
+/// Leftover rows take a narrower tile, leftover columns a one-vector tile and then scalar
 /// columns. A deep product is cut into the planned depth blocks so a panel of B stays in L1 across all row strips;
 /// later blocks add into C and the epilogue runs with the last block. A tile that packs A reads it from the copy
 /// Kernels.Packing.TransposedStrips makes of each depth block before the column panels: strip m at packed[m * depth],
@@ -171,8 +172,14 @@ internal static partial class BroadcastProductWriter
         w.Line(packedA is null
             ? $"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, m * {p.ARowStride} + k0 * {p.ADepthStride});"
             : $"ref float aP = ref {Names.Unsafe}.Add(ref {packedA}, m * (kEnd - k0));");
-        w.Line(packedVectors > 0 ? "ref float bP = ref panel0;" : $"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k0 * {p.BStride} + n);");
-        string BStep(int steps) => packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BStride).ToString();
+        // In panels, an aligned tile reads every vector at a fixed distance from one reference; another, one per vector.
+        bool panels = packedVectors == 0 && p.BInPanels, refPerVector = panels && !MatrixProduct.StaysAligned(vectors);
+        DeclareBReads(w, p, "k0", vectors, lanes, refPerVector, packedVectors > 0 ? "panel0" : null);
+        // B(k + u, vector j) as a Load's arguments.
+        string BRead(int u, int j) => packedVectors > 0 ? $"ref bP, {lanes.Vectors(u * packedVectors + j)}"
+            : refPerVector ? $"ref bP{j}, (nuint){u * p.BRowStride}"
+            : panels ? $"ref bP, {p.BVectorOffset(lanes, j)} + (nuint){u * p.BRowStride}"
+            : $"ref bP, {lanes.Offset(u * p.BStride, j)}";
         bool unrolled = ReachesUnrolledLoop(p, blocked);
         if (unrolled)
         {
@@ -183,31 +190,66 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open())
                     {
-                        WriteStep(w, p, a, rows, vectors, bFirst, lanes, u, packedVectors);
+                        WriteStep(w, p, a, rows, vectors, bFirst, lanes, u, j => BRead(u, j));
                     }
                 }
                 w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {Unroll * a.Depth});");
-                w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(Unroll)});");
+                AdvanceBReads(w, p, Unroll, vectors, refPerVector, packedVectors);
             }
         }
         using (w.Open(unrolled ? "for (; k < kEnd; k++)" : "for (nuint k = k0; k < kEnd; k++)"))
         {
-            WriteStep(w, p, a, rows, vectors, bFirst, lanes, 0, packedVectors);
+            WriteStep(w, p, a, rows, vectors, bFirst, lanes, 0, j => BRead(0, j));
             w.Line($"aP = ref {Names.Unsafe}.Add(ref aP, {a.Depth});");
-            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {BStep(1)});");
+            AdvanceBReads(w, p, 1, vectors, refPerVector, packedVectors);
         }
         WriteEpilogue(w, p, rows, vectors, lanes, blocked);
     }
 
-    /// <summary>One depth step: B first (NR loads, then per row a broadcast and its NR multiply-adds) or A first (MR broadcasts, then per vector of B a load and its MR multiply-adds). Each accumulator sees the same sequence either way.</summary>
-    private static void WriteStep(IndentedWriter w, MatrixProduct p, Strides a, int rows, int vectors, bool bFirst, Lanes lanes, int u, int packedVectors)
+    /// <summary>
+    /// Where a tile reads B from depth step <paramref name="depth"/> on: the packed copy <paramref name="packed"/>, one
+    /// reference at column n (in panels or not), or one per vector (<paramref name="refPerVector"/>: a tile in panels
+    /// whose vectors do not stay aligned).
+    /// </summary>
+    private static void DeclareBReads(IndentedWriter w, MatrixProduct p, string depth, int vectors, Lanes lanes, bool refPerVector, string? packed)
     {
-        string BOffset(int j) => packedVectors > 0 ? lanes.Vectors(u * packedVectors + j) : lanes.Offset(u * p.BStride, j);
+        if (packed is not null)
+        {
+            w.Line($"ref float bP = ref {packed};");
+            return;
+        }
+        if (!refPerVector)
+        {
+            w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, {depth} * {p.BRowStride} + {p.BColumn("n")});");
+            return;
+        }
+        for (int j = 0; j < vectors; j++)
+        {
+            w.Line($"ref float bP{j} = ref {Names.Unsafe}.Add(ref {p.B}, {depth} * {p.BRowStride} + {p.BColumn("n + " + lanes.Offset(0, j))});");
+        }
+    }
+
+    private static void AdvanceBReads(IndentedWriter w, MatrixProduct p, int steps, int vectors, bool refPerVector, int packedVectors)
+    {
+        if (!refPerVector)
+        {
+            w.Line($"bP = ref {Names.Unsafe}.Add(ref bP, {(packedVectors > 0 ? $"{steps * packedVectors} * {W}" : (steps * p.BRowStride).ToString())});");
+            return;
+        }
+        for (int j = 0; j < vectors; j++)
+        {
+            w.Line($"bP{j} = ref {Names.Unsafe}.Add(ref bP{j}, {steps * p.BRowStride});");
+        }
+    }
+
+    /// <summary>One depth step (<paramref name="bRead"/> gives vector j of B's row as a Load's arguments): B first (NR loads, then per row a broadcast and its NR multiply-adds) or A first (MR broadcasts, then per vector of B a load and its MR multiply-adds). Each accumulator sees the same sequence either way.</summary>
+    private static void WriteStep(IndentedWriter w, MatrixProduct p, Strides a, int rows, int vectors, bool bFirst, Lanes lanes, int u, System.Func<int, string> bRead)
+    {
         if (bFirst)
         {
             for (int j = 0; j < vectors; j++)
             {
-                w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {BOffset(j)});");
+                w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load({bRead(j)});");
             }
             for (int r = 0; r < rows; r++)
             {
@@ -225,7 +267,7 @@ internal static partial class BroadcastProductWriter
         }
         for (int j = 0; j < vectors; j++)
         {
-            w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load(ref bP, {BOffset(j)});");
+            w.Line($"{lanes.Vec} b{j} = {lanes.Ops}.Load({bRead(j)});");
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"c{r}_{j} = {lanes.Ops}.MultiplyAdd(a{r}, b{j}, c{r}_{j});");
@@ -238,7 +280,7 @@ internal static partial class BroadcastProductWriter
 
     private static void WriteEpilogue(IndentedWriter w, MatrixProduct p, int rows, int vectors, Lanes lanes, bool blocked)
     {
-        string Offset(int r, int j) => $"(m + {r}) * {p.Ldc} + n + {lanes.Offset(0, j)}";
+        string Offset(int r, int j) => p.COffset($"m + {r}", lanes, vectors, j);
         string? addToC = p.Epilogue == EpilogueKind.Store ? p.AddToCFlag : null;
         if (blocked || addToC is not null)
         {

@@ -51,8 +51,8 @@ internal enum EpilogueKind
 
 /// <summary>
 /// One matrix product C[M x N] = sum over K of A(m, k) * B(k, n), as a kernel computes it, every stride a literal,
-/// with the <see cref="ProductPlan"/> that says how. C(m, n) is at C[m * Ldc + n]. Operand access depends on the planned
-/// form (see <see cref="BroadcastProductWriter"/> and <see cref="DotProductWriter"/>).
+/// with the <see cref="ProductPlan"/> that says how. C(m, n) is at C[m * Ldc + n], or in panels (<see cref="CInPanels"/>).
+/// Operand access depends on the planned form (see <see cref="BroadcastProductWriter"/> and <see cref="DotProductWriter"/>).
 /// </summary>
 internal sealed class MatrixProduct
 {
@@ -98,6 +98,68 @@ internal sealed class MatrixProduct
 
     /// <summary>Broadcast form: distance between rows B(k, .) and B(k + 1, .). Dot form: between rows B(n, .) and B(n + 1, .).</summary>
     public int BStride { get; }
+
+    /// <summary>
+    /// Broadcast form: B is a first layer's weights in panels of <see cref="PanelWidth"/> columns
+    /// (WeightLayoutKind.InputMajorPanels): B(k, n) at (n - n % 16) * K + k * 16 + n % 16, so one panel's rows are adjacent.
+    /// </summary>
+    public bool BInPanels { get; private set; }
+
+    /// <summary>C is a first layer's weights (or their gradient) in panels: C(m, n) at (n - n % 16) * M + m * 16 + n % 16.</summary>
+    public bool CInPanels { get; private set; }
+
+    public const int PanelWidth = WeightLayoutKindExtensions.PanelWidth;
+
+    /// <summary>Broadcast form: the offset of B(0, <paramref name="column"/>), a nuint expression.</summary>
+    public string BColumn(string column) => BInPanels ? InPanels(column, K.Value) : column;
+
+    /// <summary>Broadcast form: floats between B(k, n) and B(k + 1, n).</summary>
+    public int BRowStride => BInPanels ? PanelWidth : BStride;
+
+    /// <summary>The offset of C(<paramref name="row"/>, <paramref name="column"/>), a nuint expression.</summary>
+    public string COffset(string row, string column) =>
+        CInPanels ? $"{InPanels(column, M.Value)} + ({row}) * {PanelWidth}" : $"({row}) * {Ldc} + {column}";
+
+    /// <summary>
+    /// The offset of C(<paramref name="row"/>, n + vector <paramref name="vector"/>) for a tile of <paramref name="vectors"/>
+    /// vectors at column n; in panels a tile that stays aligned (<see cref="StaysAligned"/>) finds each vector at a fixed
+    /// distance from column n's place.
+    /// </summary>
+    public string COffset(string row, Lanes lanes, int vectors, int vector) =>
+        CInPanels && StaysAligned(vectors)
+            ? $"{InPanels("n", M.Value)} + {PanelVectorOffset(lanes, vector, M.Value)} + ({row}) * {PanelWidth}"
+            : COffset(row, $"n + {lanes.Offset(0, vector)}");
+
+    /// <summary>
+    /// Whether every vector of a tile of <paramref name="vectors"/> vectors lies at a fixed distance from the tile's first
+    /// column in panels of 16, on every lane count (1, 4, 8, 16): 1, 2 or 4 vectors either fit one panel from a column a
+    /// multiple of their width, or fill whole panels. Three vectors of 8 floats may start in the middle of a panel.
+    /// </summary>
+    public static bool StaysAligned(int vectors) => (vectors & (vectors - 1)) == 0;
+
+    /// <summary>Broadcast form, B in panels: vector <paramref name="vector"/> of an aligned tile, from the tile's first column.</summary>
+    public string BVectorOffset(Lanes lanes, int vector) => PanelVectorOffset(lanes, vector, K.Value);
+
+    private static string PanelVectorOffset(Lanes lanes, int vector, int? rows) =>
+        vector == 0 ? "(nuint)0"
+        : lanes.Width == "1" ? $"(nuint){vector}"
+        : $"(({vector} * {lanes.Width}) & ~(nuint){PanelWidth - 1}) * {rows ?? throw new System.InvalidOperationException("Panels need a known extent.")} + (({vector} * {lanes.Width}) & {PanelWidth - 1})";
+
+    /// <summary>Where column <paramref name="column"/>'s panel starts, plus the column's place in it; panels hold <paramref name="rows"/> rows.</summary>
+    private static string InPanels(string column, int? rows) =>
+        $"(({column}) & ~(nuint){PanelWidth - 1}) * {rows ?? throw new System.InvalidOperationException("Panels need a known extent.")} + (({column}) & {PanelWidth - 1})";
+
+    public MatrixProduct WithBInPanels()
+    {
+        BInPanels = true;
+        return this;
+    }
+
+    public MatrixProduct WithCInPanels()
+    {
+        CInPanels = true;
+        return this;
+    }
 
     public EpilogueKind Epilogue { get; private set; }
 
