@@ -93,9 +93,11 @@ public class OutputTests
         // with nothing copied first.
         Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX-512, ARM64 AdvSimd: 8 x 2 (25 of 32 registers).", text);
         Assert.Contains("// y = x w, broadcast form, depth in blocks of 256; vector tiles on x64 AVX2, x64 128-bit, scalar: 6 x 2 (15 of 16 registers, B loaded first).", text);
-        Assert.Contains("ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));", text);
-        Assert.Contains("TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);", text);
-        Assert.Contains("Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);", text);
+        Assert.Contains("nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);", text);
+        Assert.Contains("nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);", text);
+        Assert.Contains("ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);", text);
+        Assert.Contains("TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);", text);
+        Assert.Contains("Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);", text);
         Assert.DoesNotContain("ref float bSource = ref CompilerServices::Unsafe.Add(ref w,", text);
         Assert.Contains("Models::WeightLayout.InputMajorPanels", text);
         // The weight gradient of the batch kernel packs its panels of delta on AVX2.

@@ -383,6 +383,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 8 <= 64; m += 8)
                     {
@@ -403,7 +405,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_0 = TOps.Zero;
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
@@ -425,7 +427,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -453,7 +455,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -481,7 +483,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -509,7 +511,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -541,7 +543,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                             c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -627,6 +629,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 6 <= 64; m += 6)
                     {
@@ -643,13 +647,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -671,7 +675,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -693,7 +697,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -715,7 +719,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -741,7 +745,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -818,13 +822,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c3_0 = TOps.Zero;
                         TVec c3_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -840,7 +844,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -856,7 +860,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -872,7 +876,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -892,7 +896,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -2159,6 +2163,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 8 <= 784; m += 8)
                     {
@@ -2331,39 +2337,39 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, panelColumn + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, panelColumn + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16));
+                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, panelColumn + (m + 6) * 16));
+                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 6) * 16));
+                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, panelColumn + (m + 7) * 16));
+                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 7) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
-                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
-                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
-                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
-                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
-                        TOps.Store(c6_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16);
-                        TOps.Store(c6_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16);
-                        TOps.Store(c7_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16);
-                        TOps.Store(c7_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, panelColumn + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, panelColumn + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16);
+                        TOps.Store(c6_0, ref gradWeights, panelColumn + (m + 6) * 16);
+                        TOps.Store(c6_1, ref gradWeights, panelColumn + panelVector1 + (m + 6) * 16);
+                        TOps.Store(c7_0, ref gradWeights, panelColumn + (m + 7) * 16);
+                        TOps.Store(c7_1, ref gradWeights, panelColumn + panelVector1 + (m + 7) * 16);
                     }
                 }
             }
@@ -2391,6 +2397,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
                         TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
                     }
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -2529,31 +2537,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, panelColumn + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, panelColumn + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
-                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
-                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
-                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
-                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, panelColumn + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, panelColumn + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16);
                     }
                     {
                         TVec c0_0 = TOps.Zero;
@@ -2657,23 +2665,23 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
                     }
                 }
             }
@@ -3602,6 +3610,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 8 <= 784; m += 8)
                     {
@@ -3774,41 +3784,41 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16, c6_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16, c6_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16, c7_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16, c7_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 6) * 16, c6_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 6) * 16, c6_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 7) * 16, c7_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 7) * 16, c7_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16, c6_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16, c6_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16, c7_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16, c7_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 6) * 16, c6_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 6) * 16, c6_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 7) * 16, c7_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 7) * 16, c7_1, in rule);
                         }
                     }
                 }
@@ -3837,6 +3847,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
                         TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
                     }
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -3975,33 +3987,33 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 5) * 16, c5_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16, c4_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16, c4_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16, c5_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16, c5_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 4) * 16, c4_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 4) * 16, c4_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 5) * 16, c5_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 5) * 16, c5_1, in rule);
                         }
                     }
                     {
@@ -4106,25 +4118,25 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (Kernels::UpdateMath.IsPlain(in rule))
                         {
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.PlainStep<TOps, TVec>(ref w, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
                         }
                         else
                         {
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16, c0_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16, c0_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16, c1_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16, c1_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16, c2_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16, c2_1, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16, c3_0, in rule);
-                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16, c3_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 0) * 16, c0_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 0) * 16, c0_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 1) * 16, c1_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 1) * 16, c1_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 2) * 16, c2_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 2) * 16, c2_1, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + (m + 3) * 16, c3_0, in rule);
+                            Kernels::UpdateMath.Step<TOps, TVec>(ref w, ref velocityWeights, panelColumn + panelVector1 + (m + 3) * 16, c3_1, in rule);
                         }
                     }
                 }
@@ -4166,6 +4178,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 8 <= (nuint)batchSize; m += 8)
                     {
@@ -4186,7 +4200,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c7_0 = TOps.Zero;
                         TVec c7_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
@@ -4208,7 +4222,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4236,7 +4250,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4264,7 +4278,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4292,7 +4306,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                                 c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                                 c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                                 c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                                 c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4324,7 +4338,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             c5_0 = TOps.MultiplyAdd(a5, b0, c5_0);
                             c6_0 = TOps.MultiplyAdd(a6, b0, c6_0);
                             c7_0 = TOps.MultiplyAdd(a7, b0, c7_0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             c1_1 = TOps.MultiplyAdd(a1, b1, c1_1);
                             c2_1 = TOps.MultiplyAdd(a2, b1, c2_1);
@@ -4398,7 +4412,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
@@ -4406,28 +4420,28 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 4);
@@ -4438,7 +4452,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             aP = ref CompilerServices::Unsafe.Add(ref aP, 1);
                             bP = ref CompilerServices::Unsafe.Add(ref bP, 16);
@@ -4475,6 +4489,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 6 <= (nuint)batchSize; m += 6)
                     {
@@ -4491,13 +4507,13 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c5_0 = TOps.Zero;
                         TVec c5_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4519,7 +4535,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4541,7 +4557,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4563,7 +4579,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4589,7 +4605,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4661,34 +4677,34 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TVec c0_0 = TOps.Zero;
                         TVec c0_1 = TOps.Zero;
                         ref float aP = ref CompilerServices::Unsafe.Add(ref x, m * 784 + k0 * 1);
-                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + ((n) & ~(nuint)15) * 784 + ((n) & 15));
+                        ref float bP = ref CompilerServices::Unsafe.Add(ref w, k0 * 16 + panelColumn);
                         nuint k = k0;
                         for (; k + 4 <= kEnd; k += 4)
                         {
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)16);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)16);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)16);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 1));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)32);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)32);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)32);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 2));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
                             }
                             {
                                 TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)48);
-                                TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)48);
+                                TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)48);
                                 TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 3));
                                 c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                                 c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -4699,7 +4715,7 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         for (; k < kEnd; k++)
                         {
                             TVec b0 = TOps.Load(ref bP, (nuint)0 + (nuint)0);
-                            TVec b1 = TOps.Load(ref bP, ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (nuint)0);
+                            TVec b1 = TOps.Load(ref bP, panelVector1 + (nuint)0);
                             TVec a0 = TOps.Broadcast(CompilerServices::Unsafe.Add(ref aP, 0));
                             c0_0 = TOps.MultiplyAdd(a0, b0, c0_0);
                             c0_1 = TOps.MultiplyAdd(a0, b1, c0_1);
@@ -6102,6 +6118,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                 nuint n = 0;
                 for (; n + 2 * (nuint)TOps.Count <= 128; n += 2 * (nuint)TOps.Count)
                 {
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 8 <= 784; m += 8)
                     {
@@ -6274,39 +6292,39 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
-                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16));
-                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16));
-                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16));
-                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, panelColumn + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, panelColumn + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16));
+                            c6_0 = TOps.Add(c6_0, TOps.Load(ref gradWeights, panelColumn + (m + 6) * 16));
+                            c6_1 = TOps.Add(c6_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 6) * 16));
+                            c7_0 = TOps.Add(c7_0, TOps.Load(ref gradWeights, panelColumn + (m + 7) * 16));
+                            c7_1 = TOps.Add(c7_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 7) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
-                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
-                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
-                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
-                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
-                        TOps.Store(c6_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 6) * 16);
-                        TOps.Store(c6_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 6) * 16);
-                        TOps.Store(c7_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 7) * 16);
-                        TOps.Store(c7_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 7) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, panelColumn + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, panelColumn + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16);
+                        TOps.Store(c6_0, ref gradWeights, panelColumn + (m + 6) * 16);
+                        TOps.Store(c6_1, ref gradWeights, panelColumn + panelVector1 + (m + 6) * 16);
+                        TOps.Store(c7_0, ref gradWeights, panelColumn + (m + 7) * 16);
+                        TOps.Store(c7_1, ref gradWeights, panelColumn + panelVector1 + (m + 7) * 16);
                     }
                 }
             }
@@ -6335,6 +6353,8 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         TOps.Store(TOps.Load(ref bSource, k * 128), ref panel0, k * 2 * (nuint)TOps.Count);
                         TOps.Store(TOps.Load(ref bSource, k * 128 + 1 * (nuint)TOps.Count), ref panel0, k * 2 * (nuint)TOps.Count + 1 * (nuint)TOps.Count);
                     }
+                    nuint panelColumn = ((n) & ~(nuint)15) * 784 + ((n) & 15);
+                    nuint panelVector1 = ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15);
                     nuint m = 0;
                     for (; m + 6 <= 784; m += 6)
                     {
@@ -6473,31 +6493,31 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
-                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16));
-                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16));
-                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16));
-                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
+                            c4_0 = TOps.Add(c4_0, TOps.Load(ref gradWeights, panelColumn + (m + 4) * 16));
+                            c4_1 = TOps.Add(c4_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16));
+                            c5_0 = TOps.Add(c5_0, TOps.Load(ref gradWeights, panelColumn + (m + 5) * 16));
+                            c5_1 = TOps.Add(c5_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
-                        TOps.Store(c4_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 4) * 16);
-                        TOps.Store(c4_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 4) * 16);
-                        TOps.Store(c5_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 5) * 16);
-                        TOps.Store(c5_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 5) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
+                        TOps.Store(c4_0, ref gradWeights, panelColumn + (m + 4) * 16);
+                        TOps.Store(c4_1, ref gradWeights, panelColumn + panelVector1 + (m + 4) * 16);
+                        TOps.Store(c5_0, ref gradWeights, panelColumn + (m + 5) * 16);
+                        TOps.Store(c5_1, ref gradWeights, panelColumn + panelVector1 + (m + 5) * 16);
                     }
                     {
                         TVec c0_0 = TOps.Zero;
@@ -6601,23 +6621,23 @@ partial class Mlp784x128x10 : Models::ISgdModel<Mlp784x128x10>
                         }
                         if (k0 != 0 || addToGradient)
                         {
-                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16));
-                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16));
-                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16));
-                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16));
-                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16));
-                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16));
-                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16));
-                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16));
+                            c0_0 = TOps.Add(c0_0, TOps.Load(ref gradWeights, panelColumn + (m + 0) * 16));
+                            c0_1 = TOps.Add(c0_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16));
+                            c1_0 = TOps.Add(c1_0, TOps.Load(ref gradWeights, panelColumn + (m + 1) * 16));
+                            c1_1 = TOps.Add(c1_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16));
+                            c2_0 = TOps.Add(c2_0, TOps.Load(ref gradWeights, panelColumn + (m + 2) * 16));
+                            c2_1 = TOps.Add(c2_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16));
+                            c3_0 = TOps.Add(c3_0, TOps.Load(ref gradWeights, panelColumn + (m + 3) * 16));
+                            c3_1 = TOps.Add(c3_1, TOps.Load(ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16));
                         }
-                        TOps.Store(c0_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 0) * 16);
-                        TOps.Store(c0_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 0) * 16);
-                        TOps.Store(c1_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 1) * 16);
-                        TOps.Store(c1_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 1) * 16);
-                        TOps.Store(c2_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 2) * 16);
-                        TOps.Store(c2_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 2) * 16);
-                        TOps.Store(c3_0, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + (nuint)0 + (m + 3) * 16);
-                        TOps.Store(c3_1, ref gradWeights, ((n) & ~(nuint)15) * 784 + ((n) & 15) + ((1 * (nuint)TOps.Count) & ~(nuint)15) * 784 + ((1 * (nuint)TOps.Count) & 15) + (m + 3) * 16);
+                        TOps.Store(c0_0, ref gradWeights, panelColumn + (m + 0) * 16);
+                        TOps.Store(c0_1, ref gradWeights, panelColumn + panelVector1 + (m + 0) * 16);
+                        TOps.Store(c1_0, ref gradWeights, panelColumn + (m + 1) * 16);
+                        TOps.Store(c1_1, ref gradWeights, panelColumn + panelVector1 + (m + 1) * 16);
+                        TOps.Store(c2_0, ref gradWeights, panelColumn + (m + 2) * 16);
+                        TOps.Store(c2_1, ref gradWeights, panelColumn + panelVector1 + (m + 2) * 16);
+                        TOps.Store(c3_0, ref gradWeights, panelColumn + (m + 3) * 16);
+                        TOps.Store(c3_1, ref gradWeights, panelColumn + panelVector1 + (m + 3) * 16);
                     }
                 }
             }

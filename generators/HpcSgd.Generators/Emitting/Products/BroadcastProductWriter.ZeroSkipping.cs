@@ -81,6 +81,7 @@ internal static partial class BroadcastProductWriter
                 w.Line("nuint n = 0;");
                 using (w.Open($"for (; n + {nr} * {W} <= {p.N}; n += {nr} * {W})"))
                 {
+                    DeclarePanelOffsets(w, p, Lanes.Vector, nr);
                     WriteSkippingTile(w, p, nr, Lanes.Vector, alongDepth, blocked);
                 }
                 (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
@@ -88,6 +89,7 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
+                        DeclarePanelOffsets(w, p, Lanes.Vector, 1);
                         WriteSkippingTile(w, p, 1, Lanes.Vector, alongDepth, blocked);
                     }
                 }
@@ -95,6 +97,7 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open($"for (; n < {p.N}; n++)"))
                     {
+                        DeclarePanelOffsets(w, p, Lanes.Scalar, 1);
                         WriteSkippingTile(w, p, 1, Lanes.Scalar, alongDepth, blocked);
                     }
                 }
@@ -107,22 +110,22 @@ internal static partial class BroadcastProductWriter
         if (alongDepth)
         {
             // One tile of C holds the sum over the listed depth steps. In panels, where the tile's vectors lie is worked out
-            // once, not per listed step: at fixed distances from column n's place, or one place per vector.
+            // once, not per listed step: at fixed distances from column n's place (the column loop's locals), or one place
+            // per vector.
             w.Line("const nuint m = 0;");
             DeclareAccumulators(w, 1, vectors, lanes);
             bool aligned = !p.BInPanels || MatrixProduct.StaysAligned(vectors);
-            for (int j = 0; j < (aligned ? 1 : vectors) && p.BInPanels; j++)
+            for (int j = 0; j < vectors && !aligned; j++)
             {
-                w.Line($"nuint bColumn{j} = {p.BColumn(aligned ? "n" : "n + " + lanes.Offset(0, j))};");
+                w.Line($"nuint bColumn{j} = {p.BColumn("n + " + lanes.Offset(0, j))};");
             }
-            string column = !p.BInPanels ? " + n" : aligned ? " + bColumn0" : "";
             using (w.Open("for (int t = 0; t < count; t++)"))
             {
                 w.Line($"nuint k = k0 + (nuint){Names.Unsafe}.Add(ref visit0, t);");
                 w.Line($"ref float aP = ref {Names.Unsafe}.Add(ref {p.A}, k);");
-                w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k * {p.BRowStride}{column});");
+                w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, k * {p.BRowStride}{(aligned ? " + " + p.BColumnOfTile : "")});");
                 WriteStep(w, p, new Strides(p.ARowStride, p.ADepthStride), 1, vectors, false, lanes, 0,
-                    j => !aligned ? $"ref bP, bColumn{j}" : p.BInPanels ? $"ref bP, {p.BVectorOffset(lanes, j)}" : $"ref bP, {lanes.Offset(0, j)}");
+                    j => !aligned ? $"ref bP, bColumn{j}" : p.BInPanels ? $"ref bP, {MatrixProduct.BVectorOffset(j)}" : $"ref bP, {lanes.Offset(0, j)}");
             }
             WriteEpilogue(w, p, 1, vectors, lanes, blocked);
             return;

@@ -87,6 +87,7 @@ internal static partial class BroadcastProductWriter
                     {
                         WritePacking(w, p, nr);
                     }
+                    DeclarePanelOffsets(w, p, Lanes.Vector, nr);
                     WriteColumnPanel(w, p, mr, nr, tile.LoadsBFirst, Lanes.Vector, blocked, packs ? nr : 0, packedA);
                 }
                 (bool oneVector, bool scalar) = LeftoverColumns(p.N, nr, variant);
@@ -94,6 +95,7 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open($"for (; n + {W} <= {p.N}; n += {W})"))
                     {
+                        DeclarePanelOffsets(w, p, Lanes.Vector, 1);
                         WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Vector, blocked, 0, packedA);
                     }
                 }
@@ -101,10 +103,19 @@ internal static partial class BroadcastProductWriter
                 {
                     using (w.Open($"for (; n < {p.N}; n++)"))
                     {
+                        DeclarePanelOffsets(w, p, Lanes.Scalar, 1);
                         WriteColumnPanel(w, p, mr, 1, tile.LoadsBFirst, Lanes.Scalar, blocked, 0, packedA);
                     }
                 }
             }
+        }
+    }
+
+    private static void DeclarePanelOffsets(IndentedWriter w, MatrixProduct p, Lanes lanes, int vectors)
+    {
+        foreach (string declaration in p.PanelOffsetDeclarations(lanes, vectors))
+        {
+            w.Line(declaration);
         }
     }
 
@@ -178,7 +189,7 @@ internal static partial class BroadcastProductWriter
         // B(k + u, vector j) as a Load's arguments.
         string BRead(int u, int j) => packedVectors > 0 ? $"ref bP, {lanes.Vectors(u * packedVectors + j)}"
             : refPerVector ? $"ref bP{j}, (nuint){u * p.BRowStride}"
-            : panels ? $"ref bP, {p.BVectorOffset(lanes, j)} + (nuint){u * p.BRowStride}"
+            : panels ? $"ref bP, {MatrixProduct.BVectorOffset(j)} + (nuint){u * p.BRowStride}"
             : $"ref bP, {lanes.Offset(u * p.BStride, j)}";
         bool unrolled = ReachesUnrolledLoop(p, blocked);
         if (unrolled)
@@ -220,7 +231,7 @@ internal static partial class BroadcastProductWriter
         }
         if (!refPerVector)
         {
-            w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, {depth} * {p.BRowStride} + {p.BColumn("n")});");
+            w.Line($"ref float bP = ref {Names.Unsafe}.Add(ref {p.B}, {depth} * {p.BRowStride} + {p.BColumnOfTile});");
             return;
         }
         for (int j = 0; j < vectors; j++)

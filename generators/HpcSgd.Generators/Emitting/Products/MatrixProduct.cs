@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using HpcSgd.Generators.Model;
 using HpcSgd.Generators.Planning;
 
@@ -122,12 +123,12 @@ internal sealed class MatrixProduct
 
     /// <summary>
     /// The offset of C(<paramref name="row"/>, n + vector <paramref name="vector"/>) for a tile of <paramref name="vectors"/>
-    /// vectors at column n; in panels a tile that stays aligned (<see cref="StaysAligned"/>) finds each vector at a fixed
-    /// distance from column n's place.
+    /// vectors at column n; in panels a tile that stays aligned (<see cref="StaysAligned"/>) adds the locals
+    /// <see cref="PanelOffsetDeclarations"/> declares.
     /// </summary>
     public string COffset(string row, Lanes lanes, int vectors, int vector) =>
         CInPanels && StaysAligned(vectors)
-            ? $"{InPanels("n", M.Value)} + {PanelVectorOffset(lanes, vector, M.Value)} + ({row}) * {PanelWidth}"
+            ? $"{PanelColumnLocal}{(vector == 0 ? "" : $" + {PanelVectorLocal}{vector}")} + ({row}) * {PanelWidth}"
             : COffset(row, $"n + {lanes.Offset(0, vector)}");
 
     /// <summary>
@@ -137,12 +138,35 @@ internal sealed class MatrixProduct
     /// </summary>
     public static bool StaysAligned(int vectors) => (vectors & (vectors - 1)) == 0;
 
-    /// <summary>Broadcast form, B in panels: vector <paramref name="vector"/> of an aligned tile, from the tile's first column.</summary>
-    public string BVectorOffset(Lanes lanes, int vector) => PanelVectorOffset(lanes, vector, K.Value);
+    /// <summary>Broadcast form: the offset of B(0, n), with B in panels the local <see cref="PanelOffsetDeclarations"/> declares.</summary>
+    public string BColumnOfTile => BInPanels ? PanelColumnLocal : "n";
+
+    /// <summary>Broadcast form, B in panels, an aligned tile: vector <paramref name="vector"/> from the tile's first column.</summary>
+    public static string BVectorOffset(int vector) => vector == 0 ? "(nuint)0" : PanelVectorLocal + vector;
+
+    /// <summary>
+    /// With an operand in panels, the locals a column loop declares before its tiles: where column n lies and, for an
+    /// aligned tile of <paramref name="vectors"/> vectors, each further vector's distance from it. Kept out of the
+    /// offsets themselves so the kernels stay small (the JIT's inlining budget counts IL bytes).
+    /// </summary>
+    public IEnumerable<string> PanelOffsetDeclarations(Lanes lanes, int vectors)
+    {
+        if (!BInPanels && !CInPanels)
+        {
+            yield break;
+        }
+        int? rows = BInPanels ? K.Value : M.Value;
+        yield return $"nuint {PanelColumnLocal} = {InPanels("n", rows)};";
+        for (int j = 1; j < vectors && StaysAligned(vectors); j++)
+        {
+            yield return $"nuint {PanelVectorLocal}{j} = {PanelVectorOffset(lanes, j, rows)};";
+        }
+    }
+
+    private const string PanelColumnLocal = "panelColumn", PanelVectorLocal = "panelVector";
 
     private static string PanelVectorOffset(Lanes lanes, int vector, int? rows) =>
-        vector == 0 ? "(nuint)0"
-        : lanes.Width == "1" ? $"(nuint){vector}"
+        lanes.Width == "1" ? $"(nuint){vector}"
         : $"(({vector} * {lanes.Width}) & ~(nuint){PanelWidth - 1}) * {rows ?? throw new System.InvalidOperationException("Panels need a known extent.")} + (({vector} * {lanes.Width}) & {PanelWidth - 1})";
 
     /// <summary>Where column <paramref name="column"/>'s panel starts, plus the column's place in it; panels hold <paramref name="rows"/> rows.</summary>
