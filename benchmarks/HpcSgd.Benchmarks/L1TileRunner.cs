@@ -10,8 +10,7 @@ namespace HpcSgd.Benchmarks;
 /// (8 rows x 2 vectors with AVX-512, 6 x 2 on 16 registers), run over operands that stay in L1, for as many FLOPs as a
 /// step of the named cell. Unlike the FMA probe (registers only) it loads what the tile loads: a broadcast per row and
 /// two vectors per depth step, with the depth loop unrolled four times at constant offsets as the generated kernels
-/// unroll it (not unrolled, the loop's own instructions held this tile well below the FMA probe on Zen 3, where
-/// unrolled it runs at the probe's rate). Where it falls below the FMA probe, something else on the core (a neighbour on the
+/// unroll it (the loop's own instructions would otherwise count against the tile). Where it falls below the FMA probe, something else on the core (a neighbour on the
 /// other hardware thread, say) is taking the load ports or L1 the kernels need, which the FMA probe cannot see.
 /// <see cref="Probe"/> gives the same tile's rate for a sample beside the FMA probe's (SampleServer).
 /// </summary>

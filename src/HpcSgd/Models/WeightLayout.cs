@@ -14,7 +14,7 @@ public enum WeightLayout
 
     /// <summary>
     /// Input-major in panels of <see cref="LayerDescription.PanelWidth"/> outputs: panel o / 16 holds every input's
-    /// weights to its 16 outputs, input after input, so w[o, i] is at (o / 16) * 16 * Inputs + i * 16 + o % 16. A register
+    /// weights to its 16 outputs, input after input, so w[o, i] is at (o / 16) * 16 * Inputs + i * 16 + o mod 16. A register
     /// tile then reads its weights as one sequential stream (the form BLIS packs them into before every product); chosen
     /// for a first layer whose Outputs is a multiple of 16.
     /// </summary>

@@ -102,11 +102,11 @@ internal sealed class MatrixProduct
 
     /// <summary>
     /// Broadcast form: B is a first layer's weights in panels of <see cref="PanelWidth"/> columns
-    /// (WeightLayoutKind.InputMajorPanels): B(k, n) at (n - n % 16) * K + k * 16 + n % 16, so one panel's rows are adjacent.
+    /// (WeightLayoutKind.InputMajorPanels): B(k, n) at (n - n mod 16) * K + k * 16 + n mod 16, so one panel's rows are adjacent.
     /// </summary>
     public bool BInPanels { get; private set; }
 
-    /// <summary>C is a first layer's weights (or their gradient) in panels: C(m, n) at (n - n % 16) * M + m * 16 + n % 16.</summary>
+    /// <summary>C is a first layer's weights (or their gradient) in panels: C(m, n) at (n - n mod 16) * M + m * 16 + n mod 16.</summary>
     public bool CInPanels { get; private set; }
 
     public const int PanelWidth = WeightLayoutKindExtensions.PanelWidth;
